@@ -1,0 +1,169 @@
+// Every setting the engine and the syncer read, from the environment, validated once at start-up.
+// Problems are collected, not thrown one by one: a bad deployment learns everything that is wrong in
+// one go, one line per variable naming the value received (C3). No process.env outside this file.
+
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import cron from 'node-cron';
+import { ConfigError } from './errors.js';
+import { parseApiKeys, type ApiKey } from './api-keys.js';
+import { logLevels, type LogLevel } from './logger.js';
+import { packagePath } from './package-root.js';
+
+export type Mode = 'embedded' | 'production';
+
+export interface Config {
+  readonly mode: Mode;
+  readonly host: string;
+  readonly port: number;
+  readonly internalHost: string;
+  /** Engine's internal port (/metrics, /healthz, /readyz). */
+  readonly internalPort: number;
+  readonly apiKeys: readonly ApiKey[];
+  /** True when API_KEYS was unset and the embedded dev keys are in use. */
+  readonly devKeys: boolean;
+  readonly feedUrl: string;
+  readonly syncSchedule: string;
+  readonly feedTimeoutMs: number;
+  readonly feedMaxBytes: number;
+  readonly redisUrl: string | null;
+  readonly s3: { bucket: string; endpoint: string | null; region: string; forcePathStyle: boolean } | null;
+  readonly dataDir: string;
+  readonly engineWorkers: number;
+  readonly logLevel: LogLevel;
+  readonly playerMemoryMax: number;
+  readonly playerMemoryTtlMs: number;
+  readonly snapshotPollMs: number;
+  readonly shutdownTimeoutMs: number;
+  /** Config problems that do not stop start-up (settings with no effect in this mode). */
+  readonly warnings: readonly string[];
+}
+
+export const DEV_API_KEYS = 'admin:dev-admin-key,game:dev-game-key';
+export const sampleFeedUrl = (): string => pathToFileURL(packagePath('syncer/sample/campaign-feed.json')).href;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const errs: string[] = [];
+  const warnings: string[] = [];
+  const v = new EnvReader(env, errs);
+
+  const redisUrl = v.url('REDIS_URL', ['redis:', 'rediss:']);
+  const s3Bucket = v.str('S3_BUCKET');
+  const mode: Mode = redisUrl !== null || s3Bucket !== null ? 'production' : 'embedded';
+
+  const rawKeys = v.str('API_KEYS');
+  let apiKeys: ApiKey[] = [];
+  let devKeys = false;
+  if (rawKeys === null && mode === 'embedded') {
+    devKeys = true;
+    apiKeys = parseApiKeys(DEV_API_KEYS, errs);
+  } else if (rawKeys === null) {
+    errs.push('API_KEYS is required outside embedded mode (comma list of scope:key, key as sha256:<hex>)');
+  } else {
+    apiKeys = parseApiKeys(rawKeys, errs);
+  }
+
+  const schedule = v.str('SYNC_SCHEDULE') ?? '*/1 * * * *';
+  if (!cron.validate(schedule)) errs.push(`SYNC_SCHEDULE must be a cron expression, got '${schedule}'`);
+
+  const s3 =
+    s3Bucket === null
+      ? null
+      : {
+          bucket: s3Bucket,
+          endpoint: v.url('S3_ENDPOINT', ['http:', 'https:']),
+          region: v.str('S3_REGION') ?? 'us-east-1',
+          forcePathStyle: v.bool('S3_FORCE_PATH_STYLE', false),
+        };
+  if (s3 === null) {
+    for (const name of ['S3_ENDPOINT', 'S3_REGION', 'S3_FORCE_PATH_STYLE']) {
+      if (env[name] !== undefined) warnings.push(`${name} has no effect without S3_BUCKET`);
+    }
+  }
+
+  const host = v.str('HOST') ?? '0.0.0.0';
+  const config: Config = {
+    mode,
+    host,
+    port: v.int('PORT', 8080, 0, 65535),
+    internalHost: v.str('INTERNAL_HOST') ?? host,
+    internalPort: v.int('INTERNAL_PORT', 9464, 0, 65535),
+    apiKeys,
+    devKeys,
+    feedUrl: v.url('FEED_URL', ['http:', 'https:', 'file:']) ?? sampleFeedUrl(),
+    syncSchedule: schedule,
+    feedTimeoutMs: v.int('FEED_TIMEOUT_MS', 30_000, 100, 600_000),
+    feedMaxBytes: v.int('FEED_MAX_BYTES', 256 << 20, 1024, 2 ** 31 - 1),
+    redisUrl,
+    s3,
+    dataDir: resolve(v.str('DATA_DIR') ?? './data'),
+    engineWorkers: v.int('ENGINE_WORKERS', availableParallelism(), 1, 256),
+    logLevel: v.oneOf('LOG_LEVEL', logLevels, 'info'),
+    playerMemoryMax: v.int('PLAYER_MEMORY_MAX', 100_000, 1, 100_000_000),
+    playerMemoryTtlMs: v.int('PLAYER_MEMORY_TTL_SECONDS', 3600, 1, 30 * 86_400) * 1000,
+    snapshotPollMs: v.int('SNAPSHOT_POLL_MS', 1000, 50, 3_600_000),
+    shutdownTimeoutMs: v.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    warnings,
+  };
+  if (errs.length > 0) throw new ConfigError(errs);
+  return Object.freeze(config);
+}
+
+/** Reads one variable at a time, pushing a message naming the variable and the value on any problem. */
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly errs: string[],
+  ) {}
+
+  str(name: string): string | null {
+    const raw = this.env[name];
+    if (raw === undefined) return null;
+    const value = raw.trim();
+    if (value === '') return null;
+    return value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.str(name);
+    if (raw === null) return fallback;
+    const n = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.errs.push(`${name} must be an integer ${min}..${max}, got '${raw}'`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.str(name);
+    if (raw === null) return fallback;
+    if (/^(1|true|yes)$/i.test(raw)) return true;
+    if (/^(0|false|no)$/i.test(raw)) return false;
+    this.errs.push(`${name} must be true or false, got '${raw}'`);
+    return fallback;
+  }
+
+  url(name: string, protocols: readonly string[]): string | null {
+    const raw = this.str(name);
+    if (raw === null) return null;
+    const parsed = URL.canParse(raw) ? new URL(raw) : null;
+    if (parsed === null || !protocols.includes(parsed.protocol)) {
+      this.errs.push(`${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, got '${raw}'`);
+      return null;
+    }
+    return raw;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.str(name);
+    if (raw === null) return fallback;
+    const lower = raw.toLowerCase() as T;
+    if (allowed.includes(lower)) return lower;
+    this.errs.push(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+    return fallback;
+  }
+}

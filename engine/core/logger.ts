@@ -1,0 +1,50 @@
+// Structured logs: one JSON object per line on stdout, with a level threshold. Levels below the
+// threshold are no-ops (pino's trick), so a debug call on a warm path costs one function call.
+// Logs never carry API keys: callers pass fields, and fields named like secrets are masked here.
+
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export type LogFields = Record<string, unknown>;
+type LogFn = (msg: string, fields?: LogFields) => void;
+
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: LogFields): Logger;
+}
+
+const SECRET_FIELD = /key|secret|token|password|authorization/i;
+const noop: LogFn = () => {};
+
+export function createLogger(
+  level: LogLevel,
+  bindings: LogFields = {},
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): Logger {
+  const threshold = logLevels.indexOf(level);
+  const make = (l: LogLevel): LogFn =>
+    logLevels.indexOf(l) < threshold
+      ? noop
+      : (msg, fields) => write(JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...bindings, ...mask(fields) }) + '\n');
+  return {
+    debug: make('debug'),
+    info: make('info'),
+    warn: make('warn'),
+    error: make('error'),
+    child: (more) => createLogger(level, { ...bindings, ...more }, write),
+  };
+}
+
+function mask(fields: LogFields | undefined): LogFields | undefined {
+  if (fields === undefined) return undefined;
+  const out: LogFields = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET_FIELD.test(k) && !/^(api_?keys?_count|keys)$/i.test(k)) out[k] = '[redacted]';
+    else if (v instanceof Error) out[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
+    else out[k] = v;
+  }
+  return out;
+}
