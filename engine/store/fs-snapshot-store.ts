@@ -1,0 +1,109 @@
+// SnapshotStore on a local folder (embedded mode):
+//   <dir>/snapshots/<kind>/<version>.json   immutable version files
+//   <dir>/snapshots/<kind>/latest           the pointer: one line holding a version
+// Every file is written to a temporary name, fsynced, then renamed into place, so a crash leaves
+// either the old file or the new one, never a torn one (rename(2) is atomic within a filesystem).
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SnapshotExistsError, SnapshotNotFoundError } from '../core/errors.js';
+import type { SnapshotKind } from '../core/snapshot.js';
+import { VERSION_PATTERN, type SnapshotStore } from './snapshot-store.js';
+
+const SUFFIX = '.json';
+
+export class FsSnapshotStore implements SnapshotStore {
+  readonly description: string;
+
+  constructor(private readonly dir: string) {
+    this.description = `folder ${join(dir, 'snapshots')}`;
+  }
+
+  async put(kind: SnapshotKind, version: string, bytes: Uint8Array): Promise<void> {
+    checkVersion(version);
+    const file = this.versionPath(kind, version);
+    const existing = await readIfExists(file);
+    if (existing !== null) {
+      if (Buffer.compare(existing, bytes) === 0) return;
+      throw new SnapshotExistsError(`snapshot ${kind}/${version} already exists with other content`);
+    }
+    await mkdir(this.kindDir(kind), { recursive: true });
+    await writeAtomically(file, bytes);
+  }
+
+  async setLatest(kind: SnapshotKind, version: string): Promise<void> {
+    checkVersion(version);
+    if ((await readIfExists(this.versionPath(kind, version))) === null) {
+      throw new SnapshotNotFoundError(`snapshot ${kind}/${version} does not exist`);
+    }
+    await writeAtomically(join(this.kindDir(kind), 'latest'), Buffer.from(version + '\n'));
+  }
+
+  async latest(kind: SnapshotKind): Promise<string | null> {
+    const pointer = await readIfExists(join(this.kindDir(kind), 'latest'));
+    if (pointer === null) return null;
+    const version = pointer.toString('utf8').trim();
+    return version === '' ? null : version;
+  }
+
+  async get(kind: SnapshotKind, version: string): Promise<Uint8Array> {
+    checkVersion(version);
+    const bytes = await readIfExists(this.versionPath(kind, version));
+    if (bytes === null) throw new SnapshotNotFoundError(`snapshot ${kind}/${version} does not exist`);
+    return bytes;
+  }
+
+  async list(kind: SnapshotKind): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.kindDir(kind));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names
+      .filter((n) => n.endsWith(SUFFIX))
+      .map((n) => n.slice(0, -SUFFIX.length))
+      .filter((v) => VERSION_PATTERN.test(v))
+      .sort();
+  }
+
+  private kindDir(kind: SnapshotKind): string {
+    return join(this.dir, 'snapshots', kind);
+  }
+
+  private versionPath(kind: SnapshotKind, version: string): string {
+    return join(this.kindDir(kind), version + SUFFIX);
+  }
+}
+
+function checkVersion(version: string): void {
+  if (!VERSION_PATTERN.test(version)) throw new SnapshotNotFoundError(`invalid snapshot version ${JSON.stringify(version)}`);
+}
+
+async function readIfExists(file: string): Promise<Buffer | null> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}

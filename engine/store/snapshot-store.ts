@@ -1,0 +1,28 @@
+// The snapshot store port (DESIGN.md "Storage adapters"). Implementations: FsSnapshotStore (embedded
+// mode, a folder) and, from issue 3, S3. test/contract/snapshot-store.ts is the contract every
+// implementation must pass; an adapter is done when it does.
+//
+// Contract:
+// - put() never changes an existing version: the same bytes again is a no-op, other bytes throw
+//   SnapshotExistsError. A reader never sees a half-written version.
+// - setLatest() moves the pointer atomically (a reader sees the old or the new version, nothing in
+//   between) and only to a version that exists (SnapshotNotFoundError otherwise). Publishing is
+//   put() first, setLatest() last.
+// - latest() is null for a kind never published; get() of an unknown version throws
+//   SnapshotNotFoundError; list() is every stored version, oldest first.
+// - Safe for concurrent use by several readers and one writer.
+
+import type { SnapshotKind } from '../core/snapshot.js';
+
+export interface SnapshotStore {
+  put(kind: SnapshotKind, version: string, bytes: Uint8Array): Promise<void>;
+  setLatest(kind: SnapshotKind, version: string): Promise<void>;
+  latest(kind: SnapshotKind): Promise<string | null>;
+  get(kind: SnapshotKind, version: string): Promise<Uint8Array>;
+  list(kind: SnapshotKind): Promise<string[]>;
+  /** Where it stores, for logs: a folder or a bucket URL. */
+  readonly description: string;
+}
+
+/** Versions are path and key components: keep them to a safe alphabet. */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

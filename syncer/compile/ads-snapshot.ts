@@ -1,0 +1,28 @@
+// Pure: validated ads → a versioned, encoded ads snapshot. The version embeds a hash of the content,
+// so the same ads give the same hash and the sync job can skip publishing an unchanged feed.
+
+import type { Ad } from '../../engine/core/feed.js';
+import { adsContentHash, encodeAdsSnapshot, snapshotVersion, type AdsSnapshot } from '../../engine/core/snapshot.js';
+
+export interface CompiledSnapshot {
+  readonly snapshot: AdsSnapshot;
+  readonly bytes: Buffer;
+  readonly contentHash: string;
+}
+
+export function compileAdsSnapshot(ads: Ad[], nowMs: number, streamOffset = '0'): CompiledSnapshot {
+  const contentHash = adsContentHash(ads);
+  const snapshot: AdsSnapshot = {
+    kind: 'ads',
+    version: snapshotVersion(nowMs, contentHash),
+    createdAt: new Date(nowMs).toISOString(),
+    streamOffset,
+    ads,
+  };
+  return { snapshot, bytes: encodeAdsSnapshot(snapshot), contentHash };
+}
+
+/** The content-hash prefix a version carries (see snapshotVersion). */
+export function versionHash(version: string): string {
+  return version.slice(version.lastIndexOf('-') + 1);
+}

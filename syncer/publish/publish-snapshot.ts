@@ -1,0 +1,19 @@
+// Publishing order is the whole correctness argument: the version object first, the latest pointer
+// last, then the notification. A reader that follows the pointer always finds a complete version;
+// a crash between steps leaves the previous pointer, i.e. the last good snapshot, published.
+
+import type { SnapshotKind } from '../../engine/core/snapshot.js';
+import type { Notifier } from '../../engine/store/notifier.js';
+import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+
+export async function publishSnapshot(
+  store: SnapshotStore,
+  notifier: Notifier | null,
+  kind: SnapshotKind,
+  version: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  await store.put(kind, version, bytes);
+  await store.setLatest(kind, version);
+  await notifier?.publish(kind, version);
+}

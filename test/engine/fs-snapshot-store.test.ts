@@ -1,0 +1,30 @@
+// The folder snapshot store against the shared contract, plus what is particular to a folder.
+
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
+import { runSnapshotStoreContract } from '../contract/snapshot-store.js';
+
+const makeDir = () => mkdtemp(join(tmpdir(), 'arcade-edge-fs-store-'));
+
+runSnapshotStoreContract(t, 'FsSnapshotStore', async () => {
+  const dir = await makeDir();
+  return { store: new FsSnapshotStore(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+t.test('FsSnapshotStore: files on disk, pointer as one line, no temporary files left', async (t) => {
+  const dir = await makeDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = new FsSnapshotStore(dir);
+  await store.put('ads', 'v1', Buffer.from('{"one":1}'));
+  await store.setLatest('ads', 'v1');
+  await store.put('ads', 'v2', Buffer.from('{"two":2}'));
+  await store.setLatest('ads', 'v2');
+  const folder = join(dir, 'snapshots', 'ads');
+  t.same((await readdir(folder)).sort(), ['latest', 'v1.json', 'v2.json']);
+  t.equal(await readFile(join(folder, 'latest'), 'utf8'), 'v2\n');
+  t.equal(await readFile(join(folder, 'v1.json'), 'utf8'), '{"one":1}');
+  t.equal(store.description, `folder ${join(dir, 'snapshots')}`);
+});
