@@ -1,0 +1,72 @@
+// Composition root of ONE public uWS app: what routes exist and what each is handed. Everything a
+// server needs arrives in AppDeps; nothing here opens a store or reads the environment.
+// Reading order for a newcomer: this file → routes/ad-request.ts → indexes/ad-index.ts.
+
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { uWS, uwsNative } from './core/uws.js';
+import { sendError, sendMethodNotAllowed, type Handler } from './http/respond.js';
+import { routeIndex, statusIndex } from './metrics/request-metrics.js';
+import { adRequest } from './routes/ad-request.js';
+import type { RouteDeps } from './routes/route-deps.js';
+
+export type AppDeps = RouteDeps;
+
+type Method = 'get' | 'post' | 'put';
+/** Path → method → handler. Any other method on a listed path is a 405 with an Allow list. */
+type RouteTable = Readonly<Record<string, Partial<Record<Method, Handler>>>>;
+
+function routeTable(deps: AppDeps): RouteTable {
+  return {
+    '/ad_request': { get: adRequest(deps) },
+  };
+}
+
+export function buildPublicApp(deps: AppDeps): TemplatedApp {
+  const app = uWS.App();
+  const table = routeTable(deps);
+  const methodNotAllowed = new Map<string, Handler>();
+  for (const [path, methods] of Object.entries(table)) {
+    for (const [method, handler] of Object.entries(methods)) app[method as Method](path, handler);
+    const notAllowed = methodNotAllowedHandler(deps, Object.keys(methods));
+    methodNotAllowed.set(path, notAllowed);
+    // uWS prefers a method-specific route over any(), so this only sees the methods not listed.
+    app.any(path, notAllowed);
+  }
+  const notFound = notFoundHandler(deps);
+  app.any('/*', uwsNative ? notFound : fallbackDispatch(table, methodNotAllowed, notFound));
+  return app;
+}
+
+function methodNotAllowedHandler({ metrics, state }: AppDeps, methods: string[]): Handler {
+  const allow = Buffer.from(methods.map((m) => m.toUpperCase()).join(', '));
+  return (res) => {
+    const startedAt = performance.now();
+    sendMethodNotAllowed(res, allow, state.draining);
+    metrics.record(routeIndex.unmatched, statusIndex['405'], startedAt);
+  };
+}
+
+function notFoundHandler({ metrics, state }: AppDeps): Handler {
+  return (res) => {
+    const startedAt = performance.now();
+    sendError(res, 'not_found', state.draining);
+    metrics.record(routeIndex.unmatched, statusIndex['404'], startedAt);
+  };
+}
+
+/**
+ * uWS's pure-JS fallback matches routes against the path WITH its query string, so every
+ * `/ad_request?…` lands here. Degraded mode must still answer correctly: strip the query and
+ * dispatch from the same table. Never installed when uWS runs native.
+ */
+function fallbackDispatch(table: RouteTable, notAllowed: Map<string, Handler>, notFound: Handler): Handler {
+  return (res: HttpResponse, req: HttpRequest) => {
+    const url = req.getUrl();
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const methods = table[path];
+    if (methods === undefined) return notFound(res, req);
+    const handler = methods[req.getMethod().toLowerCase() as Method];
+    return (handler ?? notAllowed.get(path)!)(res, req);
+  };
+}

@@ -1,0 +1,81 @@
+// The only code that writes responses. Status lines and constant headers are pre-encoded bytes
+// (uWS R7: JS strings are the slowest thing to hand to C++). Order is always status → headers → end
+// (R5). Writes from the synchronous top of a handler are already corked by uWS; writes after an await
+// go through AsyncReply, which guards against aborted requests and corks (R2–R4).
+
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { Errors, defaultErrorBodies, type ErrorCode } from '../core/errors.js';
+
+const CONTENT_TYPE = Buffer.from('content-type');
+const JSON_TYPE = Buffer.from('application/json');
+const RETRY_AFTER = Buffer.from('retry-after');
+const ALLOW = Buffer.from('allow');
+export const STATUS_200 = Buffer.from('200 OK');
+
+export const errorStatus: Readonly<Record<ErrorCode, Buffer>> = Object.freeze(
+  Object.fromEntries(Object.entries(Errors).map(([code, e]) => [code, Buffer.from(e.status)])) as Record<ErrorCode, Buffer>,
+);
+
+/** Status code as a number, e.g. 404 for 'no_ad'. */
+export const errorHttpStatus = (code: ErrorCode): number => Number(Errors[code].status.slice(0, 3));
+
+/** Seconds a client should wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = Buffer.from('1');
+
+export function sendJson(res: HttpResponse, status: Buffer, body: Buffer | string, close: boolean): void {
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+}
+
+/**
+ * A 200 with a JSON body, on the hot path. No writeStatus: uWS writes "200 OK" itself before the
+ * first header (R5), and skipping the call saves one crossing into C++ per request.
+ */
+export function sendOk(res: HttpResponse, body: Buffer, close: boolean): void {
+  res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+}
+
+/** An error in the one shape; `body` overrides the catalogue's default (e.g. naming the bad param). */
+export function sendError(res: HttpResponse, code: ErrorCode, close: boolean, body: Buffer = defaultErrorBodies[code]): void {
+  res.writeStatus(errorStatus[code]).writeHeader(CONTENT_TYPE, JSON_TYPE);
+  if (errorHttpStatus(code) === 503) res.writeHeader(RETRY_AFTER, RETRY_AFTER_SECONDS);
+  res.end(body, close);
+}
+
+export function sendMethodNotAllowed(res: HttpResponse, allow: Buffer, close: boolean): void {
+  res.writeStatus(errorStatus.method_not_allowed).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ALLOW, allow);
+  res.end(defaultErrorBodies.method_not_allowed, close);
+}
+
+/**
+ * A response answered later (after an await or a callback). Registers the one onAborted handler at
+ * construction, before anything asynchronous (R2); every later write checks the flag and corks.
+ */
+export class AsyncReply {
+  private done = false;
+
+  constructor(private readonly res: HttpResponse) {
+    res.onAborted(() => {
+      this.done = true;
+    });
+  }
+
+  get aborted(): boolean {
+    return this.done;
+  }
+
+  send(status: Buffer, contentType: Buffer | string, body: Buffer | string): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => {
+      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body);
+    });
+  }
+
+  error(code: ErrorCode): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => sendError(this.res, code, false));
+  }
+}
+
+export type Handler = (res: HttpResponse, req: HttpRequest) => void;

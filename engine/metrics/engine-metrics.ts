@@ -1,0 +1,95 @@
+// The engine's main-process metrics: what the index is, how old, whether swaps fail, whether uWS runs
+// native. Request counters live per server process (request-metrics.ts) and are merged in at scrape.
+
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../core/clock.js';
+import type { MetricSnapshot } from './hot-metrics.js';
+
+export const loadFailureReasons = ['corrupt', 'store_unavailable', 'install_failed'] as const;
+export type LoadFailureReason = (typeof loadFailureReasons)[number];
+
+export interface IndexFacts {
+  version: string;
+  ads: number;
+  markets: number;
+  bytes: number;
+  loadedAtMs: number;
+}
+
+export class EngineMetrics {
+  readonly registry = new Registry();
+  private index: IndexFacts | null = null;
+  private readonly swaps: Counter;
+  private readonly loadFailures: Counter<'reason'>;
+  private readonly readyGauge: Gauge;
+  private ready = false;
+
+  constructor(clock: Clock, facts: { uwsNative: boolean; workers: number }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const self = this;
+    new Gauge({
+      name: 'engine_uws_native',
+      help: '1 when uWebSockets.js runs its native server, 0 on the slow pure-JS fallback.',
+      registers,
+    }).set(facts.uwsNative ? 1 : 0);
+    new Gauge({ name: 'engine_workers', help: 'Public server processes (ENGINE_WORKERS).', registers }).set(facts.workers);
+    this.readyGauge = new Gauge({ name: 'engine_ready', help: '1 once every server process has an index.', registers });
+    this.readyGauge.set(0);
+    new Gauge({
+      name: 'engine_index_info',
+      help: 'The installed ad index version (value is always 1).',
+      labelNames: ['version'],
+      registers,
+      collect() {
+        this.reset();
+        if (self.index !== null) this.set({ version: self.index.version }, 1);
+      },
+    });
+    const indexGauge = (name: string, help: string, read: (f: IndexFacts) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(self.index === null ? 0 : read(self.index));
+        },
+      });
+    indexGauge('engine_index_ads', 'Ads in the installed index.', (f) => f.ads);
+    indexGauge('engine_index_markets', 'Markets (country, lang) in the installed index.', (f) => f.markets);
+    indexGauge('engine_index_bytes', 'Approximate bytes of response bodies and bucket tables, per server process.', (f) => f.bytes);
+    indexGauge('engine_index_age_seconds', 'Seconds since the installed index was swapped in.', (f) => (clock.now() - f.loadedAtMs) / 1000);
+    this.swaps = new Counter({ name: 'engine_index_swaps_total', help: 'Snapshots installed.', registers });
+    this.loadFailures = new Counter({
+      name: 'engine_snapshot_load_failures_total',
+      help: 'Snapshots refused or not loadable; the last good index stayed live.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of loadFailureReasons) this.loadFailures.inc({ reason }, 0);
+  }
+
+  indexInstalled(facts: IndexFacts): void {
+    this.index = facts;
+    this.swaps.inc();
+    if (!this.ready) {
+      this.ready = true;
+      this.readyGauge.set(1);
+    }
+  }
+
+  loadFailed(reason: LoadFailureReason): void {
+    this.loadFailures.inc({ reason });
+  }
+
+  /** Prometheus text of this registry merged with every server process's metrics. */
+  async render(servers: MetricSnapshot[][], extra: readonly Registry[]): Promise<string> {
+    const own = await Promise.all([this.registry, ...extra].map((r) => r.getMetricsAsJSON()));
+    const merged = AggregatorRegistry.aggregate([...own, ...(servers as never[])]);
+    return merged.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

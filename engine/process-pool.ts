@@ -1,0 +1,146 @@
+// Multi-core (STYLE part 4.2, option C): ENGINE_WORKERS child processes, each a uWS app listening on
+// the same port; Linux's SO_REUSEPORT spreads connections between them.
+//
+// Why processes and not worker threads: a Node worker thread that stops while uWS still holds a
+// socket in its loop trips Node's uv_loop_close() assertion and aborts the WHOLE process — on every
+// shutdown with an idle keep-alive client, and on any worker crash (measured with this uWS build).
+// A process exits cleanly in that state, and a crash takes one server, not the host.
+// Children do not read the store: the main process fetches each snapshot once and sends the bytes;
+// every child compiles its own index (memory = children × index size). Children bind a fixed port:
+// with port 0 the kernel gives each its own, so the pool picks a free port first (tests).
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { MetricSnapshot } from './metrics/hot-metrics.js';
+import type { InstalledIndex, ServerPool } from './server-pool.js';
+import type { ServerOptions } from './server.js';
+import type { MainToServer, ServerToMain } from './server-protocol.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const ENTRY = new URL(FROM_SOURCE ? './server-process.ts' : './server-process.js', import.meta.url);
+const EXIT_GRACE_MS = 5_000;
+
+export class ProcessPool implements ServerPool {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private closing = false;
+
+  private constructor(
+    private readonly children: ChildProcess[],
+    readonly port: number,
+    onCrash: (err: Error) => void,
+  ) {
+    for (const child of children) {
+      child.on('message', (m: ServerToMain) => this.onMessage(m));
+      // A child dying outside shutdown is a bug or an OOM: fail loudly rather than serve on fewer cores.
+      child.on('exit', (code, signal) => {
+        if (!this.closing) onCrash(new Error(`engine server process ${child.pid} exited (code ${code}, signal ${signal})`));
+      });
+    }
+  }
+
+  get size(): number {
+    return this.children.length;
+  }
+
+  get pids(): number[] {
+    return this.children.map((c) => c.pid!);
+  }
+
+  static async start(count: number, opts: ServerOptions, onCrash: (err: Error) => void): Promise<ProcessPool> {
+    const port = opts.port === 0 ? await freePort(opts.host) : opts.port;
+    const started = await Promise.allSettled(Array.from({ length: count }, () => spawn({ ...opts, port })));
+    const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) {
+      for (const c of children) c.kill('SIGKILL');
+      throw failed.reason as Error;
+    }
+    return new ProcessPool(children, port, onCrash);
+  }
+
+  async install(version: string, bytes: Uint8Array): Promise<InstalledIndex> {
+    const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'install', id, version, bytes }))));
+    return results[0] as InstalledIndex;
+  }
+
+  async collect(): Promise<MetricSnapshot[][]> {
+    return Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'collect', id })) as Promise<MetricSnapshot[]>));
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'drain', id }))));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.children.map((c) => stop(c)));
+  }
+
+  private call(child: ChildProcess, make: (id: number) => MainToServer): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      child.send(make(id), (err) => {
+        if (err === null) return;
+        this.pending.delete(id);
+        reject(err);
+      });
+    });
+  }
+
+  private onMessage(m: ServerToMain): void {
+    if (m.type === 'listening') return;
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    if (m.type === 'failed') p.reject(Object.assign(new Error(m.message), { code: m.code }));
+    else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : undefined);
+  }
+}
+
+function spawn(opts: ServerOptions): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(ENTRY, [], {
+      // Structured clone over IPC: snapshot bytes travel as a Buffer, not as JSON text.
+      serialization: 'advanced',
+      execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const onExit = (code: number | null) => reject(new Error(`engine server process exited with code ${code} before listening`));
+    child.once('exit', onExit);
+    child.once('error', reject);
+    child.on('message', function listening(m: ServerToMain) {
+      if (m.type === 'failed' && m.id === 0) reject(new Error(m.message));
+      if (m.type !== 'listening') return;
+      child.off('message', listening);
+      child.off('exit', onExit);
+      child.off('error', reject);
+      resolve(child);
+    });
+    child.send({ type: 'start', options: opts } satisfies MainToServer);
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.send({ type: 'exit' } satisfies MainToServer, () => {});
+  });
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

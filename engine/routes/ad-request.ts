@@ -1,0 +1,94 @@
+// GET /ad_request?country=us&lang=eng[&player_id=…] — the hot path (DESIGN.md "Ads").
+// Synchronous from first line to last: read the query and headers (R1), check the key, look the market
+// up in the current index, write pre-serialised bytes. No await, so no onAborted or cork is needed,
+// and no per-request object is built (C5): the query reader and error bodies are made once, here.
+
+import { errorBody } from '../core/errors.js';
+import { rawQuery } from '../core/uws.js';
+import { utcHour } from '../decision/hours.js';
+import { countryCode, langCode, marketKey } from '../decision/market.js';
+import { AuthResult, Authenticator } from '../http/auth.js';
+import { QueryProblem, QueryReader, problemText } from '../http/query.js';
+import { sendError, sendOk, type Handler } from '../http/respond.js';
+import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
+import type { RouteDeps } from './route-deps.js';
+
+const COUNTRY = 0;
+const LANG = 1;
+const PLAYER = 2;
+const API_KEY = 3;
+const ROUTE = routeIndex.ad_request;
+const S200 = statusIndex['200'];
+const S400 = statusIndex['400'];
+const S401 = statusIndex['401'];
+const S403 = statusIndex['403'];
+const S404 = statusIndex['404'];
+const S503 = statusIndex['503'];
+
+/** The GET /ad_request handler, built once per app. */
+export function adRequest(deps: RouteDeps): Handler {
+  const { holder, auth, memory, clock, metrics, state } = deps;
+  const query = new QueryReader([
+    // Generous caps: a wrong-length code gets the message that says what a code looks like.
+    { name: 'country', maxLength: 32 },
+    { name: 'lang', maxLength: 32 },
+    { name: 'player_id', maxLength: 128 },
+    { name: 'api_key', maxLength: 256 },
+  ]);
+  const badParam = badParamBodies(query);
+  const badCountry = errorBody('bad_param', 'country must be a 2-letter ISO 3166-1 alpha-2 code, e.g. "us"');
+  const badLang = errorBody('bad_param', 'lang must be a 3-letter ISO 639-2 code, e.g. "eng"');
+
+  return (res, req) => {
+    const startedAt = performance.now();
+    const close = state.draining;
+    if (!query.read(rawQuery(req))) {
+      sendError(res, 'bad_param', close, badParam(query.problemParam, query.problem));
+      return metrics.record(ROUTE, S400, startedAt);
+    }
+    const values = query.values;
+    // Headers are read only when the query has no key: each getHeader is a call into C++ (~0.1 µs).
+    // Still synchronous, so req is alive (R1).
+    const key = values[API_KEY] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
+    const authResult = auth.check(key, 'game');
+    if (authResult !== AuthResult.Ok) {
+      const forbidden = authResult === AuthResult.WrongScope;
+      sendError(res, forbidden ? 'forbidden' : 'unauthorized', close);
+      return metrics.record(ROUTE, forbidden ? S403 : S401, startedAt);
+    }
+    const countryRaw = values[COUNTRY];
+    const langRaw = values[LANG];
+    if (countryRaw === undefined || langRaw === undefined) {
+      sendError(res, 'bad_param', close, badParam(countryRaw === undefined ? COUNTRY : LANG, QueryProblem.Missing));
+      return metrics.record(ROUTE, S400, startedAt);
+    }
+    const country = countryCode(countryRaw);
+    const lang = langCode(langRaw);
+    if (country < 0 || lang < 0) {
+      sendError(res, 'bad_param', close, country < 0 ? badCountry : badLang);
+      return metrics.record(ROUTE, S400, startedAt);
+    }
+    const index = holder.ads;
+    if (index === null) {
+      sendError(res, 'not_ready', close);
+      return metrics.record(ROUTE, S503, startedAt);
+    }
+    const body = index.next(marketKey(country, lang), utcHour(clock.now()), memory, values[PLAYER] ?? null);
+    if (body === null) {
+      sendError(res, 'no_ad', close);
+      return metrics.record(ROUTE, S404, startedAt);
+    }
+    sendOk(res, body, close);
+    metrics.record(ROUTE, S200, startedAt);
+  };
+}
+
+/** Every (parameter, problem) 400 body, serialised once. */
+function badParamBodies(query: QueryReader): (param: number, problem: QueryProblem) => Buffer {
+  const problems = Object.keys(problemText).map(Number) as QueryProblem[];
+  const table = query.specs.map((spec) =>
+    problems.map((p) => errorBody('bad_param', `${spec.name} ${problemText[p]}`)),
+  );
+  const wholeQuery = problems.map((p) => errorBody('bad_param', problemText[p]));
+  return (param, problem) => (param < 0 ? wholeQuery[problem]! : table[param]![problem]!);
+}

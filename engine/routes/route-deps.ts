@@ -1,0 +1,18 @@
+// What every public route handler is built from: the per-server state it reads on each request.
+// One definition, so app.ts (which builds the table) and the route files cannot drift apart.
+
+import type { Clock } from '../core/clock.js';
+import type { PlayerMemory } from '../decision/player-memory.js';
+import type { Authenticator } from '../http/auth.js';
+import type { IndexHolder } from '../indexes/holder.js';
+import type { RequestMetrics } from '../metrics/request-metrics.js';
+import type { ServerState } from '../server-state.js';
+
+export interface RouteDeps {
+  readonly holder: IndexHolder;
+  readonly auth: Authenticator;
+  readonly memory: PlayerMemory;
+  readonly clock: Clock;
+  readonly metrics: RequestMetrics;
+  readonly state: ServerState;
+}

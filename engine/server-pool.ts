@@ -1,0 +1,62 @@
+// The engine's public servers as one unit, whatever the layout: ENGINE_WORKERS=1 runs one PublicServer
+// in this process (LocalPool); more run one per child process sharing the port through SO_REUSEPORT
+// (ProcessPool, process-pool.ts). The main process always keeps the internal app.
+import type { MetricSnapshot } from './metrics/hot-metrics.js';
+import { PublicServer, type ServerOptions } from './server.js';
+import type { Clock } from './core/clock.js';
+
+/** What a server reports after compiling a snapshot. */
+export interface InstalledIndex {
+  version: string;
+  ads: number;
+  markets: number;
+  bytes: number;
+}
+
+export interface ServerPool {
+  /** The bound public port. */
+  readonly port: number;
+  readonly size: number;
+  /** The processes that serve the public port (logged at start-up, so an operator can tell them apart). */
+  readonly pids: number[];
+  /** Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it. */
+  install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
+  /** Each server's request metrics, for the main process to merge into /metrics. */
+  collect(): Promise<MetricSnapshot[][]>;
+  /** Stop accepting; answer what is in flight with Connection: close. */
+  drain(): Promise<void>;
+  /** Stop the servers. The pool is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+export class LocalPool implements ServerPool {
+  readonly size = 1;
+  readonly pids = [process.pid];
+  private constructor(private readonly server: PublicServer) {}
+
+  static async start(opts: ServerOptions, clock: Clock): Promise<LocalPool> {
+    const server = new PublicServer(opts, clock);
+    await server.listen();
+    return new LocalPool(server);
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  async install(_version: string, bytes: Uint8Array): Promise<InstalledIndex> {
+    return this.server.install(bytes);
+  }
+
+  async collect(): Promise<MetricSnapshot[][]> {
+    return [(await this.server.registry.getMetricsAsJSON()) as unknown as MetricSnapshot[]];
+  }
+
+  async drain(): Promise<void> {
+    this.server.drain();
+  }
+
+  async close(): Promise<void> {
+    this.server.drain();
+  }
+}

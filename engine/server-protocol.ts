@@ -1,0 +1,20 @@
+// Messages between the engine's main process and its server processes (process-pool.ts ↔
+// server-process.ts), sent over the IPC channel with structured-clone serialization.
+
+import type { MetricSnapshot } from './metrics/hot-metrics.js';
+import type { InstalledIndex } from './server-pool.js';
+import type { ServerOptions } from './server.js';
+
+export type MainToServer =
+  | { type: 'start'; options: ServerOptions }
+  | { type: 'install'; id: number; version: string; bytes: Uint8Array }
+  | { type: 'collect'; id: number }
+  | { type: 'drain'; id: number }
+  | { type: 'exit' };
+
+export type ServerToMain =
+  | { type: 'listening'; port: number }
+  | { type: 'done'; id: number }
+  | { type: 'installed'; id: number; index: InstalledIndex }
+  | { type: 'collected'; id: number; metrics: MetricSnapshot[] }
+  | { type: 'failed'; id: number; code: string; message: string };

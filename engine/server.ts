@@ -1,0 +1,78 @@
+// One public server: its uWS app, its index holder and its listen socket. Runs in the engine's main
+// process when ENGINE_WORKERS=1, and in each server process otherwise (server-process.ts).
+import { Registry } from 'prom-client';
+import type { us_listen_socket } from 'uWebSockets.js';
+import { buildPublicApp } from './app.js';
+import type { ApiKey } from './core/api-keys.js';
+import type { Clock } from './core/clock.js';
+import { decodeAdsSnapshot } from './core/snapshot.js';
+import { uWS } from './core/uws.js';
+import { PlayerMemory } from './decision/player-memory.js';
+import { Authenticator } from './http/auth.js';
+import { AdIndex } from './indexes/ad-index.js';
+import { IndexHolder } from './indexes/holder.js';
+import { RequestMetrics } from './metrics/request-metrics.js';
+import type { ServerState } from './server-state.js';
+import type { InstalledIndex } from './server-pool.js';
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port; every thread of one engine passes the same non-zero port. */
+  port: number;
+  apiKeys: readonly ApiKey[];
+  playerMemoryMax: number;
+  playerMemoryTtlMs: number;
+}
+
+export class PublicServer {
+  readonly registry = new Registry();
+  readonly holder = new IndexHolder();
+  private readonly state: ServerState = { draining: false };
+  private listenSocket: us_listen_socket | null = null;
+  private boundPort = 0;
+
+  constructor(
+    private readonly opts: ServerOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  listen(): Promise<number> {
+    const app = buildPublicApp({
+      holder: this.holder,
+      auth: new Authenticator(this.opts.apiKeys),
+      memory: new PlayerMemory({ maxEntries: this.opts.playerMemoryMax, ttlMs: this.opts.playerMemoryTtlMs, clock: this.clock }),
+      clock: this.clock,
+      metrics: new RequestMetrics(this.registry),
+      state: this.state,
+    });
+    return new Promise((resolve, reject) => {
+      app.listen(this.opts.host, this.opts.port, (token) => {
+        if (token === false) return reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}`));
+        this.listenSocket = token;
+        this.boundPort = uWS.us_socket_local_port(token);
+        resolve(this.boundPort);
+      });
+    });
+  }
+
+  /** Decodes and compiles snapshot bytes, then swaps the index in. Throws (keeping the old) if corrupt. */
+  install(bytes: Uint8Array): InstalledIndex {
+    const snapshot = decodeAdsSnapshot(bytes);
+    const index = AdIndex.compile(snapshot.ads, snapshot.version);
+    this.holder.install(index);
+    return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes };
+  }
+
+  /** Stops accepting connections; open ones are answered with Connection: close. */
+  drain(): void {
+    this.state.draining = true;
+    if (this.listenSocket !== null) {
+      uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Runs one of our entry points as a real process (from source, through tsx), capturing its output,
+// and kills it at teardown if the test did not stop it. Also fails loudly on uWS's uncorked-write
+// warning, which would mean a response was written outside cork after an await.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { packagePath } from '../../engine/core/package-root.js';
+
+export interface RunningProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of re on stdout, or rejects when the process exits first. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const UNCORKED = /uncorked|cork/i;
+
+export function startProcess(
+  t: { teardown(fn: () => unknown): void; fail(msg: string): void },
+  entry: string,
+  env: Record<string, string>,
+): RunningProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', packagePath(entry)], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    if (UNCORKED.test(err)) t.fail(`uWS warned about an uncorked write:\n${err}`);
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(re, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(re);
+          if (m !== null) {
+            cleanup();
+            resolve(m);
+          }
+        };
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`process exited before printing ${re}\nstdout:\n${out}\nstderr:\n${err}`));
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${re} within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          child.stdout!.off('data', check);
+          child.off('exit', onExit);
+        };
+        child.stdout!.on('data', check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// Starts a real engine in the test process: real uWS sockets on port 0, a folder snapshot store in a
+// temporary directory, and the same startEngine() that main.ts uses. Snapshots are published the way
+// the syncer publishes them (compile → put → setLatest → notify).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../../engine/core/clock.js';
+import { systemClock } from '../../engine/core/clock.js';
+import { loadConfig } from '../../engine/core/config.js';
+import { validateFeed } from '../../engine/core/feed.js';
+import { createLogger } from '../../engine/core/logger.js';
+import { startEngine, type Engine } from '../../engine/engine.js';
+import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
+import { InProcessNotifier } from '../../engine/store/notifier.js';
+import { compileAdsSnapshot } from '../../syncer/compile/ads-snapshot.js';
+import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
+
+export const GAME_KEY = 'test-game-key';
+export const ADMIN_KEY = 'test-admin-key';
+
+export interface FeedRow {
+  id: string;
+  video_url?: string;
+  country: string;
+  lang: string;
+  start_hour: number;
+  end_hour: number;
+  weight?: number;
+}
+
+export interface TestEngine {
+  url: string;
+  internalUrl: string;
+  engine: Engine;
+  store: FsSnapshotStore;
+  notifier: InProcessNotifier;
+  dir: string;
+  /** JSON log lines the engine wrote. */
+  logs: Record<string, unknown>[];
+  /** Publishes a snapshot of these rows and waits until the engine has swapped to it. */
+  publish(rows: FeedRow[]): Promise<string>;
+}
+
+export interface TestEngineOptions {
+  ads?: FeedRow[];
+  clock?: Clock;
+  workers?: number;
+  env?: Record<string, string>;
+}
+
+let versionClock = Date.UTC(2030, 0, 1);
+
+export function row(id: string, country: string, lang: string, start = 0, end = 0, extra: Partial<FeedRow> = {}): FeedRow {
+  return { id, video_url: `https://cdn.test/${id}.mp4`, country, lang, start_hour: start, end_hour: end, ...extra };
+}
+
+export async function startTestEngine(
+  t: { teardown(fn: () => unknown): void },
+  o: TestEngineOptions = {},
+): Promise<TestEngine> {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-test-'));
+  const store = new FsSnapshotStore(dir);
+  const notifier = new InProcessNotifier();
+  const publishOnly = async (rows: FeedRow[]): Promise<string> => {
+    const { ads } = validateFeed({ ads: rows });
+    // Each publish gets a later version, whatever the test's clock says.
+    const compiled = compileAdsSnapshot(ads, (versionClock += 1000));
+    await publishSnapshot(store, notifier, 'ads', compiled.snapshot.version, compiled.bytes);
+    return compiled.snapshot.version;
+  };
+  if (o.ads !== undefined) await publishOnly(o.ads);
+
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    INTERNAL_PORT: '0',
+    ENGINE_WORKERS: String(o.workers ?? 1),
+    DATA_DIR: dir,
+    API_KEYS: `game:${GAME_KEY},admin:${ADMIN_KEY}`,
+    SNAPSHOT_POLL_MS: '50',
+    ...o.env,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const log = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const engine = await startEngine({ config, store, notifier, log, clock: o.clock ?? systemClock });
+  t.teardown(async () => {
+    await engine.shutdown(0);
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    url: `http://127.0.0.1:${engine.port}`,
+    internalUrl: `http://127.0.0.1:${engine.internalPort}`,
+    engine,
+    store,
+    notifier,
+    dir,
+    logs,
+    async publish(rows) {
+      const version = await publishOnly(rows);
+      await engine.follower.check();
+      return version;
+    },
+  };
+}
