@@ -1,0 +1,88 @@
+// The campaign sync job: pull the feed, validate row by row, and publish a new snapshot only when the
+// ads changed. Any failure (fetch, a refused feed, the store) leaves the last good snapshot published.
+// The cron schedule and the start-up run both call run(); tests call it directly.
+
+import type { Clock } from '../../engine/core/clock.js';
+import { ArcadeError } from '../../engine/core/errors.js';
+import { parseFeed } from '../../engine/core/feed.js';
+import type { Logger } from '../../engine/core/logger.js';
+import type { Notifier } from '../../engine/store/notifier.js';
+import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import { compileAdsSnapshot, versionHash } from '../compile/ads-snapshot.js';
+import type { FeedClient } from '../feed/feed-client.js';
+import type { SyncerMetrics, SyncOutcome } from '../metrics.js';
+import { publishSnapshot } from '../publish/publish-snapshot.js';
+
+export interface SyncCampaignsDeps {
+  feed: FeedClient;
+  store: SnapshotStore;
+  notifier: Notifier | null;
+  metrics: SyncerMetrics;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface SyncResult {
+  readonly outcome: SyncOutcome;
+  /** The published version, when one is live. */
+  readonly version: string | null;
+}
+
+export class SyncCampaigns {
+  private running: Promise<SyncResult> | null = null;
+
+  constructor(private readonly d: SyncCampaignsDeps) {}
+
+  /** Runs once; overlapping calls (a slow pull meeting the next cron tick) share the run in progress. */
+  run(): Promise<SyncResult> {
+    this.running ??= this.runOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runOnce(): Promise<SyncResult> {
+    const { feed, store, notifier, metrics, log, clock } = this.d;
+    const end = (outcome: SyncOutcome, version: string | null): SyncResult => {
+      metrics.syncEnded(outcome, clock.now());
+      return { outcome, version };
+    };
+    const started = performance.now();
+    let current: string | null = null;
+    try {
+      current = await store.latest('ads');
+      const pull = await feed.pull();
+      if (!pull.changed) return end('not_modified', current);
+      const validation = parseFeed(pull.text);
+      metrics.pulled((performance.now() - started) / 1000, pull.bytes);
+      metrics.validated(validation.ads.length, validation.rejectedByReason);
+      for (const r of validation.rejectedSamples) log.warn('feed row dropped', { row: r.row, id: r.id, reason: r.reason });
+      if (validation.rejectedTotal > validation.rejectedSamples.length) {
+        log.warn('more feed rows dropped', { not_logged: validation.rejectedTotal - validation.rejectedSamples.length });
+      }
+      const compiled = compileAdsSnapshot(validation.ads, clock.now());
+      if (current !== null && versionHash(current) === compiled.contentHash.slice(0, 12)) {
+        log.debug('feed unchanged', { version: current });
+        return end('unchanged', current);
+      }
+      await publishSnapshot(store, notifier, 'ads', compiled.snapshot.version, compiled.bytes);
+      log.info('ads snapshot published', {
+        version: compiled.snapshot.version,
+        previous: current,
+        ads: validation.ads.length,
+        rejected: validation.rejectedTotal,
+        bytes: compiled.bytes.length,
+        ms: Math.round(performance.now() - started),
+      });
+      return end('published', compiled.snapshot.version);
+    } catch (err) {
+      const code = (err as ArcadeError).code;
+      const outcome: SyncOutcome =
+        code === 'FEED_FETCH_FAILED' ? 'fetch_failed' : code === 'FEED_REJECTED' ? 'feed_rejected' : 'publish_failed';
+      // A refused body must not be skipped as "not modified" next time just because its ETag repeats.
+      if (outcome === 'feed_rejected') feed.forgetValidators();
+      log.error('campaign sync failed; last good snapshot stays published', { outcome, kept: current, err: err as Error });
+      return end(outcome, current);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// The syncer's metrics: did the last pull work, how long ago, how many rows were dropped and why.
+// Own registry (prom-client's global one is never used); in embedded mode the engine's /metrics
+// merges it in, as a standalone daemon its own internal port serves it.
+
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { rejectReasons, type RejectReason } from '../engine/core/feed.js';
+
+export const syncOutcomes = ['published', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'publish_failed'] as const;
+export type SyncOutcome = (typeof syncOutcomes)[number];
+
+export class SyncerMetrics {
+  readonly registry: Registry;
+  private readonly runs: Counter<'outcome'>;
+  private readonly rejected: Counter<'reason'>;
+  private readonly accepted: Gauge;
+  private readonly lastSuccess: Gauge;
+  private readonly pullSeconds: Histogram;
+  private readonly feedBytes: Gauge;
+
+  constructor(registry: Registry = new Registry()) {
+    this.registry = registry;
+    const registers = [registry];
+    this.runs = new Counter({ name: 'syncer_feed_syncs_total', help: 'Campaign feed sync runs by outcome.', labelNames: ['outcome'], registers });
+    for (const outcome of syncOutcomes) this.runs.inc({ outcome }, 0);
+    this.rejected = new Counter({
+      name: 'feed_rows_rejected_total',
+      help: 'Campaign feed rows dropped by validation, by reason (duplicate_id counts the rows a later duplicate replaced).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of rejectReasons) this.rejected.inc({ reason }, 0);
+    this.accepted = new Gauge({ name: 'feed_rows_accepted', help: 'Valid rows in the last feed pulled.', registers });
+    this.lastSuccess = new Gauge({
+      name: 'syncer_last_success_timestamp_seconds',
+      help: 'Unix time of the last sync that ended with the feed published or confirmed unchanged.',
+      registers,
+    });
+    this.pullSeconds = new Histogram({
+      name: 'syncer_feed_pull_duration_seconds',
+      help: 'Time to pull and validate the campaign feed.',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.feedBytes = new Gauge({ name: 'syncer_feed_bytes', help: 'Size of the last feed body pulled.', registers });
+  }
+
+  syncEnded(outcome: SyncOutcome, nowMs: number): void {
+    this.runs.inc({ outcome });
+    if (outcome === 'published' || outcome === 'unchanged' || outcome === 'not_modified') this.lastSuccess.set(nowMs / 1000);
+  }
+
+  pulled(seconds: number, bytes: number): void {
+    this.pullSeconds.observe(seconds);
+    this.feedBytes.set(bytes);
+  }
+
+  validated(accepted: number, rejectedByReason: Record<RejectReason, number>): void {
+    this.accepted.set(accepted);
+    for (const reason of rejectReasons) if (rejectedByReason[reason] > 0) this.rejected.inc({ reason }, rejectedByReason[reason]);
+  }
+}

@@ -1,0 +1,109 @@
+// The campaign sync job end to end against a real HTTP feed server and a folder store: publish on
+// change, skip when unchanged, keep the last good snapshot on every kind of failure.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ManualClock } from '../../engine/core/clock.js';
+import { decodeAdsSnapshot } from '../../engine/core/snapshot.js';
+import { createLogger } from '../../engine/core/logger.js';
+import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
+import { InProcessNotifier } from '../../engine/store/notifier.js';
+import { FeedClient } from '../../syncer/feed/feed-client.js';
+import { SyncCampaigns } from '../../syncer/jobs/sync-campaigns.js';
+import { SyncerMetrics } from '../../syncer/metrics.js';
+import { startFeedServer } from '../helpers/feed-server.js';
+
+const ad = (id: string, extra: Record<string, unknown> = {}) => ({
+  id, video_url: `https://cdn.test/${id}.mp4`, country: 'us', lang: 'eng', start_hour: 0, end_hour: 0, ...extra,
+});
+const feedOf = (...ads: unknown[]) => JSON.stringify({ ads });
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-sync-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const feed = await startFeedServer(t, { body: feedOf(ad('a')) });
+  const store = new FsSnapshotStore(dir);
+  const notifier = new InProcessNotifier();
+  const notified: string[] = [];
+  notifier.subscribe((_, version) => notified.push(version));
+  const metrics = new SyncerMetrics();
+  const logs: Record<string, unknown>[] = [];
+  const client = new FeedClient(feed.url, { maxBytes: 4096, timeoutMs: 300 });
+  t.teardown(() => client.close());
+  const clock = new ManualClock(Date.UTC(2031, 5, 1));
+  const job = new SyncCampaigns({
+    feed: client,
+    store,
+    notifier,
+    metrics,
+    clock,
+    log: createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
+  });
+  const metric = async (name: string) => (await metrics.registry.getSingleMetricAsString(name)) + '\n';
+  return { feed, store, notified, job, logs, clock, metric };
+}
+
+t.test('publishes on change, not on an unchanged feed', async (t) => {
+  const s = await setup(t);
+  const first = await s.job.run();
+  t.equal(first.outcome, 'published');
+  t.equal(await s.store.latest('ads'), first.version);
+  t.same(s.notified, [first.version]);
+  const snapshot = decodeAdsSnapshot(await s.store.get('ads', first.version!));
+  t.same(snapshot.ads.map((a) => a.id), ['a']);
+
+  s.clock.advance(60_000);
+  t.same(await s.job.run(), { outcome: 'unchanged', version: first.version }, 'same content, no new version');
+  s.feed.respond = { body: JSON.stringify({ ads: [ad('a')] }, null, 2) };
+  t.equal((await s.job.run()).outcome, 'unchanged', 'formatting alone is not a change');
+
+  s.feed.respond = { body: feedOf(ad('a'), ad('b')) };
+  const second = await s.job.run();
+  t.equal(second.outcome, 'published');
+  t.not(second.version, first.version);
+  t.same(await s.store.list('ads'), [first.version, second.version]);
+  t.match(await s.metric('syncer_feed_syncs_total'), 'syncer_feed_syncs_total{outcome="published"} 2\n');
+  t.match(await s.metric('syncer_feed_syncs_total'), 'syncer_feed_syncs_total{outcome="unchanged"} 2\n');
+});
+
+t.test('every failure keeps the last good snapshot published', async (t) => {
+  const s = await setup(t);
+  const good = (await s.job.run()).version;
+  const failures: [string, object, string][] = [
+    ['HTTP 500', { status: 500, body: 'oops' }, 'fetch_failed'],
+    ['invalid JSON', { body: '{"ads": [' }, 'feed_rejected'],
+    ['every row invalid', { body: feedOf(ad('x', { country: 'usa' }), ad('y', { start_hour: 25 })) }, 'feed_rejected'],
+    ['too large', { body: feedOf(...Array.from({ length: 100 }, (_, i) => ad(`big-${i}`))) }, 'fetch_failed'],
+    ['hangs', { hang: true }, 'fetch_failed'],
+  ];
+  for (const [name, respond, outcome] of failures) {
+    s.feed.respond = respond;
+    t.same(await s.job.run(), { outcome, version: good }, name);
+    t.equal(await s.store.latest('ads'), good, `${name}: pointer unchanged`);
+  }
+  t.equal((await s.store.list('ads')).length, 1, 'nothing half-published');
+  t.ok(s.logs.some((l) => l.msg === 'campaign sync failed; last good snapshot stays published' && l.outcome === 'feed_rejected'));
+});
+
+t.test('dropped rows are logged with id and reason, and counted', async (t) => {
+  const s = await setup(t);
+  s.feed.respond = { body: feedOf(ad('ok'), ad('bad-lang', { lang: 'english' }), ad('ok')) };
+  t.equal((await s.job.run()).outcome, 'published');
+  const dropped = s.logs.filter((l) => l.msg === 'feed row dropped');
+  t.same(dropped.map((l) => [l.row, l.id, l.reason]), [[1, 'bad-lang', 'bad_lang'], [0, 'ok', 'duplicate_id']]);
+  const text = await s.metric('feed_rows_rejected_total');
+  t.match(text, 'feed_rows_rejected_total{reason="bad_lang"} 1\n');
+  t.match(text, 'feed_rows_rejected_total{reason="duplicate_id"} 1\n');
+  t.match(await s.metric('feed_rows_accepted'), 'feed_rows_accepted 1\n');
+});
+
+t.test('304 Not Modified is a success that publishes nothing', async (t) => {
+  const s = await setup(t);
+  s.feed.respond = { body: feedOf(ad('a')), headers: { etag: '"1"' } };
+  const first = await s.job.run();
+  s.feed.respond = { status: 304 };
+  t.same(await s.job.run(), { outcome: 'not_modified', version: first.version });
+  t.equal(s.feed.requests.at(-1)?.['if-none-match'], '"1"');
+});
