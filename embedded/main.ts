@@ -1,0 +1,78 @@
+// Embedded mode, what `npm start` runs: the syncer and the engine in one process, sharing a folder
+// snapshot store (DATA_DIR) and an in-process notifier instead of S3 and Redis (DESIGN.md
+// "Embedded mode"). This is the only module that imports both syncer/ and engine/.
+
+import cron from 'node-cron';
+import { systemClock } from '../engine/core/clock.js';
+import { loadConfig, type Config } from '../engine/core/config.js';
+import { createLogger } from '../engine/core/logger.js';
+import { runProcess } from '../engine/core/process.js';
+import { startEngine } from '../engine/engine.js';
+import { FsSnapshotStore } from '../engine/store/fs-snapshot-store.js';
+import { InProcessNotifier } from '../engine/store/notifier.js';
+import { FeedClient } from '../syncer/feed/feed-client.js';
+import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
+import { SyncerMetrics } from '../syncer/metrics.js';
+
+runProcess('arcade-edge', async ({ onShutdown }) => {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, { service: 'arcade-edge', mode: 'embedded' });
+  if (config.mode !== 'embedded') {
+    throw new Error('REDIS_URL or S3_BUCKET is set: run the engine and the syncer as separate processes');
+  }
+  for (const w of config.warnings) log.warn(w);
+  if (config.devKeys) log.warn('API_KEYS unset: using the DEV-ONLY keys dev-admin-key and dev-game-key');
+
+  const store = new FsSnapshotStore(config.dataDir);
+  const notifier = new InProcessNotifier();
+  const syncerMetrics = new SyncerMetrics();
+  const feed = new FeedClient(config.feedUrl, { timeoutMs: config.feedTimeoutMs, maxBytes: config.feedMaxBytes });
+  const sync = new SyncCampaigns({ feed, store, notifier, metrics: syncerMetrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
+
+  // Publish before the engine starts, so it is ready on its first look at the store.
+  await sync.run();
+  const engine = await startEngine({
+    config,
+    store,
+    notifier,
+    log: log.child({ component: 'engine' }),
+    extraRegistries: [syncerMetrics.registry],
+    onFatal: () => process.exit(1),
+  });
+  const task = cron.schedule(config.syncSchedule, () => void sync.run(), { noOverlap: true });
+
+  printBanner(config, engine.port, engine.internalPort);
+  onShutdown(async () => {
+    log.info('shutting down: draining', { timeout_ms: config.shutdownTimeoutMs });
+    await task.stop();
+    await engine.shutdown(config.shutdownTimeoutMs);
+    await feed.close();
+    log.info('drained; exiting');
+  });
+  return log;
+});
+
+function printBanner(config: Config, port: number, internalPort: number): void {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const base = `http://${host}:${port}`;
+  const lines = [
+    '',
+    `arcade-edge (embedded mode) serving ${base}`,
+    `  feed:     ${config.feedUrl}`,
+    `  data:     ${config.dataDir}`,
+    `  metrics:  http://${host}:${internalPort}/metrics   health: /healthz   ready: /readyz`,
+  ];
+  if (config.devKeys) {
+    lines.push(
+      '',
+      '  !!! DEV-ONLY API KEYS (API_KEYS is unset) — never use these outside your machine !!!',
+      '      game scope:  dev-game-key',
+      '      admin scope: dev-admin-key',
+      '',
+      `  try:  curl -s '${base}/ad_request?country=us&lang=eng' -H 'x-api-key: dev-game-key'`,
+    );
+  } else {
+    lines.push('', `  try:  curl -s '${base}/ad_request?country=us&lang=eng' -H 'x-api-key: <your game key>'`);
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+}

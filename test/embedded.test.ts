@@ -1,0 +1,83 @@
+// `npm start` as a user meets it: embedded mode in a real process, on the bundled sample feed or on
+// FEED_URL (file:// or http://), printing the URL, the loudly marked dev keys and a curl that works.
+
+import { createServer } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import t from 'tap';
+import { httpClient } from './helpers/http.js';
+import { startProcess } from './helpers/spawn.js';
+
+async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-embedded-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const baseEnv = (dir: string) => ({ DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', ENGINE_WORKERS: '1' });
+
+t.test('default: sample feed, dev keys announced, the printed curl answers 200', async (t) => {
+  const dir = await tempDir(t);
+  const proc = startProcess(t, 'embedded/main.ts', baseEnv(dir));
+  const [, url] = await proc.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const banner = proc.stdout();
+  t.match(banner, /DEV-ONLY API KEYS/);
+  t.match(banner, /game scope:\s+dev-game-key/);
+  t.match(banner, /admin scope:\s+dev-admin-key/);
+  const curl = /curl -s '([^']+)' -H 'x-api-key: (dev-game-key)'/.exec(banner);
+  t.ok(curl, 'prints a curl to paste');
+  const http = httpClient(t);
+  const r = await http.get(curl![1]!, { 'x-api-key': curl![2]! });
+  t.equal(r.status, 200, 'us/eng has an ad live at any hour in the sample feed');
+  t.match(r.body, { id: /^us-eng-/, video_url: /^https:\/\// });
+  t.ok(url);
+
+  proc.child.kill('SIGTERM');
+  t.same(await proc.exited, { code: 0, signal: null }, 'SIGTERM → exit 0');
+});
+
+t.test('FEED_URL=http://… replaces the sample feed; API_KEYS replaces the dev keys', async (t) => {
+  const dir = await tempDir(t);
+  const body = JSON.stringify({ ads: [{ id: 'from-http', video_url: 'https://x.test/v.mp4', country: 'de', lang: 'deu', start_hour: 0, end_hour: 0 }] });
+  const feed = createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
+  await new Promise<void>((r) => feed.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => feed.close(r)));
+  const feedUrl = `http://127.0.0.1:${(feed.address() as { port: number }).port}/feed.json`;
+
+  const proc = startProcess(t, 'embedded/main.ts', { ...baseEnv(dir), FEED_URL: feedUrl, API_KEYS: 'game:integration-key' });
+  const [, url] = await proc.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  t.notMatch(proc.stdout(), /DEV-ONLY/, 'no dev keys when API_KEYS is set');
+  const http = httpClient(t);
+  const r = await http.get(`${url}/ad_request?country=DE&lang=deu`, { 'x-api-key': 'integration-key' });
+  t.same(r.body, { id: 'from-http', video_url: 'https://x.test/v.mp4' });
+  t.equal((await http.get(`${url}/ad_request?country=DE&lang=deu`, { 'x-api-key': 'dev-game-key' })).status, 401);
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+});
+
+t.test('FEED_URL=file://… with a feed where every row is invalid: refused, not ready, still up', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'feed.json');
+  await writeFile(file, JSON.stringify({ ads: [{ id: 'x', country: 'usa' }] }));
+  const proc = startProcess(t, 'embedded/main.ts', { ...baseEnv(dir), FEED_URL: pathToFileURL(file).href });
+  await proc.waitFor(/serving http/);
+  const internal = /"internal_port":(\d+)/.exec(proc.stdout());
+  t.ok(internal, 'logs its internal port');
+  const http = httpClient(t);
+  const ready = await http.get(`http://127.0.0.1:${internal![1]}/readyz`);
+  t.equal(ready.status, 503);
+  t.same(ready.body, { error: 'not_ready', message: 'no ad index loaded yet' });
+  t.match(proc.stdout(), /"msg":"campaign sync failed; last good snapshot stays published","service":"arcade-edge","mode":"embedded","job":"sync-campaigns","outcome":"feed_rejected"/);
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+});
+
+t.test('a bad setting stops start-up with a one-line reason and exit code 78', async (t) => {
+  const dir = await tempDir(t);
+  const proc = startProcess(t, 'embedded/main.ts', { ...baseEnv(dir), PORT: 'eighty', ENGINE_WORKERS: '0' });
+  t.same(await proc.exited, { code: 78, signal: null });
+  t.match(proc.stderr(), "arcade-edge: config: PORT must be an integer 0..65535, got 'eighty'\n");
+  t.match(proc.stderr(), "arcade-edge: config: ENGINE_WORKERS must be an integer 1..256, got '0'\n");
+});
