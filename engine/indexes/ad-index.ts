@@ -101,22 +101,35 @@ export class AdIndex {
   static compile(ads: readonly Ad[], version: string): AdIndex {
     const n = ads.length;
     const ids = new Array<string>(n);
-    const bodies = new Array<string>(n);
+    // Pass 1 sizes the slab. Almost every id and URL is printable ASCII with nothing to escape: its
+    // body is the plain template and its size is known without building a string. The rest go
+    // through JSON.stringify. (At 1M ads, building 1M body strings first cost ~0.3 s of GC.)
+    const escaped = new Map<number, string>();
     let total = 0;
     for (let i = 0; i < n; i++) {
       const ad = ads[i]!;
       ids[i] = ad.id;
-      // Same bytes as JSON.stringify({id, video_url}), without building the intermediate object.
-      const body = '{"id":' + JSON.stringify(ad.id) + ',"video_url":' + JSON.stringify(ad.videoUrl) + '}';
-      bodies[i] = body;
-      total += Buffer.byteLength(body);
+      if (PLAIN.test(ad.id) && PLAIN.test(ad.videoUrl)) {
+        total += TEMPLATE_BYTES + ad.id.length + ad.videoUrl.length;
+      } else {
+        // Same bytes as JSON.stringify({id, video_url}), without building the intermediate object.
+        const body = '{"id":' + JSON.stringify(ad.id) + ',"video_url":' + JSON.stringify(ad.videoUrl) + '}';
+        escaped.set(i, body);
+        total += Buffer.byteLength(body);
+      }
     }
     const slab = Buffer.allocUnsafeSlow(total);
     const offsets = new Uint32Array(n + 1);
     let at = 0;
     for (let i = 0; i < n; i++) {
       offsets[i] = at;
-      at += slab.write(bodies[i]!, at);
+      const body = escaped.get(i);
+      if (body !== undefined) {
+        at += slab.write(body, at);
+      } else {
+        const ad = ads[i]!;
+        at += slab.write('{"id":"' + ad.id + '","video_url":"' + ad.videoUrl + '"}', at, 'latin1');
+      }
     }
     offsets[n] = at;
 
@@ -139,6 +152,11 @@ export class AdIndex {
     return new AdIndex(version, markets, ids, slab, offsets, weights);
   }
 }
+
+/** Strings JSON writes verbatim: printable ASCII without `"` or `\\`. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** Bytes of `{"id":"","video_url":""}`. */
+const TEMPLATE_BYTES = 24;
 
 function compileMarket(ads: readonly Ad[], ordinals: number[], weights: Uint16Array | null): Market {
   // Counting sort into hour buckets: one pass to size them, one to fill, each visiting only the

@@ -45,6 +45,17 @@ t.test('bodies are exact JSON, escaping included; unknown market or empty hour i
   t.equal(idOf(other.next(marketKeyOf('de', 'deu'), 9, null, null)), 'x');
 });
 
+t.test('bodies are byte-exact JSON.stringify output, plain and escaped ads interleaved', async (t) => {
+  // Plain ids and URLs take the template fast path, the rest JSON.stringify; offsets must line up.
+  const ids = ['plain-1', 'quo"te', 'plain-2', 'back\\slash', 'ünï', 'plain-3', '日本', 'del\x7f'];
+  const countries = ['us', 'fr', 'de', 'es', 'it', 'nl', 'jp', 'br'];
+  const index = compile(ids.map((id, i) => row(id, countries[i]!, 'eng', 0, 0)));
+  ids.forEach((id, i) => {
+    const body = index.next(marketKeyOf(countries[i]!, 'eng'), 12, null, null)!;
+    t.same(body, Buffer.from(JSON.stringify({ id, video_url: `https://cdn.test/${id}.mp4` })), JSON.stringify(id));
+  });
+});
+
 t.test('rotation continues across adjacent hours with the same set, and across midnight', async (t) => {
   const index = compile([row('a', 'us', 'eng', 22, 2), row('b', 'us', 'eng', 22, 2)]);
   const m = marketKeyOf('us', 'eng');
