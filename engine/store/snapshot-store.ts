@@ -1,5 +1,5 @@
 // The snapshot store port (DESIGN.md "Storage adapters"). Implementations: FsSnapshotStore (embedded
-// mode, a folder) and, from issue 3, S3. test/contract/snapshot-store.ts is the contract every
+// mode, a folder) and S3SnapshotStore (production, any S3-compatible bucket). test/contract/snapshot-store.ts is the contract every
 // implementation must pass; an adapter is done when it does.
 //
 // Contract:

@@ -1,5 +1,5 @@
 // The SnapshotStore contract (engine/store/snapshot-store.ts), as one suite every adapter runs:
-// the folder store now, S3 next. An adapter is done when this passes.
+// the folder store and the S3 store (against s3rver). An adapter is done when this passes.
 
 import type { Test } from 'tap';
 import type { SnapshotStore } from '../../engine/store/snapshot-store.js';

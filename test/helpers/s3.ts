@@ -1,0 +1,51 @@
+// A real S3-compatible server for tests: s3rver on a free loopback port, storing in a temporary
+// folder, with the buckets asked for. Stopped (and the folder removed) at teardown. s3rver accepts
+// any credentials whose key id is S3RVER; requests are path-style, as S3_FORCE_PATH_STYLE makes them.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+
+export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface TestS3 {
+  endpoint: string;
+  client(): S3Client;
+  stop(): Promise<void>;
+}
+
+export async function startS3(t: { teardown(fn: () => unknown): void }, buckets: string[]): Promise<TestS3> {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-s3-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: dir,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const clients: S3Client[] = [];
+  let running = true;
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    for (const c of clients) c.destroy();
+    await server.close();
+  };
+  t.teardown(async () => {
+    await stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    endpoint,
+    client() {
+      const c = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS });
+      clients.push(c);
+      return c;
+    },
+    stop,
+  };
+}
