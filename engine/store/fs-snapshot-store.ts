@@ -9,7 +9,7 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotExistsError, SnapshotNotFoundError } from '../core/errors.js';
 import type { SnapshotKind } from '../core/snapshot.js';
-import { VERSION_PATTERN, type SnapshotStore } from './snapshot-store.js';
+import { VERSION_PATTERN, checkVersion, type SnapshotStore } from './snapshot-store.js';
 
 const SUFFIX = '.json';
 
@@ -76,10 +76,6 @@ export class FsSnapshotStore implements SnapshotStore {
   private versionPath(kind: SnapshotKind, version: string): string {
     return join(this.kindDir(kind), version + SUFFIX);
   }
-}
-
-function checkVersion(version: string): void {
-  if (!VERSION_PATTERN.test(version)) throw new SnapshotNotFoundError(`invalid snapshot version ${JSON.stringify(version)}`);
 }
 
 async function readIfExists(file: string): Promise<Buffer | null> {

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { SnapshotCorruptError, SnapshotExistsError, SnapshotNotFoundError } from '../core/errors.js';
 import type { SnapshotKind } from '../core/snapshot.js';
-import { VERSION_PATTERN, type SnapshotStore } from './snapshot-store.js';
+import { VERSION_PATTERN, checkVersion, type SnapshotStore } from './snapshot-store.js';
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
@@ -166,10 +166,6 @@ export class S3SnapshotStore implements SnapshotStore {
   private pointerKey(kind: SnapshotKind): string {
     return this.kindPrefix(kind) + POINTER;
   }
-}
-
-function checkVersion(version: string): void {
-  if (!VERSION_PATTERN.test(version)) throw new SnapshotNotFoundError(`invalid snapshot version ${JSON.stringify(version)}`);
 }
 
 function sha256(bytes: Uint8Array): string {

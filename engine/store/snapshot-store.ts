@@ -12,6 +12,7 @@
 //   SnapshotNotFoundError; list() is every stored version, oldest first.
 // - Safe for concurrent use by several readers and one writer.
 
+import { SnapshotNotFoundError } from '../core/errors.js';
 import type { SnapshotKind } from '../core/snapshot.js';
 
 export interface SnapshotStore {
@@ -26,3 +27,8 @@ export interface SnapshotStore {
 
 /** Versions are path and key components: keep them to a safe alphabet. */
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Every store refuses versions outside VERSION_PATTERN as not found (they cannot have been stored). */
+export function checkVersion(version: string): void {
+  if (!VERSION_PATTERN.test(version)) throw new SnapshotNotFoundError(`invalid snapshot version ${JSON.stringify(version)}`);
+}

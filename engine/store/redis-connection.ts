@@ -1,0 +1,31 @@
+// One way to open Redis for the engine and the syncer. A command to a Redis that is down must fail
+// at once, not wait in ioredis's offline queue: the engine then falls back to S3 and the syncer
+// counts a failed publish. ioredis keeps reconnecting in the background (and resubscribes).
+
+import { Redis } from 'ioredis';
+
+export function openRedis(url: string, name: string): Redis {
+  return new Redis(url, {
+    connectionName: `arcade-edge-${name}`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    // Reconnect quickly at first, then every 2 s at most.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  });
+}
+
+/** Waits until the connection is ready, or gives up after timeoutMs (the caller goes on without). */
+export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.on('ready', onReady);
+  });
+}

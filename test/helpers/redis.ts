@@ -1,0 +1,45 @@
+// A real redis-server for tests: started on a free loopback port with persistence off, stopped at
+// teardown. stop()/start() let a test take Redis down and bring it back on the same port.
+// .ci/run installs redis-server on machines that lack it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../../bench/lib/free-port.js';
+
+export interface TestRedis {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export async function startRedis(t: { teardown(fn: () => unknown): void }): Promise<TestRedis> {
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = c;
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      c.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('Ready to accept connections')) resolve();
+      });
+      c.once('error', reject);
+      c.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${out}`)));
+    });
+  };
+  const stop = async () => {
+    const c = child;
+    child = null;
+    if (c === null || c.exitCode !== null) return;
+    await new Promise((resolve) => {
+      c.once('exit', resolve);
+      c.kill('SIGKILL');
+    });
+  };
+  await start();
+  t.teardown(stop);
+  return { port, url: `redis://127.0.0.1:${port}`, stop, start };
+}
