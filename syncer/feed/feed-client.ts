@@ -1,8 +1,9 @@
 // Pulls one feed URL: file:// (the bundled sample, local files) or http(s):// with undici.
 // Bounded in every direction: connect, headers and body timeouts and a byte cap on the decoded body,
 // so a slow, huge or endless feed costs a failed pull, never the process. Conditional requests
-// (If-None-Match / If-Modified-Since) make an unchanged feed a cheap 304.
-// Issue 3 extends this client (retries with jittered backoff, HTTP status metrics).
+// (If-None-Match / If-Modified-Since) make an unchanged feed a cheap 304. Transient failures (no
+// answer, a broken body, 5xx, 429, 408) are retried with full-jitter exponential backoff, so a
+// fleet of syncers does not retry in step; a 4xx or an oversized feed is not.
 
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,18 @@ import { FeedFetchError } from '../../engine/core/errors.js';
 export interface FeedClientOptions {
   timeoutMs: number;
   maxBytes: number;
+  /** Extra attempts after a transient failure (default 2). */
+  retries?: number;
+  /** Backoff base: attempt n waits a random time in [0, base × 2^n) (default 500 ms). */
+  backoffMs?: number;
+  /** Every HTTP answer's status, or 'error' when none came (metrics). */
+  onResponse?(status: number | 'error'): void;
 }
+
+/** Failures worth another attempt. */
+const retryable = new WeakSet<Error>();
+const transient = (err: FeedFetchError): FeedFetchError => (retryable.add(err), err);
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 export type FeedPull =
   | { readonly changed: true; readonly text: string; readonly bytes: number; readonly status: number }
@@ -58,6 +70,19 @@ export class FeedClient {
   }
 
   private async pullHttp(): Promise<FeedPull> {
+    const retries = this.o.retries ?? 2;
+    const base = this.o.backoffMs ?? 500;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.attemptHttp();
+      } catch (err) {
+        if (!retryable.has(err as Error) || attempt >= retries) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * base * 2 ** attempt));
+      }
+    }
+  }
+
+  private async attemptHttp(): Promise<FeedPull> {
     const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip, br, deflate' };
     if (this.etag !== null) headers['if-none-match'] = this.etag;
     if (this.lastModified !== null) headers['if-modified-since'] = this.lastModified;
@@ -66,15 +91,18 @@ export class FeedClient {
     try {
       res = await request(this.url, { dispatcher: this.dispatcher, headers, signal });
     } catch (err) {
-      throw new FeedFetchError(`feed request failed: ${(err as Error).message}`, { cause: err });
+      this.o.onResponse?.('error');
+      throw transient(new FeedFetchError(`feed request failed: ${(err as Error).message}`, { cause: err }));
     }
+    this.o.onResponse?.(res.statusCode);
     if (res.statusCode === 304) {
       await res.body.dump();
       return { changed: false, status: 304 };
     }
     if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw new FeedFetchError(`feed answered HTTP ${res.statusCode}`);
+      await res.body.dump().catch(() => {});
+      const err = new FeedFetchError(`feed answered HTTP ${res.statusCode}`);
+      throw TRANSIENT_STATUS.has(res.statusCode) ? transient(err) : err;
     }
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -89,7 +117,7 @@ export class FeedClient {
       }
     } catch (err) {
       if (err instanceof FeedFetchError) throw err;
-      throw new FeedFetchError(`feed body failed: ${(err as Error).message}`, { cause: err });
+      throw transient(new FeedFetchError(`feed body failed: ${(err as Error).message}`, { cause: err }));
     }
     const etag = res.headers.etag;
     const lastModified = res.headers['last-modified'];

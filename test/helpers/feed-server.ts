@@ -15,18 +15,20 @@ export interface FeedResponse {
 
 export interface FeedServer {
   url: string;
-  /** What the next requests get. */
+  /** What requests get once `next` is empty. */
   respond: FeedResponse;
+  /** Answers for the next requests, one each, in order (retries, flaky feeds). */
+  next: FeedResponse[];
   /** Headers of every request so far. */
   requests: IncomingHttpHeaders[];
 }
 
 export async function startFeedServer(t: { teardown(fn: () => unknown): void }, respond: FeedResponse = {}): Promise<FeedServer> {
   const hanging: ServerResponse[] = [];
-  const state: FeedServer = { url: '', respond, requests: [] };
+  const state: FeedServer = { url: '', respond, next: [], requests: [] };
   const server = createServer((req, res) => {
     state.requests.push(req.headers);
-    const r = state.respond;
+    const r = state.next.shift() ?? state.respond;
     if (r.hang) {
       hanging.push(res);
       return;

@@ -64,3 +64,42 @@ t.test('file:// feeds: read, missing, too large', async (t) => {
   await t.rejects(client(t, pathToFileURL(join(dir, 'nope.json')).href).pull(), { code: 'FEED_FETCH_FAILED', message: /cannot read feed file/ });
   await t.rejects(client(t, pathToFileURL(file).href, 5).pull(), { code: 'FEED_FETCH_FAILED', message: /11 bytes, over the 5-byte cap/ });
 });
+
+t.test('transient failures are retried with backoff; the pull succeeds on a later attempt', async (t) => {
+  const feed = await startFeedServer(t, { body: '{"ads":[]}' });
+  feed.next = [{ status: 503 }, { status: 429 }];
+  const statuses: (number | 'error')[] = [];
+  const c = new FeedClient(feed.url, { maxBytes: 1 << 20, timeoutMs: 5_000, retries: 2, backoffMs: 5, onResponse: (s) => statuses.push(s) });
+  t.teardown(() => c.close());
+  t.match(await c.pull(), { changed: true, text: '{"ads":[]}' });
+  t.equal(feed.requests.length, 3);
+  t.same(statuses, [503, 429, 200], 'every answer reported, retries included');
+});
+
+t.test('retries run out: the last failure is reported', async (t) => {
+  const feed = await startFeedServer(t, { status: 502 });
+  const c = new FeedClient(feed.url, { maxBytes: 1 << 20, timeoutMs: 5_000, retries: 2, backoffMs: 5 });
+  t.teardown(() => c.close());
+  await t.rejects(c.pull(), { code: 'FEED_FETCH_FAILED', message: /HTTP 502/ });
+  t.equal(feed.requests.length, 3, 'one attempt and two retries');
+});
+
+t.test('a 4xx, or a body over the cap, is not retried', async (t) => {
+  const feed = await startFeedServer(t, { status: 404 });
+  const c = new FeedClient(feed.url, { maxBytes: 64, timeoutMs: 5_000, retries: 2, backoffMs: 5 });
+  t.teardown(() => c.close());
+  await t.rejects(c.pull(), { message: /HTTP 404/ });
+  t.equal(feed.requests.length, 1);
+  feed.respond = { body: 'x'.repeat(1000) };
+  await t.rejects(c.pull(), { message: /cap/ });
+  t.equal(feed.requests.length, 2);
+});
+
+t.test('an unreachable feed fails after the retries, each attempt reported as "error"', async (t) => {
+  const feed = await startFeedServer(t, { body: '{}' });
+  const statuses: (number | 'error')[] = [];
+  const c = new FeedClient(feed.url.replace(/:\d+\//, ':1/'), { maxBytes: 1 << 20, timeoutMs: 2_000, retries: 1, backoffMs: 5, onResponse: (s) => statuses.push(s) });
+  t.teardown(() => c.close());
+  await t.rejects(c.pull(), { code: 'FEED_FETCH_FAILED', message: /request failed/ });
+  t.same(statuses, ['error', 'error']);
+});
