@@ -11,6 +11,8 @@ export interface InstalledIndex {
   ads: number;
   markets: number;
   bytes: number;
+  /** When the syncer built the snapshot (ms since the epoch). */
+  createdAtMs: number;
 }
 
 export interface ServerPool {

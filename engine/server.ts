@@ -64,7 +64,13 @@ export class PublicServer {
     const snapshot = decodeAdsSnapshot(bytes);
     const index = AdIndex.compile(snapshot.ads, snapshot.version);
     this.holder.install(index);
-    return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes };
+    return {
+      version: index.version,
+      ads: index.adCount,
+      markets: index.marketCount,
+      bytes: index.approxBytes,
+      createdAtMs: Date.parse(snapshot.createdAt),
+    };
   }
 
   /** Stops accepting connections; open ones are answered with Connection: close. */

@@ -13,6 +13,7 @@ export interface IndexFacts {
   ads: number;
   markets: number;
   bytes: number;
+  createdAtMs: number;
   loadedAtMs: number;
 }
 
@@ -59,6 +60,8 @@ export class EngineMetrics {
     indexGauge('engine_index_markets', 'Markets (country, lang) in the installed index.', (f) => f.markets);
     indexGauge('engine_index_bytes', 'Approximate bytes of response bodies and bucket tables, per server process.', (f) => f.bytes);
     indexGauge('engine_index_age_seconds', 'Seconds since the installed index was swapped in.', (f) => (clock.now() - f.loadedAtMs) / 1000);
+    // With the stores down the engine keeps serving; this is how stale what it serves is.
+    indexGauge('engine_snapshot_age_seconds', 'Seconds since the syncer built the installed snapshot.', (f) => (clock.now() - f.createdAtMs) / 1000);
     this.swaps = new Counter({ name: 'engine_index_swaps_total', help: 'Snapshots installed.', registers });
     this.loadFailures = new Counter({
       name: 'engine_snapshot_load_failures_total',

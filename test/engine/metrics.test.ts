@@ -38,6 +38,8 @@ t.test('metrics on the internal port only, with closed label sets', async (t) =>
   ];
   for (const line of expectLines) t.ok(text.includes(`${line}\n`), line);
   t.match(text, /^engine_index_age_seconds \d+(\.\d+)?$/m);
+  // The helper stamps snapshots in 2030 (versions must grow whatever the clock), so the age is negative here.
+  t.match(text, /^engine_snapshot_age_seconds -?\d+(\.\d+)?(e[+-]?\d+)?$/m);
   t.match(text, /^engine_index_bytes [1-9]\d*$/m);
   t.match(text, /^process_cpu_seconds_total /m, 'process metrics');
   // Nothing client-supplied becomes a label value.
