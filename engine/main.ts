@@ -7,20 +7,31 @@ import { createLogger } from './core/logger.js';
 import { runProcess } from './core/process.js';
 import { startEngine } from './engine.js';
 import { FsSnapshotStore } from './store/fs-snapshot-store.js';
+import { openProductionStores } from './store/production-stores.js';
+import { ReadThroughStore } from './store/read-through-store.js';
+import type { SnapshotStore } from './store/snapshot-store.js';
+
+/** How long start-up waits for Redis before going on with S3 alone. */
+const REDIS_WAIT_MS = 3_000;
 
 runProcess('engine', async ({ onShutdown }) => {
   const config = loadConfig();
   const log = createLogger(config.logLevel, { service: 'engine' });
   for (const w of config.warnings) log.warn(w);
-  if (config.mode === 'production') {
-    // Production stores (S3, Redis) arrive with issue 3; until then refuse rather than pretend.
-    throw new Error('REDIS_URL / S3_BUCKET are not supported by this build yet; unset them to read DATA_DIR');
+  // Production: Redis first, S3 when Redis has nothing or is down, notifications over Redis.
+  // Otherwise the folder under DATA_DIR that an embedded syncer (or a copy) writes.
+  const production = config.mode === 'production' ? openProductionStores(config, 'engine', { subscribe: true }) : null;
+  let store: SnapshotStore = new FsSnapshotStore(config.dataDir);
+  if (production !== null) {
+    if (!(await production.redisReady(REDIS_WAIT_MS))) log.warn('Redis not reachable at start-up; reading snapshots from S3 until it is');
+    const { redis, s3 } = production;
+    store = redis !== null && s3 !== null ? new ReadThroughStore(redis, s3) : (redis ?? s3)!;
   }
-  const store = new FsSnapshotStore(config.dataDir);
-  const engine = await startEngine({ config, store, notifier: null, log, onFatal: () => process.exit(1) });
+  const engine = await startEngine({ config, store, notifier: production?.notifier ?? null, log, onFatal: () => process.exit(1) });
   onShutdown(async () => {
     log.info('SIGTERM: draining', { timeout_ms: config.shutdownTimeoutMs });
     await engine.shutdown(config.shutdownTimeoutMs);
+    production?.close();
     log.info('drained; exiting');
   });
   return log;

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { rejectReasons, type RejectReason } from '../engine/core/feed.js';
 
-export const syncOutcomes = ['published', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'publish_failed'] as const;
+export const syncOutcomes = ['published', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'publish_failed', 'not_leader'] as const;
 export type SyncOutcome = (typeof syncOutcomes)[number];
 
 export class SyncerMetrics {
@@ -16,6 +16,9 @@ export class SyncerMetrics {
   private readonly lastSuccess: Gauge;
   private readonly pullSeconds: Histogram;
   private readonly feedBytes: Gauge;
+  private readonly leader: Gauge;
+  private readonly replicaFailures: Counter;
+  private readonly httpResponses: Counter<'status'>;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -42,6 +45,30 @@ export class SyncerMetrics {
       registers,
     });
     this.feedBytes = new Gauge({ name: 'syncer_feed_bytes', help: 'Size of the last feed body pulled.', registers });
+    this.leader = new Gauge({ name: 'syncer_leader', help: '1 while this syncer holds the leader lock (active), 0 on standby.', registers });
+    this.replicaFailures = new Counter({
+      name: 'syncer_redis_publish_failures_total',
+      help: 'Snapshot writes to Redis that failed (S3 had the version; the next run repairs Redis).',
+      registers,
+    });
+    this.httpResponses = new Counter({
+      name: 'syncer_feed_http_responses_total',
+      help: 'HTTP responses to feed pulls by status code (each retry counts); status "error" when none came.',
+      labelNames: ['status'],
+      registers,
+    });
+  }
+
+  leadership(isLeader: boolean): void {
+    this.leader.set(isLeader ? 1 : 0);
+  }
+
+  replicaFailed(): void {
+    this.replicaFailures.inc();
+  }
+
+  httpResponse(status: number | 'error'): void {
+    this.httpResponses.inc({ status: String(status) });
   }
 
   syncEnded(outcome: SyncOutcome, nowMs: number): void {

@@ -36,6 +36,8 @@ export interface Config {
   readonly playerMemoryTtlMs: number;
   readonly snapshotPollMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Syncer: how long the leader lock lives without a renewal (the standby's takeover bound). */
+  readonly leaderLockTtlMs: number;
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
   readonly warnings: readonly string[];
 }
@@ -45,7 +47,10 @@ export const sampleFeedUrl = (): string => pathToFileURL(packagePath('syncer/sam
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-export function loadConfig(env: Env = process.env): Config {
+/** Which process reads the config: defaults and requirements differ (DESIGN.md "Configuration"). */
+export type Service = 'engine' | 'syncer';
+
+export function loadConfig(env: Env = process.env, service: Service = 'engine'): Config {
   const errs: string[] = [];
   const warnings: string[] = [];
   const v = new EnvReader(env, errs);
@@ -61,7 +66,8 @@ export function loadConfig(env: Env = process.env): Config {
     devKeys = true;
     apiKeys = parseApiKeys(DEV_API_KEYS, errs);
   } else if (rawKeys === null) {
-    errs.push('API_KEYS is required outside embedded mode (comma list of scope:key, key as sha256:<hex>)');
+    // The syncer serves no API: it needs no keys.
+    if (service === 'engine') errs.push('API_KEYS is required outside embedded mode (comma list of scope:key, key as sha256:<hex>)');
   } else {
     apiKeys = parseApiKeys(rawKeys, errs);
   }
@@ -90,7 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port: v.int('PORT', 8080, 0, 65535),
     internalHost: v.str('INTERNAL_HOST') ?? host,
-    internalPort: v.int('INTERNAL_PORT', 9464, 0, 65535),
+    internalPort: v.int('INTERNAL_PORT', service === 'engine' ? 9464 : 9465, 0, 65535),
     apiKeys,
     devKeys,
     feedUrl: v.url('FEED_URL', ['http:', 'https:', 'file:']) ?? sampleFeedUrl(),
@@ -106,6 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     playerMemoryTtlMs: v.int('PLAYER_MEMORY_TTL_SECONDS', 3600, 1, 30 * 86_400) * 1000,
     snapshotPollMs: v.int('SNAPSHOT_POLL_MS', 1000, 50, 3_600_000),
     shutdownTimeoutMs: v.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    leaderLockTtlMs: v.int('LEADER_LOCK_TTL_MS', 10_000, 1_000, 600_000),
     warnings,
   };
   if (errs.length > 0) throw new ConfigError(errs);

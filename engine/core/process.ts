@@ -1,7 +1,7 @@
 // The shared skeleton of a process entry: run start-up, print config errors as one line each and
 // exit 78, turn SIGTERM/SIGINT into one orderly shutdown bounded in time, exit 0 when done.
 
-import { ConfigError } from './errors.js';
+import { ArcadeError, ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface ProcessHooks {
@@ -45,7 +45,9 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
         for (const p of err.problems) process.stderr.write(`${name}: config: ${p}\n`);
         process.exit(78);
       }
-      process.stderr.write(`${name}: failed to start: ${err.stack ?? err.message}\n`);
+      // Our typed errors are expected failures with a message written for operators: no stack.
+      const text = err instanceof ArcadeError ? `${err.code}: ${err.message}` : (err.stack ?? err.message);
+      process.stderr.write(`${name}: failed: ${text}\n`);
       process.exit(1);
     },
   );

@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 
 export function openRedis(url: string, name: string): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     connectionName: `arcade-edge-${name}`,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -13,6 +13,10 @@ export function openRedis(url: string, name: string): Redis {
     // Reconnect quickly at first, then every 2 s at most.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
   });
+  // Connection errors surface where they matter, as failed commands logged by their callers; without
+  // a listener ioredis would print every reconnect attempt to stderr.
+  redis.on('error', () => {});
+  return redis;
 }
 
 /** Waits until the connection is ready, or gives up after timeoutMs (the caller goes on without). */

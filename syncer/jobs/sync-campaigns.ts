@@ -61,8 +61,16 @@ export class SyncCampaigns {
         log.warn('more feed rows dropped', { not_logged: validation.rejectedTotal - validation.rejectedSamples.length });
       }
       const compiled = compileAdsSnapshot(validation.ads, clock.now());
-      if (current !== null && versionHash(current) === compiled.contentHash.slice(0, 12)) {
+      const hash = compiled.contentHash.slice(0, 12);
+      if (current !== null && versionHash(current) === hash) {
         log.debug('feed unchanged', { version: current });
+        return end('unchanged', current);
+      }
+      // After a rollback the pointer names an older version than the newest stored one. Keep it
+      // until the feed differs from what was rolled back from, or the next run would undo it.
+      const newest = current === null ? undefined : (await store.list('ads')).at(-1);
+      if (newest !== undefined && newest !== current && versionHash(newest) === hash) {
+        log.debug('feed unchanged since the rollback; the rolled-back version stays', { version: current, rolled_back_from: newest });
         return end('unchanged', current);
       }
       await publishSnapshot(store, notifier, 'ads', compiled.snapshot.version, compiled.bytes);
@@ -78,7 +86,13 @@ export class SyncCampaigns {
     } catch (err) {
       const code = (err as ArcadeError).code;
       const outcome: SyncOutcome =
-        code === 'FEED_FETCH_FAILED' ? 'fetch_failed' : code === 'FEED_REJECTED' ? 'feed_rejected' : 'publish_failed';
+        code === 'FEED_FETCH_FAILED'
+          ? 'fetch_failed'
+          : code === 'FEED_REJECTED'
+            ? 'feed_rejected'
+            : code === 'NOT_LEADER'
+              ? 'not_leader'
+              : 'publish_failed';
       // A refused body must not be skipped as "not modified" next time just because its ETag repeats.
       if (outcome === 'feed_rejected') feed.forgetValidators();
       log.error('campaign sync failed; last good snapshot stays published', { outcome, kept: current, err: err as Error });

@@ -13,18 +13,17 @@ export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER'
 export interface TestS3 {
   endpoint: string;
   client(): S3Client;
+  /** Takes the server down (connections refused) ... */
   stop(): Promise<void>;
+  /** ... and brings it back on the same port with the same objects. */
+  start(): Promise<void>;
 }
 
 export async function startS3(t: { teardown(fn: () => unknown): void }, buckets: string[]): Promise<TestS3> {
   const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-s3-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory: dir,
-    configureBuckets: buckets.map((name) => ({ name })),
-  });
+  const make = (port: number) =>
+    new S3rver({ address: '127.0.0.1', port, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })) });
+  let server = make(0);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const clients: S3Client[] = [];
@@ -34,6 +33,12 @@ export async function startS3(t: { teardown(fn: () => unknown): void }, buckets:
     running = false;
     for (const c of clients) c.destroy();
     await server.close();
+  };
+  const start = async () => {
+    if (running) return;
+    server = make(port);
+    await server.run();
+    running = true;
   };
   t.teardown(async () => {
     await stop();
@@ -47,5 +52,6 @@ export async function startS3(t: { teardown(fn: () => unknown): void }, buckets:
       return c;
     },
     stop,
+    start,
   };
 }
