@@ -10,8 +10,8 @@ export interface CompiledSnapshot {
   readonly contentHash: string;
 }
 
-export function compileAdsSnapshot(ads: Ad[], nowMs: number, streamOffset = '0'): CompiledSnapshot {
-  const contentHash = adsContentHash(ads);
+/** `contentHash`: pass adsContentHash(ads) when already computed (the sync job hashes first). */
+export function compileAdsSnapshot(ads: Ad[], nowMs: number, streamOffset = '0', contentHash = adsContentHash(ads)): CompiledSnapshot {
   const snapshot: AdsSnapshot = {
     kind: 'ads',
     version: snapshotVersion(nowMs, contentHash),

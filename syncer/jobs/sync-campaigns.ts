@@ -5,6 +5,7 @@
 import type { Clock } from '../../engine/core/clock.js';
 import { ArcadeError } from '../../engine/core/errors.js';
 import { parseFeed } from '../../engine/core/feed.js';
+import { adsContentHash } from '../../engine/core/snapshot.js';
 import type { Logger } from '../../engine/core/logger.js';
 import type { Notifier } from '../../engine/store/notifier.js';
 import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
@@ -60,8 +61,9 @@ export class SyncCampaigns {
       if (validation.rejectedTotal > validation.rejectedSamples.length) {
         log.warn('more feed rows dropped', { not_logged: validation.rejectedTotal - validation.rejectedSamples.length });
       }
-      const compiled = compileAdsSnapshot(validation.ads, clock.now());
-      const hash = compiled.contentHash.slice(0, 12);
+      // Hash first, encode only when the ads changed: an unchanged feed costs no snapshot build.
+      const contentHash = adsContentHash(validation.ads);
+      const hash = contentHash.slice(0, 12);
       if (current !== null && versionHash(current) === hash) {
         log.debug('feed unchanged', { version: current });
         return end('unchanged', current);
@@ -73,6 +75,7 @@ export class SyncCampaigns {
         log.debug('feed unchanged since the rollback; the rolled-back version stays', { version: current, rolled_back_from: newest });
         return end('unchanged', current);
       }
+      const compiled = compileAdsSnapshot(validation.ads, clock.now(), '0', contentHash);
       await publishSnapshot(store, notifier, 'ads', compiled.snapshot.version, compiled.bytes);
       log.info('ads snapshot published', {
         version: compiled.snapshot.version,
