@@ -8,17 +8,15 @@
 // per-request cost dominates instead. wrk (when installed) cross-checks, as it can load the ceiling
 // until it is CPU-bound, and measures p99 without pipelining at 64 connections below saturation.
 
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { packagePath } from '../engine/core/package-root.js';
 import { defaultFeedOptions, generateFeed, type FeedOptions } from './generate-feed.js';
 import { answers, killAllOnExit, startPinned, type BenchChild } from './lib/child.js';
 import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
-import { cpuSeconds } from './lib/proc-cpu.js';
+import { drive, hasWrk, median, pinSelf, spread, wrk, unexpectedNon2xx, wrkDelayMs, type Run, type Target } from './lib/drivers.js';
 import { table, writeResults } from './lib/results.js';
 import { BENCH_API_KEYS, adRequestMix, type BenchRequest } from './scenarios.js';
 
@@ -37,26 +35,9 @@ const params = {
   latencyRate: env('BENCH_LATENCY_RATE', 20_000),
 };
 
-interface Arm {
+interface Arm extends Target {
   name: 'ceiling' | 'engine';
   server: BenchChild;
-  base: string;
-}
-
-interface Run {
-  tool: 'autocannon' | 'wrk';
-  arm: Arm['name'];
-  scenario: string;
-  round: number;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  non2xx: number;
-  status404: number;
-  errors: number;
-  cpuUsPerReq: number;
 }
 
 async function main(): Promise<void> {
@@ -94,8 +75,8 @@ async function main(): Promise<void> {
   );
   const ceilingPort = /READY (\d+)/.exec(ceiling.output())![1];
   const arms: Arm[] = [
-    { name: 'ceiling', server: ceiling, base: `http://127.0.0.1:${ceilingPort}` },
-    { name: 'engine', server: engine, base: `http://127.0.0.1:${port}` },
+    { name: 'ceiling', server: ceiling, pid: ceiling.pid, base: `http://127.0.0.1:${ceilingPort}` },
+    { name: 'engine', server: engine, pid: engine.pid, base: `http://127.0.0.1:${port}` },
   ];
   const { requests, expected404 } = adRequestMix(feedOptions);
   await checkEngineAnswers(arms[1]!.base, requests);
@@ -117,17 +98,17 @@ async function main(): Promise<void> {
     for (let round = 1; round <= 2; round++) {
       for (const arm of arms) {
         log(`wrk round ${round}: ${arm.name}, 64 connections, pipelining ${params.pipelining}, 5 s`);
-        runs.push(wrk(arm, work, requests, { depth: params.pipelining }, 'throughput', round));
+        runs.push(await wrk(arm, work, requests, { depth: params.pipelining }, 'throughput', round));
       }
     }
     const delayMs = wrkDelayMs(params.latencyRate);
     for (const arm of arms) {
       log(`wrk latency: ${arm.name}, 64 connections, no pipelining, ${delayMs} ms between a connection's requests (~${params.latencyRate} req/s offered), 5 s`);
-      runs.push(wrk(arm, work, requests, { depth: 1, delayMs }, 'latency', 1));
+      runs.push(await wrk(arm, work, requests, { depth: 1, delayMs }, 'latency', 1));
     }
     for (const arm of arms) {
       log(`wrk saturation: ${arm.name}, 64 connections, no pipelining, unthrottled, 5 s`);
-      runs.push(wrk(arm, work, requests, { depth: 1 }, 'saturation', 1));
+      runs.push(await wrk(arm, work, requests, { depth: 1 }, 'saturation', 1));
     }
   }
   await Promise.all(arms.map((a) => a.server.stop()));
@@ -137,98 +118,6 @@ async function main(): Promise<void> {
   process.stdout.write('\n' + markdown + '\n');
   const files = writeResults('ad-request', { machine: host, params, targets: { ratio: TARGET_RATIO, p99Ms: TARGET_P99_MS, seedRps: SEED_TARGET_RPS }, summary, runs }, markdown);
   log(`wrote ${files.join(', ')}`);
-}
-
-async function drive(
-  arm: Arm,
-  requests: BenchRequest[],
-  o: { duration: number; connections: number; pipelining: number },
-  scenario: string,
-  round: number,
-): Promise<Run> {
-  const cpu0 = cpuSeconds(arm.server.pid);
-  const r = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: arm.base,
-        requests: requests.map((q) => ({ method: 'GET', path: q.path, headers: q.headers })),
-        connections: o.connections,
-        pipelining: o.pipelining,
-        duration: o.duration,
-      },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
-    autocannon.track(instance, { renderProgressBar: process.stderr.isTTY, renderResultsTable: false, renderLatencyTable: false });
-  });
-  const cpu = cpuSeconds(arm.server.pid) - cpu0;
-  const total = r.requests.total;
-  return {
-    tool: 'autocannon',
-    arm: arm.name,
-    scenario,
-    round,
-    requests: total,
-    rps: Math.round(total / r.duration),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    p999: r.latency.p99_9,
-    non2xx: r.non2xx,
-    status404: r.statusCodeStats?.['404']?.count ?? 0,
-    errors: r.errors + r.timeouts,
-    cpuUsPerReq: total === 0 ? NaN : (cpu * 1e6) / total,
-  };
-}
-
-/**
- * Milliseconds each of wrk's 64 connections waits between a response and its next request so that
- * together they offer about `rate` req/s (wrk's Lua `delay()`; the wait is not counted as latency).
- */
-function wrkDelayMs(rate: number): number {
-  return Math.max(1, Math.round((64 * 1000) / rate));
-}
-
-/**
- * wrk with a Lua script cycling through the same request mix, `depth` requests per write, and an
- * optional pause between a connection's requests. wrk times a pipelined batch as one sample (first
- * byte written to last response read), so pipelined runs report no per-request latency.
- */
-function wrk(arm: Arm, work: string, requests: BenchRequest[], o: { depth: number; delayMs?: number }, scenario: string, round: number): Run {
-  const { depth } = o;
-  const script = join(work, `mix-${depth}-${o.delayMs ?? 0}.lua`);
-  const reqs = requests.map((r) => {
-    const headers = Object.entries({ host: '127.0.0.1', ...(r.headers ?? {}) }).map(([k, v]) => `${k}: ${v}\\r\\n`).join('');
-    return `"GET ${r.path} HTTP/1.1\\r\\n${headers}\\r\\n"`;
-  });
-  writeFileSync(
-    script,
-    `local reqs = { ${reqs.join(', ')} }\nlocal i = 0\nlocal depth = ${depth}\n` +
-      `request = function()\n  local out = {}\n  for k = 1, depth do i = i % #reqs + 1; out[k] = reqs[i] end\n  return table.concat(out)\nend\n` +
-      (o.delayMs === undefined ? '' : `delay = function()\n  return ${o.delayMs}\nend\n`) +
-      `done = function(summary, latency, requests)\n  io.write(string.format("JSON {\\"requests\\":%d,\\"non2xx\\":%d,\\"errors\\":%d,\\"p50\\":%d,\\"p99\\":%d,\\"p999\\":%d,\\"seconds\\":%f}\\n",` +
-      ` summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,` +
-      ` latency:percentile(50), latency:percentile(99), latency:percentile(99.9), summary.duration / 1e6))\nend\n`,
-  );
-  const cpu0 = cpuSeconds(arm.server.pid);
-  const out = spawnSync('taskset', ['-c', '1', 'wrk', '-t1', '-c64', '-d5s', '-s', script, arm.base], { encoding: 'utf8' });
-  const cpu = cpuSeconds(arm.server.pid) - cpu0;
-  const j = JSON.parse(/JSON (\{.*\})/.exec(out.stdout)?.[1] ?? '{}') as Record<string, number>;
-  const total = j.requests ?? 0;
-  return {
-    tool: 'wrk',
-    arm: arm.name,
-    scenario,
-    round,
-    requests: total,
-    rps: Math.round(total / (j.seconds ?? 1)),
-    // wrk reports microseconds; keep milliseconds like autocannon.
-    p50: depth === 1 ? (j.p50 ?? NaN) / 1000 : NaN,
-    p99: depth === 1 ? (j.p99 ?? NaN) / 1000 : NaN,
-    p999: depth === 1 ? (j.p999 ?? NaN) / 1000 : NaN,
-    non2xx: j.non2xx ?? NaN,
-    status404: NaN,
-    errors: j.errors ?? NaN,
-    cpuUsPerReq: total === 0 ? NaN : (cpu * 1e6) / total,
-  };
 }
 
 interface Summary {
@@ -277,9 +166,7 @@ function summarise(runs: Run[], expected404: number): Summary[] {
       ceilingLatencyP99Ms: ceilingLatency?.p99 ?? NaN,
       seedMultiple: engineRps / SEED_TARGET_RPS,
       // 404 no_ad is the designed answer for the miss share of the mix; anything else is unexpected.
-      unexpectedNon2xx: tool === 'autocannon'
-        ? engineRuns.reduce((n, r) => n + r.non2xx - r.status404, 0)
-        : engineRuns.reduce((n, r) => n + Math.max(0, r.non2xx - Math.round(r.requests * expected404 * 1.05)), 0),
+      unexpectedNon2xx: engineRuns.reduce((n, r) => n + unexpectedNon2xx(r, expected404), 0),
       errors: runs.filter((r) => r.tool === tool).reduce((n, r) => n + r.errors, 0),
     });
   }
@@ -344,31 +231,6 @@ async function checkEngineAnswers(base: string, requests: BenchRequest[]): Promi
     await res.arrayBuffer();
     if (res.status !== 200 && res.status !== 404) throw new Error(`engine answered ${res.status} to ${r.path}`);
   }
-}
-
-function pinSelf(cpu: number): void {
-  try {
-    execFileSync('taskset', ['-cp', String(cpu), String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    log('taskset failed: load generator not pinned');
-  }
-}
-
-function hasWrk(): boolean {
-  return spawnSync('wrk', ['--version'], { encoding: 'utf8' }).error === undefined;
-}
-
-function median(xs: number[]): number {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** (max − min) / median: the same-arm, round-to-round noise band. */
-function spread(xs: number[]): number {
-  const s = xs.filter(Number.isFinite);
-  return s.length < 2 ? 0 : (Math.max(...s) - Math.min(...s)) / median(s);
 }
 
 function log(msg: string): void {
