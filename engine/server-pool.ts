@@ -47,7 +47,7 @@ export class LocalPool implements ServerPool {
   }
 
   async install(_version: string, bytes: Uint8Array): Promise<InstalledIndex> {
-    return this.server.install(bytes);
+    return await this.server.install(bytes);
   }
 
   async collect(): Promise<MetricSnapshot[][]> {

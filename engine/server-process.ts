@@ -22,7 +22,7 @@ process.on('message', async (m: MainToServer) => {
         server = new PublicServer(m.options, systemClock);
         return post({ type: 'listening', port: await server.listen() });
       case 'install':
-        return post({ type: 'installed', id: m.id, index: running().install(m.bytes) });
+        return post({ type: 'installed', id: m.id, index: await running().install(m.bytes) });
       case 'collect':
         return post({ type: 'collected', id: m.id, metrics: (await running().registry.getMetricsAsJSON()) as never });
       case 'drain':

@@ -5,12 +5,11 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { buildPublicApp } from './app.js';
 import type { ApiKey } from './core/api-keys.js';
 import type { Clock } from './core/clock.js';
-import { decodeAdsSnapshot } from './core/snapshot.js';
 import { uWS } from './core/uws.js';
 import { PlayerMemory } from './decision/player-memory.js';
 import { Authenticator } from './http/auth.js';
-import { AdIndex } from './indexes/ad-index.js';
 import { IndexHolder } from './indexes/holder.js';
+import { IndexBuilder } from './indexes/index-builder.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
 import type { ServerState } from './server-state.js';
 import type { InstalledIndex } from './server-pool.js';
@@ -27,6 +26,7 @@ export interface ServerOptions {
 export class PublicServer {
   readonly registry = new Registry();
   readonly holder = new IndexHolder();
+  private readonly builder = new IndexBuilder();
   private readonly state: ServerState = { draining: false };
   private listenSocket: us_listen_socket | null = null;
   private boundPort = 0;
@@ -59,18 +59,14 @@ export class PublicServer {
     });
   }
 
-  /** Decodes and compiles snapshot bytes, then swaps the index in. Throws (keeping the old) if corrupt. */
-  install(bytes: Uint8Array): InstalledIndex {
-    const snapshot = decodeAdsSnapshot(bytes);
-    const index = AdIndex.compile(snapshot.ads, snapshot.version);
+  /**
+   * Decodes and compiles snapshot bytes on the builder thread, then swaps the index in. Requests keep
+   * being answered from the current index meanwhile. Rejects (keeping the old index) if corrupt.
+   */
+  async install(bytes: Uint8Array): Promise<InstalledIndex> {
+    const { index, createdAtMs } = await this.builder.build(bytes);
     this.holder.install(index);
-    return {
-      version: index.version,
-      ads: index.adCount,
-      markets: index.marketCount,
-      bytes: index.approxBytes,
-      createdAtMs: Date.parse(snapshot.createdAt),
-    };
+    return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
   }
 
   /** Stops accepting connections; open ones are answered with Connection: close. */

@@ -30,6 +30,11 @@ export class Rotation {
     return this.members.length;
   }
 
+  /** True when members' weights differ (smooth weighted round-robin), false for plain round-robin. */
+  get weighted(): boolean {
+    return this.weights !== null;
+  }
+
   /** Picks after which every member has come up at least once (the SWRR cycle; n for round-robin). */
   get period(): number {
     return this.totalWeight;

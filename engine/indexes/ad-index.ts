@@ -21,6 +21,28 @@ const MASKS = (() => {
   return t;
 })();
 
+/**
+ * An index as flat arrays, to move it between threads: every buffer is transferable and there is no
+ * object graph to clone (index-builder.ts compiles in a worker thread, the server rebuilds the few
+ * thousand Rotation objects around the received arrays in about a millisecond).
+ */
+export interface AdIndexParts {
+  version: string;
+  ids: string[];
+  slab: Uint8Array;
+  offsets: Uint32Array;
+  weights: Uint16Array | null;
+  /** Market keys, in the order of `hourRotations`' rows. */
+  marketKeys: Float64Array;
+  /** 24 per market: the rotation number for that hour, -1 when no ad is live. */
+  hourRotations: Int32Array;
+  /** Rotation r's members are members[rotationStarts[r] .. rotationStarts[r + 1]). */
+  rotationStarts: Uint32Array;
+  /** Total weight per rotation; 0 for a plain round-robin one. */
+  rotationTotals: Uint32Array;
+  members: Uint32Array;
+}
+
 interface Market {
   /** One rotation per UTC hour, null when no ad is live; adjacent equal hours share an object. */
   readonly hours: (Rotation | null)[];
@@ -90,6 +112,66 @@ export class AdIndex {
     const v = this.slab.subarray(this.offsets[ordinal]!, this.offsets[ordinal + 1]!);
     this.views[ordinal] = v;
     return v;
+  }
+
+  /** The index as transferable arrays (see AdIndexParts). Call on a fresh index: cursors are not kept. */
+  toParts(): AdIndexParts {
+    const rotationNumber = new Map<Rotation, number>();
+    const rotations: Rotation[] = [];
+    const marketKeys = new Float64Array(this.markets.size);
+    const hourRotations = new Int32Array(this.markets.size * HOURS_PER_DAY).fill(-1);
+    let m = 0;
+    for (const [key, market] of this.markets) {
+      marketKeys[m] = key;
+      for (let h = 0; h < HOURS_PER_DAY; h++) {
+        const r = market.hours[h];
+        if (r == null) continue;
+        let n = rotationNumber.get(r);
+        if (n === undefined) {
+          n = rotations.push(r) - 1;
+          rotationNumber.set(r, n);
+        }
+        hourRotations[m * HOURS_PER_DAY + h] = n;
+      }
+      m++;
+    }
+    const rotationStarts = new Uint32Array(rotations.length + 1);
+    for (let r = 0; r < rotations.length; r++) rotationStarts[r + 1] = rotationStarts[r]! + rotations[r]!.size;
+    const members = new Uint32Array(rotationStarts[rotations.length]!);
+    const rotationTotals = new Uint32Array(rotations.length);
+    rotations.forEach((r, i) => {
+      members.set(r.members, rotationStarts[i]!);
+      rotationTotals[i] = r.weighted ? r.period : 0;
+    });
+    return {
+      version: this.version,
+      ids: this.ids as string[],
+      slab: this.slab,
+      offsets: this.offsets,
+      weights: this.weights,
+      marketKeys,
+      hourRotations,
+      rotationStarts,
+      rotationTotals,
+      members,
+    };
+  }
+
+  static fromParts(p: AdIndexParts): AdIndex {
+    const rotations = Array.from(p.rotationTotals, (total, r) => {
+      const members = p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!);
+      return total === 0 ? new Rotation(members, null, members.length) : new Rotation(members, p.weights, total);
+    });
+    const markets = new Map<number, Market>();
+    p.marketKeys.forEach((key, m) => {
+      const hours = Array.from({ length: HOURS_PER_DAY }, (_, h) => {
+        const r = p.hourRotations[m * HOURS_PER_DAY + h]!;
+        return r < 0 ? null : rotations[r]!;
+      });
+      markets.set(key, { hours });
+    });
+    const slab = Buffer.from(p.slab.buffer, p.slab.byteOffset, p.slab.byteLength);
+    return new AdIndex(p.version, markets, p.ids, slab, p.offsets, p.weights);
   }
 
   /** Ids of the ads live in a market at an hour, in rotation order (tests and debugging). */

@@ -1,0 +1,24 @@
+// Worker thread of IndexBuilder: decodes snapshot bytes and compiles the index off the serving
+// thread, then hands back its arrays (transferred, not copied). Never loads uWS.
+
+import { parentPort } from 'node:worker_threads';
+import { decodeAdsSnapshot } from '../core/snapshot.js';
+import { AdIndex } from './ad-index.js';
+import type { BuildReply, BuildRequest } from './index-builder.js';
+
+parentPort!.on('message', (m: BuildRequest) => {
+  let reply: BuildReply;
+  try {
+    const snapshot = decodeAdsSnapshot(m.bytes);
+    const parts = AdIndex.compile(snapshot.ads, snapshot.version).toParts();
+    reply = { id: m.id, ok: true, parts, createdAt: snapshot.createdAt };
+    const transfer = [parts.slab, parts.offsets, parts.weights, parts.marketKeys, parts.hourRotations, parts.rotationStarts, parts.rotationTotals, parts.members]
+      .filter((a) => a !== null)
+      .map((a) => a!.buffer as ArrayBuffer);
+    parentPort!.postMessage(reply, transfer);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    reply = { id: m.id, ok: false, code: e.code ?? 'ERROR', message: e.message };
+    parentPort!.postMessage(reply);
+  }
+});
