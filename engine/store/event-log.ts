@@ -1,0 +1,59 @@
+// The event log port (DESIGN.md "Storage adapters"): the one write path of games, blacklist reports
+// and votes. Engines append and tail it; the syncer consumes it with a consumer group and folds it
+// into snapshots. Implementations: RedisEventLog (Redis Streams) and FileEventLog (embedded mode,
+// an append-only file); test/contract/event-log.ts is the contract both pass.
+//
+// Contract:
+// - append() resolves with the event's id only once the event is durable (Redis: acknowledged by
+//   the server; file: written and fsynced). Ids are "<ms>-<seq>", strictly increasing.
+// - read(after) returns events with ids greater than `after` ("0-0" = from the start), oldest
+//   first, at most `count`; with blockMs it waits that long for the first one.
+// - Consumer groups: readGroup() hands each new event to one consumer of the group and keeps it
+//   pending until ack(); claimIdle() moves events pending longer than minIdleMs to another consumer
+//   (a consumer that died). Delivery is at least once: consumers are idempotent.
+// - trim(minId) drops events older than minId (behind the newest snapshot); never newer ones.
+
+export interface NewEvent {
+  type: string;
+  /** JSON-serialisable payload. */
+  data: unknown;
+}
+
+export interface LoggedEvent {
+  id: string;
+  type: string;
+  data: unknown;
+}
+
+export interface ReadOptions {
+  count: number;
+  /** Wait up to this long for the first event; 0 or absent: return at once. */
+  blockMs?: number;
+}
+
+export interface EventLog {
+  append(event: NewEvent): Promise<string>;
+  read(after: string, o: ReadOptions): Promise<LoggedEvent[]>;
+  /** Creates the group if missing, delivering events after `after` ("$" = only new ones). */
+  ensureGroup(group: string, after: string): Promise<void>;
+  readGroup(group: string, consumer: string, o: ReadOptions): Promise<LoggedEvent[]>;
+  ack(group: string, ids: readonly string[]): Promise<number>;
+  claimIdle(group: string, consumer: string, minIdleMs: number, count: number): Promise<LoggedEvent[]>;
+  trim(minId: string): Promise<number>;
+  close(): Promise<void>;
+  readonly description: string;
+}
+
+export const START = '0-0';
+
+/** Orders "<ms>-<seq>" ids numerically (string order is wrong once ms or seq gain a digit). */
+export function compareEventIds(a: string, b: string): number {
+  const [am, as] = splitId(a);
+  const [bm, bs] = splitId(b);
+  return am !== bm ? am - bm : as - bs;
+}
+
+function splitId(id: string): [number, number] {
+  const dash = id.indexOf('-');
+  return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+}
