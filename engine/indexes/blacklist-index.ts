@@ -1,0 +1,132 @@
+// The games registry and the per-player ban record, kept current by folding events in stream order
+// (DESIGN.md "Games and blacklist"). Every engine folds the same events in the same order and so
+// reaches the same state: that is how a game id and a duplicate name are decided without a central
+// counter. Checks are O(log n) in the player's own reports.
+//
+// Per email: the distinct games that reported it, every report time (sorted, for the 90-day count),
+// and reason counts with the current top. The tie rule: the top reason changes only when another
+// reason's count goes strictly above it, so among equal counts the one that reached it first wins.
+
+import { REPORT_WINDOW_MS } from '../decision/reports.js';
+
+export interface Game {
+  id: number;
+  name: string;
+}
+
+export interface Report {
+  gameId: number;
+  /** Normalised (normaliseEmail). */
+  email: string;
+  /** Normalised (normaliseReason). */
+  reason: string;
+  reportedAtMs: number;
+}
+
+export interface BanCheck {
+  most_common_reason: string;
+  number_of_games_reported: number;
+  times_reported_last_90_days: number;
+}
+
+interface PlayerRecord {
+  games: Set<number>;
+  /** Report times, ascending. */
+  times: number[];
+  reasons: Map<string, number>;
+  top: string;
+  topCount: number;
+}
+
+export class BlacklistIndex {
+  private readonly gamesById = new Map<number, Game>();
+  private readonly gameIdsByName = new Map<string, number>();
+  private readonly players = new Map<string, PlayerRecord>();
+  private reportCount = 0;
+
+  get games(): readonly Game[] {
+    return [...this.gamesById.values()];
+  }
+
+  get gameCount(): number {
+    return this.gamesById.size;
+  }
+
+  get playerCount(): number {
+    return this.players.size;
+  }
+
+  get reports(): number {
+    return this.reportCount;
+  }
+
+  gameById(id: number): Game | undefined {
+    return this.gamesById.get(id);
+  }
+
+  gameByName(name: string): Game | undefined {
+    const id = this.gameIdsByName.get(name);
+    return id === undefined ? undefined : this.gamesById.get(id);
+  }
+
+  /** Folds a game creation: the next id, or null when the name is taken (the later event loses). */
+  createGame(name: string): Game | null {
+    if (this.gameIdsByName.has(name)) return null;
+    const game = { id: this.gamesById.size + 1, name };
+    this.gamesById.set(game.id, game);
+    this.gameIdsByName.set(name, game.id);
+    return game;
+  }
+
+  /** Folds a report. Reports of unknown games are ignored (they were refused at the door). */
+  addReport(r: Report): boolean {
+    if (!this.gamesById.has(r.gameId)) return false;
+    let p = this.players.get(r.email);
+    if (p === undefined) {
+      p = { games: new Set(), times: [], reasons: new Map(), top: r.reason, topCount: 0 };
+      this.players.set(r.email, p);
+    }
+    p.games.add(r.gameId);
+    insertSorted(p.times, r.reportedAtMs);
+    const count = (p.reasons.get(r.reason) ?? 0) + 1;
+    p.reasons.set(r.reason, count);
+    if (count > p.topCount) {
+      p.topCount = count;
+      p.top = r.reason;
+    }
+    this.reportCount++;
+    return true;
+  }
+
+  /** The ban record at `nowMs`, or null when the email was never reported. */
+  check(email: string, nowMs: number): BanCheck | null {
+    const p = this.players.get(email);
+    if (p === undefined) return null;
+    return {
+      most_common_reason: p.top,
+      number_of_games_reported: p.games.size,
+      times_reported_last_90_days: p.times.length - firstAbove(p.times, nowMs - REPORT_WINDOW_MS),
+    };
+  }
+}
+
+/** Appends in the common case (reports arrive in time order), else inserts in place. */
+function insertSorted(xs: number[], x: number): void {
+  if (xs.length === 0 || xs[xs.length - 1]! <= x) {
+    xs.push(x);
+    return;
+  }
+  xs.splice(firstAbove(xs, x), 0, x);
+}
+
+/** Index of the first element greater than x. */
+function firstAbove(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
