@@ -9,6 +9,8 @@ import { createLogger } from '../engine/core/logger.js';
 import { runProcess } from '../engine/core/process.js';
 import { startEngine } from '../engine/engine.js';
 import { FsSnapshotStore } from '../engine/store/fs-snapshot-store.js';
+import { FileEventLog } from '../engine/store/file-event-log.js';
+import { join } from 'node:path';
 import { InProcessNotifier } from '../engine/store/notifier.js';
 import { FeedClient } from '../syncer/feed/feed-client.js';
 import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
@@ -31,10 +33,12 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
 
   // Publish before the engine starts, so it is ready on its first look at the store.
   await sync.run();
+  const events = await FileEventLog.open(join(config.dataDir, 'events'));
   const engine = await startEngine({
     config,
     store,
     notifier,
+    events,
     log: log.child({ component: 'engine' }),
     extraRegistries: [syncerMetrics.registry],
     onFatal: () => process.exit(1),
@@ -46,6 +50,7 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     log.info('shutting down: draining', { timeout_ms: config.shutdownTimeoutMs });
     await task.stop();
     await engine.shutdown(config.shutdownTimeoutMs);
+    await events.close();
     await feed.close();
     log.info('drained; exiting');
   });

@@ -7,6 +7,8 @@ import { uWS, uwsNative } from './core/uws.js';
 import { sendError, sendMethodNotAllowed, type Handler } from './http/respond.js';
 import { routeIndex, statusIndex } from './metrics/request-metrics.js';
 import { adRequest } from './routes/ad-request.js';
+import { checkPlayer, reportPlayer } from './routes/blacklist.js';
+import { createGame, listGames } from './routes/games.js';
 import type { RouteDeps } from './routes/route-deps.js';
 
 export type AppDeps = RouteDeps;
@@ -18,6 +20,9 @@ type RouteTable = Readonly<Record<string, Partial<Record<Method, Handler>>>>;
 function routeTable(deps: AppDeps): RouteTable {
   return {
     '/ad_request': { get: adRequest(deps) },
+    '/games': { get: listGames(deps), post: createGame(deps) },
+    '/blacklist': { post: reportPlayer(deps) },
+    '/blacklist/check': { get: checkPlayer(deps) },
   };
 }
 

@@ -14,12 +14,16 @@ import type { ServerOptions } from './server.js';
 import type { Notifier } from './store/notifier.js';
 import type { SnapshotStore } from './store/snapshot-store.js';
 import { SnapshotFollower } from './sync/snapshot-follower.js';
+import { EventFollower } from './sync/event-follower.js';
+import type { EventLog } from './store/event-log.js';
 import { ProcessPool } from './process-pool.js';
 
 export interface EngineOptions {
   config: Config;
   store: SnapshotStore;
   notifier: Notifier | null;
+  /** The write path (games, reports); null: write routes answer 503 and checks know nothing. */
+  events: EventLog | null;
   log: Logger;
   clock?: Clock;
   /** Called (after an error log line) if a server process dies after start-up; entries exit non-zero. */
@@ -38,6 +42,9 @@ export interface Engine {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
+/** How long start-up waits for the event log replay before going on (the blacklist routes 503 until it is done). */
+const EVENT_CATCH_UP_MS = 10_000;
+
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { config, log } = o;
   const clock = o.clock ?? systemClock;
@@ -49,6 +56,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     apiKeys: config.apiKeys,
     playerMemoryMax: config.playerMemoryMax,
     playerMemoryTtlMs: config.playerMemoryTtlMs,
+    maxBodyBytes: config.maxBodyBytes,
   };
   const onFatal = (err: Error) => {
     log.error('engine server process died', { err });
@@ -56,8 +64,9 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   };
   const pool: ServerPool =
     config.engineWorkers === 1
-      ? await LocalPool.start(serverOptions, clock)
-      : await ProcessPool.start(config.engineWorkers, serverOptions, onFatal);
+      ? await LocalPool.start(serverOptions, clock, o.events)
+      : await ProcessPool.start(config.engineWorkers, serverOptions, onFatal, o.events);
+  const events = o.events === null ? null : new EventFollower(o.events, pool, log);
 
   const metrics = new EngineMetrics(clock, { uwsNative, workers: pool.size });
   const follower = new SnapshotFollower({
@@ -75,10 +84,16 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     port: config.internalPort,
     metrics: async () => metrics.render(await pool.collect(), o.extraRegistries ?? []),
     contentType: metrics.contentType,
-    notReadyReason: () => (draining ? 'shutting down' : follower.version === null ? 'no ad index loaded yet' : null),
+    notReadyReason: () =>
+      draining
+        ? 'shutting down'
+        : follower.version === null
+          ? 'no ad index loaded yet'
+          : null,
     readyFacts: () => ({ version: follower.version, workers: pool.size }),
   });
   await follower.start();
+  await events?.start(EVENT_CATCH_UP_MS);
   log.info('engine listening', {
     port: pool.port,
     internal_port: internal.port,
@@ -97,6 +112,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     async shutdown(timeoutMs) {
       draining = true;
       follower.stop();
+      events?.stop();
       await pool.drain();
       await waitUntilIdle(pool, timeoutMs);
       internal.close();

@@ -10,6 +10,11 @@ import { FsSnapshotStore } from './store/fs-snapshot-store.js';
 import { openProductionStores } from './store/production-stores.js';
 import { ReadThroughStore } from './store/read-through-store.js';
 import type { SnapshotStore } from './store/snapshot-store.js';
+import type { EventLog } from './store/event-log.js';
+import { FileEventLog } from './store/file-event-log.js';
+import { openRedis } from './store/redis-connection.js';
+import { RedisEventLog } from './store/redis-event-log.js';
+import { join } from 'node:path';
 
 /** How long start-up waits for Redis before going on with S3 alone. */
 const REDIS_WAIT_MS = 3_000;
@@ -27,10 +32,17 @@ runProcess('engine', async ({ onShutdown }) => {
     const { redis, s3 } = production;
     store = redis !== null && s3 !== null ? new ReadThroughStore(redis, s3) : (redis ?? s3)!;
   }
-  const engine = await startEngine({ config, store, notifier: production?.notifier ?? null, log, onFatal: () => process.exit(1) });
+  // The write path: the Redis stream in production (none without Redis: writes answer 503), the
+  // event file under DATA_DIR otherwise.
+  let events: EventLog | null = null;
+  if (production === null) events = await FileEventLog.open(join(config.dataDir, 'events'));
+  else if (production.redisConnection !== null) events = new RedisEventLog(production.redisConnection, openRedis(config.redisUrl!, 'engine-events'));
+  else log.warn('no REDIS_URL: no event log, so POST /games and POST /blacklist answer 503');
+  const engine = await startEngine({ config, store, notifier: production?.notifier ?? null, events, log, onFatal: () => process.exit(1) });
   onShutdown(async () => {
     log.info('SIGTERM: draining', { timeout_ms: config.shutdownTimeoutMs });
     await engine.shutdown(config.shutdownTimeoutMs);
+    await events?.close();
     production?.close();
     log.info('drained; exiting');
   });

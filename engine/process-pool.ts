@@ -15,6 +15,7 @@ import type { MetricSnapshot } from './metrics/hot-metrics.js';
 import type { InstalledIndex, ServerPool } from './server-pool.js';
 import type { ServerOptions } from './server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
+import type { EventWriter, LoggedEvent } from './store/event-log.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const ENTRY = new URL(FROM_SOURCE ? './server-process.ts' : './server-process.js', import.meta.url);
@@ -29,9 +30,10 @@ export class ProcessPool implements ServerPool {
     private readonly children: ChildProcess[],
     readonly port: number,
     onCrash: (err: Error) => void,
+    private readonly events: EventWriter | null,
   ) {
     for (const child of children) {
-      child.on('message', (m: ServerToMain) => this.onMessage(m));
+      child.on('message', (m: ServerToMain) => (m.type === 'append' ? this.append(child, m.id, m) : this.onMessage(m)));
       // A child dying outside shutdown is a bug or an OOM: fail loudly rather than serve on fewer cores.
       child.on('exit', (code, signal) => {
         if (!this.closing) onCrash(new Error(`engine server process ${child.pid} exited (code ${code}, signal ${signal})`));
@@ -47,7 +49,7 @@ export class ProcessPool implements ServerPool {
     return this.children.map((c) => c.pid!);
   }
 
-  static async start(count: number, opts: ServerOptions, onCrash: (err: Error) => void): Promise<ProcessPool> {
+  static async start(count: number, opts: ServerOptions, onCrash: (err: Error) => void, events: EventWriter | null): Promise<ProcessPool> {
     const port = opts.port === 0 ? await freePort(opts.host) : opts.port;
     const started = await Promise.allSettled(Array.from({ length: count }, () => spawn({ ...opts, port })));
     const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -56,12 +58,33 @@ export class ProcessPool implements ServerPool {
       for (const c of children) c.kill('SIGKILL');
       throw failed.reason as Error;
     }
-    return new ProcessPool(children, port, onCrash);
+    return new ProcessPool(children, port, onCrash, events);
   }
 
   async install(version: string, bytes: Uint8Array): Promise<InstalledIndex> {
     const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'install', id, version, bytes }))));
     return results[0] as InstalledIndex;
+  }
+
+  applyEvents(events: readonly LoggedEvent[]): void {
+    // Fire and forget, in order: IPC keeps per-child message order.
+    for (const c of this.children) sendSafely(c, { type: 'events', events });
+  }
+
+  eventsCaughtUp(): void {
+    for (const c of this.children) sendSafely(c, { type: 'events_caught_up' });
+  }
+
+  /** A child's write: append it here, where the event log lives, and answer with the event id. */
+  private append(child: ChildProcess, id: number, m: Extract<ServerToMain, { type: 'append' }>): void {
+    if (this.events === null) {
+      sendSafely(child, { type: 'append_failed', id, message: 'no event log' });
+      return;
+    }
+    this.events.append(m.event).then(
+      (eventId) => sendSafely(child, { type: 'appended', id, eventId }),
+      (err: Error) => sendSafely(child, { type: 'append_failed', id, message: err.message }),
+    );
   }
 
   async collect(): Promise<MetricSnapshot[][]> {
@@ -90,7 +113,7 @@ export class ProcessPool implements ServerPool {
   }
 
   private onMessage(m: ServerToMain): void {
-    if (m.type === 'listening') return;
+    if (m.type === 'listening' || m.type === 'append') return;
     const p = this.pending.get(m.id);
     if (p === undefined) return;
     this.pending.delete(m.id);
@@ -120,6 +143,11 @@ function spawn(opts: ServerOptions): Promise<ChildProcess> {
     });
     child.send({ type: 'start', options: opts } satisfies MainToServer);
   });
+}
+
+/** A child that is gone (crash, shutdown) must not turn a send into an unhandled 'error' event. */
+function sendSafely(child: ChildProcess, m: MainToServer): void {
+  if (child.connected) child.send(m, () => {});
 }
 
 function stop(child: ChildProcess): Promise<void> {

@@ -4,6 +4,7 @@
 import type { MetricSnapshot } from './metrics/hot-metrics.js';
 import { PublicServer, type ServerOptions } from './server.js';
 import type { Clock } from './core/clock.js';
+import type { EventWriter, LoggedEvent } from './store/event-log.js';
 
 /** What a server reports after compiling a snapshot. */
 export interface InstalledIndex {
@@ -23,6 +24,10 @@ export interface ServerPool {
   readonly pids: number[];
   /** Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it. */
   install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
+  /** Hands events from the stream, in order, to every server's fold. */
+  applyEvents(events: readonly LoggedEvent[]): void;
+  /** The event log has been read to its end once: the blacklist routes may answer. */
+  eventsCaughtUp(): void;
   /** Each server's request metrics, for the main process to merge into /metrics. */
   collect(): Promise<MetricSnapshot[][]>;
   /** Stop accepting; answer what is in flight with Connection: close. */
@@ -36,8 +41,8 @@ export class LocalPool implements ServerPool {
   readonly pids = [process.pid];
   private constructor(private readonly server: PublicServer) {}
 
-  static async start(opts: ServerOptions, clock: Clock): Promise<LocalPool> {
-    const server = new PublicServer(opts, clock);
+  static async start(opts: ServerOptions, clock: Clock, events: EventWriter | null): Promise<LocalPool> {
+    const server = new PublicServer(opts, clock, events);
     await server.listen();
     return new LocalPool(server);
   }
@@ -48,6 +53,14 @@ export class LocalPool implements ServerPool {
 
   async install(_version: string, bytes: Uint8Array): Promise<InstalledIndex> {
     return await this.server.install(bytes);
+  }
+
+  applyEvents(events: readonly LoggedEvent[]): void {
+    this.server.applyEvents(events);
+  }
+
+  eventsCaughtUp(): void {
+    this.server.blacklist.markCaughtUp();
   }
 
   async collect(): Promise<MetricSnapshot[][]> {

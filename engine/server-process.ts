@@ -6,9 +6,22 @@
 import { systemClock } from './core/clock.js';
 import { PublicServer } from './server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
+import type { EventWriter, NewEvent } from './store/event-log.js';
 
 let server: PublicServer | null = null;
 const post = (m: ServerToMain): void => void process.send?.(m);
+
+/** Writes go to the main process, which owns the event log; the reply carries the event id. */
+const appends = new Map<number, { resolve: (id: string) => void; reject: (e: Error) => void }>();
+let nextAppend = 1;
+const events: EventWriter = {
+  append: (event: NewEvent) =>
+    new Promise((resolve, reject) => {
+      const id = nextAppend++;
+      appends.set(id, { resolve, reject });
+      post({ type: 'append', id, event });
+    }),
+};
 
 // The orchestrator signals the whole process group; the main process decides when we stop.
 process.on('SIGTERM', () => {});
@@ -19,12 +32,24 @@ process.on('message', async (m: MainToServer) => {
   try {
     switch (m.type) {
       case 'start':
-        server = new PublicServer(m.options, systemClock);
+        server = new PublicServer(m.options, systemClock, events);
         return post({ type: 'listening', port: await server.listen() });
       case 'install':
         return post({ type: 'installed', id: m.id, index: await running().install(m.bytes) });
       case 'collect':
         return post({ type: 'collected', id: m.id, metrics: (await running().registry.getMetricsAsJSON()) as never });
+      case 'events':
+        return running().applyEvents(m.events);
+      case 'events_caught_up':
+        return running().blacklist.markCaughtUp();
+      case 'appended':
+      case 'append_failed': {
+        const pending = appends.get(m.id);
+        appends.delete(m.id);
+        if (m.type === 'appended') pending?.resolve(m.eventId);
+        else pending?.reject(new Error(m.message));
+        return;
+      }
       case 'drain':
         running().drain();
         return post({ type: 'done', id: m.id });

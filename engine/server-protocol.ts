@@ -4,12 +4,17 @@
 import type { MetricSnapshot } from './metrics/hot-metrics.js';
 import type { InstalledIndex } from './server-pool.js';
 import type { ServerOptions } from './server.js';
+import type { LoggedEvent, NewEvent } from './store/event-log.js';
 
 export type MainToServer =
   | { type: 'start'; options: ServerOptions }
   | { type: 'install'; id: number; version: string; bytes: Uint8Array }
   | { type: 'collect'; id: number }
   | { type: 'drain'; id: number }
+  | { type: 'events'; events: readonly LoggedEvent[] }
+  | { type: 'events_caught_up' }
+  | { type: 'appended'; id: number; eventId: string }
+  | { type: 'append_failed'; id: number; message: string }
   | { type: 'exit' };
 
 export type ServerToMain =
@@ -17,4 +22,6 @@ export type ServerToMain =
   | { type: 'done'; id: number }
   | { type: 'installed'; id: number; index: InstalledIndex }
   | { type: 'collected'; id: number; metrics: MetricSnapshot[] }
-  | { type: 'failed'; id: number; code: string; message: string };
+  | { type: 'failed'; id: number; code: string; message: string }
+  /** A write on this server: the main process appends it to the event log (ids are per process). */
+  | { type: 'append'; id: number; event: NewEvent };

@@ -8,11 +8,13 @@ import type { Clock } from './core/clock.js';
 import { uWS } from './core/uws.js';
 import { PlayerMemory } from './decision/player-memory.js';
 import { Authenticator } from './http/auth.js';
+import { BlacklistHolder } from './indexes/blacklist-holder.js';
 import { IndexHolder } from './indexes/holder.js';
 import { IndexBuilder } from './indexes/index-builder.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
 import type { ServerState } from './server-state.js';
 import type { InstalledIndex } from './server-pool.js';
+import type { EventWriter, LoggedEvent } from './store/event-log.js';
 
 export interface ServerOptions {
   host: string;
@@ -21,11 +23,14 @@ export interface ServerOptions {
   apiKeys: readonly ApiKey[];
   playerMemoryMax: number;
   playerMemoryTtlMs: number;
+  /** Cap on a JSON request body (413 above it). */
+  maxBodyBytes: number;
 }
 
 export class PublicServer {
   readonly registry = new Registry();
   readonly holder = new IndexHolder();
+  readonly blacklist = new BlacklistHolder();
   private readonly builder = new IndexBuilder();
   private readonly state: ServerState = { draining: false };
   private listenSocket: us_listen_socket | null = null;
@@ -34,6 +39,8 @@ export class PublicServer {
   constructor(
     private readonly opts: ServerOptions,
     private readonly clock: Clock,
+    /** Where writes go: the event log (in-process) or the main process (IPC); null = writes get 503. */
+    private readonly events: EventWriter | null,
   ) {}
 
   get port(): number {
@@ -48,6 +55,9 @@ export class PublicServer {
       clock: this.clock,
       metrics: new RequestMetrics(this.registry),
       state: this.state,
+      blacklist: this.blacklist,
+      events: this.events,
+      maxBodyBytes: this.opts.maxBodyBytes,
     });
     return new Promise((resolve, reject) => {
       app.listen(this.opts.host, this.opts.port, (token) => {
@@ -67,6 +77,11 @@ export class PublicServer {
     const { index, createdAtMs } = await this.builder.build(bytes);
     this.holder.install(index);
     return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
+  }
+
+  /** Folds events from the stream (in order) into this server's blacklist index. */
+  applyEvents(events: readonly LoggedEvent[]): void {
+    this.blacklist.apply(events);
   }
 
   /** Stops accepting connections; open ones are answered with Connection: close. */

@@ -36,6 +36,8 @@ export interface Config {
   readonly playerMemoryTtlMs: number;
   readonly snapshotPollMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Cap on a JSON request body, bytes (413 above it). */
+  readonly maxBodyBytes: number;
   /** Syncer: how long the leader lock lives without a renewal (the standby's takeover bound). */
   readonly leaderLockTtlMs: number;
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     snapshotPollMs: v.int('SNAPSHOT_POLL_MS', 1000, 50, 3_600_000),
     shutdownTimeoutMs: v.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     leaderLockTtlMs: v.int('LEADER_LOCK_TTL_MS', 10_000, 1_000, 600_000),
+    maxBodyBytes: v.int('MAX_BODY_BYTES', 16_384, 256, 16 << 20),
     warnings,
   };
   if (errs.length > 0) throw new ConfigError(errs);

@@ -5,12 +5,19 @@
 
 export const Errors = {
   bad_param: { status: '400 Bad Request', message: 'missing or malformed query parameter' },
+  bad_body: { status: '400 Bad Request', message: 'the JSON body is malformed or a field is missing or invalid' },
   unauthorized: { status: '401 Unauthorized', message: 'missing or unknown API key' },
   forbidden: { status: '403 Forbidden', message: 'the API key lacks the scope this route needs' },
   not_found: { status: '404 Not Found', message: 'no such route' },
   no_ad: { status: '404 Not Found', message: 'no eligible ad for this country, language and hour' },
+  unknown_game: { status: '404 Not Found', message: 'no game with this id' },
+  not_reported: { status: '404 Not Found', message: 'this email has never been reported' },
   method_not_allowed: { status: '405 Method Not Allowed', message: 'method not allowed on this route' },
+  duplicate_game: { status: '409 Conflict', message: 'a game with this name already exists' },
+  body_too_large: { status: '413 Content Too Large', message: 'the request body is over the size limit' },
+  not_json: { status: '415 Unsupported Media Type', message: 'the body must be JSON (content-type: application/json)' },
   not_ready: { status: '503 Service Unavailable', message: 'no index loaded yet; retry shortly' },
+  store_unavailable: { status: '503 Service Unavailable', message: 'the event log is unavailable; nothing was recorded, retry shortly' },
 } as const satisfies Record<string, { status: string; message: string }>;
 
 export type ErrorCode = keyof typeof Errors;

@@ -6,6 +6,8 @@
 // refilled by every read(). Sound because handlers run synchronously on one thread: nothing else can
 // read() between a route's read() and its use of `values`. Unknown names are ignored (cache busters).
 
+import { errorBody } from '../core/errors.js';
+
 export const MAX_QUERY_LENGTH = 2048;
 
 /** What was wrong with a parameter. 0 = nothing. */
@@ -134,4 +136,14 @@ function decodeComponent(value: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Every (parameter, problem) 400 body, serialised once. */
+export function badParamBodies(query: QueryReader): (param: number, problem: QueryProblem) => Buffer {
+  const problems = Object.keys(problemText).map(Number) as QueryProblem[];
+  const table = query.specs.map((spec) =>
+    problems.map((p) => errorBody('bad_param', `${spec.name} ${problemText[p]}`)),
+  );
+  const wholeQuery = problems.map((p) => errorBody('bad_param', problemText[p]));
+  return (param, problem) => (param < 0 ? wholeQuery[problem]! : table[param]![problem]!);
 }

@@ -4,13 +4,14 @@
 // go through AsyncReply, which guards against aborted requests and corks (R2–R4).
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { Errors, defaultErrorBodies, type ErrorCode } from '../core/errors.js';
+import { Errors, defaultErrorBodies, errorBody, type ErrorCode } from '../core/errors.js';
 
 const CONTENT_TYPE = Buffer.from('content-type');
 const JSON_TYPE = Buffer.from('application/json');
 const RETRY_AFTER = Buffer.from('retry-after');
 const ALLOW = Buffer.from('allow');
 export const STATUS_200 = Buffer.from('200 OK');
+export const STATUS_201 = Buffer.from('201 Created');
 
 export const errorStatus: Readonly<Record<ErrorCode, Buffer>> = Object.freeze(
   Object.fromEntries(Object.entries(Errors).map(([code, e]) => [code, Buffer.from(e.status)])) as Record<ErrorCode, Buffer>,
@@ -71,10 +72,11 @@ export class AsyncReply {
     });
   }
 
-  error(code: ErrorCode): void {
+  /** An error in the one shape; `message` replaces the catalogue's default (naming the bad field). */
+  error(code: ErrorCode, message?: string): void {
     if (this.done) return;
     this.done = true;
-    this.res.cork(() => sendError(this.res, code, false));
+    this.res.cork(() => sendError(this.res, code, false, message === undefined ? defaultErrorBodies[code] : errorBody(code, message)));
   }
 }
 

@@ -8,7 +8,7 @@ import { rawQuery } from '../core/uws.js';
 import { utcHour } from '../decision/hours.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
 import { AuthResult, Authenticator } from '../http/auth.js';
-import { QueryProblem, QueryReader, problemText } from '../http/query.js';
+import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
 import { sendError, sendOk, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
@@ -81,14 +81,4 @@ export function adRequest(deps: RouteDeps): Handler {
     sendOk(res, body, close);
     metrics.record(ROUTE, S200, startedAt);
   };
-}
-
-/** Every (parameter, problem) 400 body, serialised once. */
-function badParamBodies(query: QueryReader): (param: number, problem: QueryProblem) => Buffer {
-  const problems = Object.keys(problemText).map(Number) as QueryProblem[];
-  const table = query.specs.map((spec) =>
-    problems.map((p) => errorBody('bad_param', `${spec.name} ${problemText[p]}`)),
-  );
-  const wholeQuery = problems.map((p) => errorBody('bad_param', problemText[p]));
-  return (param, problem) => (param < 0 ? wholeQuery[problem]! : table[param]![problem]!);
 }

@@ -31,8 +31,12 @@ export interface ReadOptions {
   blockMs?: number;
 }
 
-export interface EventLog {
+/** What a server needs to write: append, resolved once durable (the main process or the log itself). */
+export interface EventWriter {
   append(event: NewEvent): Promise<string>;
+}
+
+export interface EventLog extends EventWriter {
   read(after: string, o: ReadOptions): Promise<LoggedEvent[]>;
   /** Creates the group if missing, delivering events after `after` ("$" = only new ones). */
   ensureGroup(group: string, after: string): Promise<void>;

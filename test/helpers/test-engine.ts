@@ -12,6 +12,7 @@ import { validateFeed } from '../../engine/core/feed.js';
 import { createLogger } from '../../engine/core/logger.js';
 import { startEngine, type Engine } from '../../engine/engine.js';
 import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
+import { FileEventLog } from '../../engine/store/file-event-log.js';
 import { InProcessNotifier } from '../../engine/store/notifier.js';
 import { compileAdsSnapshot } from '../../syncer/compile/ads-snapshot.js';
 import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
@@ -38,6 +39,8 @@ export interface TestEngine {
   dir: string;
   /** JSON log lines the engine wrote. */
   logs: Record<string, unknown>[];
+  /** Shuts the engine down (teardown does it too); the folder stays. */
+  stop(): Promise<void>;
   /** Publishes a snapshot of these rows and waits until the engine has swapped to it. */
   publish(rows: FeedRow[]): Promise<string>;
 }
@@ -47,6 +50,8 @@ export interface TestEngineOptions {
   clock?: Clock;
   workers?: number;
   env?: Record<string, string>;
+  /** Reuse this folder (snapshots and event log) instead of a fresh one; the test removes it. */
+  dir?: string;
 }
 
 let versionClock = Date.UTC(2030, 0, 1);
@@ -59,7 +64,7 @@ export async function startTestEngine(
   t: { teardown(fn: () => unknown): void },
   o: TestEngineOptions = {},
 ): Promise<TestEngine> {
-  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-test-'));
+  const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'arcade-edge-test-')));
   const store = new FsSnapshotStore(dir);
   const notifier = new InProcessNotifier();
   const publishOnly = async (rows: FeedRow[]): Promise<string> => {
@@ -83,10 +88,18 @@ export async function startTestEngine(
   });
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const engine = await startEngine({ config, store, notifier, log, clock: o.clock ?? systemClock });
-  t.teardown(async () => {
+  const events = await FileEventLog.open(join(dir, 'events'));
+  const engine = await startEngine({ config, store, notifier, events, log, clock: o.clock ?? systemClock });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     await engine.shutdown(0);
-    await rm(dir, { recursive: true, force: true });
+    await events.close();
+  };
+  t.teardown(async () => {
+    await stop();
+    if (o.dir === undefined) await rm(dir, { recursive: true, force: true });
   });
   return {
     url: `http://127.0.0.1:${engine.port}`,
@@ -96,6 +109,7 @@ export async function startTestEngine(
     notifier,
     dir,
     logs,
+    stop,
     async publish(rows) {
       const version = await publishOnly(rows);
       await engine.follower.check();

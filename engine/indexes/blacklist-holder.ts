@@ -1,0 +1,76 @@
+// The blacklist index of one server plus where it stands in the event stream. Events arrive in
+// stream order (from the main process's event follower) and are folded at once. A writer that
+// appended an event waits here until its own event has been folded, so its answer (201 with the
+// game id, or 409) comes from the same fold every engine runs, and a read right after a write sees it.
+
+import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
+import { foldEvent, type FoldOutcome } from '../core/events.js';
+import { BlacklistIndex } from './blacklist-index.js';
+
+/** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
+const RECENT_OUTCOMES = 4096;
+
+export class BlacklistHolder {
+  readonly index = new BlacklistIndex();
+  private position = START;
+  private readonly waiters = new Map<string, ((o: FoldOutcome) => void)[]>();
+  private readonly recent = new Map<string, FoldOutcome>();
+  private replayed = false;
+
+  /** False until the event log has been replayed once: until then answers could be incomplete. */
+  get caughtUp(): boolean {
+    return this.replayed;
+  }
+
+  markCaughtUp(): void {
+    this.replayed = true;
+  }
+
+  /** Id of the last event folded. */
+  get applied(): string {
+    return this.position;
+  }
+
+  apply(events: readonly LoggedEvent[]): void {
+    for (const e of events) {
+      if (compareEventIds(e.id, this.position) <= 0) continue; // seen (a replay overlap)
+      const outcome = foldEvent(this.index, e);
+      this.position = e.id;
+      const waiting = this.waiters.get(e.id);
+      if (waiting !== undefined) {
+        this.waiters.delete(e.id);
+        for (const w of waiting) w(outcome);
+      } else {
+        this.recent.set(e.id, outcome);
+        if (this.recent.size > RECENT_OUTCOMES) this.recent.delete(this.recent.keys().next().value!);
+      }
+    }
+  }
+
+  /** Resolves with the outcome of folding event `id`, or 'timeout' if it has not arrived in time. */
+  outcome(id: string, timeoutMs: number): Promise<FoldOutcome | 'timeout'> {
+    const known = this.recent.get(id);
+    if (known !== undefined) {
+      this.recent.delete(id);
+      return Promise.resolve(known);
+    }
+    if (compareEventIds(id, this.position) <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(id);
+        if (list !== undefined) {
+          list.splice(list.indexOf(done), 1);
+          if (list.length === 0) this.waiters.delete(id);
+        }
+        resolve('timeout');
+      }, timeoutMs);
+      const done = (o: FoldOutcome) => {
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const list = this.waiters.get(id);
+      if (list === undefined) this.waiters.set(id, [done]);
+      else list.push(done);
+    });
+  }
+}

@@ -1,0 +1,83 @@
+// POST /blacklist (report a player) and GET /blacklist/check (how badly is this player banned),
+// DESIGN.md "Games and blacklist". Reports are appended to the event log and answered 201 once
+// durable; checks are answered from this server's folded index, never from a store.
+
+import { errorBody } from '../core/errors.js';
+import { playerReported } from '../core/events.js';
+import { rawQuery } from '../core/uws.js';
+import { normaliseEmail, normaliseReason } from '../decision/reports.js';
+import { AuthResult, Authenticator } from '../http/auth.js';
+import { BodyError, idField, stringField } from '../http/body.js';
+import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
+import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../http/respond.js';
+import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
+import { FOLD_WAIT_MS } from './games.js';
+import type { RouteDeps } from './route-deps.js';
+import { BLACKLIST_LOADING, writeRoute } from './write-route.js';
+
+export function reportPlayer(deps: RouteDeps): Handler {
+  return writeRoute(deps, 'blacklist', 'game', async (body) => {
+    const gameId = idField(body, 'game_id');
+    const email = normaliseEmail(stringField(body, 'email'));
+    if (email === null) throw new BodyError('bad_body', 'email is not a valid email address');
+    const reason = normaliseReason(stringField(body, 'reason'));
+    if (reason === null) throw new BodyError('bad_body', 'reason must be a lower_snake token such as "cheating"');
+    if (deps.blacklist.index.gameById(gameId) === undefined) return { error: 'unknown_game' };
+    if (deps.events === null) return { error: 'store_unavailable' };
+    const id = await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() }));
+    // Durable already: the wait only makes a check right after this answer see the report.
+    await deps.blacklist.outcome(id, FOLD_WAIT_MS);
+    return { status: STATUS_201, body: JSON.stringify({ game_id: gameId, email, reason }) };
+  });
+}
+
+const EMAIL = 0;
+const API_KEY = 1;
+
+export function checkPlayer({ auth, blacklist, clock, metrics, state }: RouteDeps): Handler {
+  const query = new QueryReader([
+    { name: 'email', maxLength: 254 },
+    { name: 'api_key', maxLength: 256 },
+  ]);
+  const badParam = badParamBodies(query);
+  const badEmail = errorBody('bad_param', 'email is not a valid email address');
+  const route = routeIndex.blacklist_check;
+  const loading = errorBody('not_ready', BLACKLIST_LOADING);
+  return (res, req) => {
+    const startedAt = performance.now();
+    const close = state.draining;
+    if (!query.read(rawQuery(req))) {
+      sendError(res, 'bad_param', close, badParam(query.problemParam, query.problem));
+      return metrics.record(route, statusIndex['400'], startedAt);
+    }
+    const values = query.values;
+    const key = values[API_KEY] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
+    const authResult = auth.check(key, 'game');
+    if (authResult !== AuthResult.Ok) {
+      const forbidden = authResult === AuthResult.WrongScope;
+      sendError(res, forbidden ? 'forbidden' : 'unauthorized', close);
+      return metrics.record(route, statusIndex[forbidden ? '403' : '401'], startedAt);
+    }
+    if (!blacklist.caughtUp) {
+      sendError(res, 'not_ready', close, loading);
+      return metrics.record(route, statusIndex['503'], startedAt);
+    }
+    const raw = values[EMAIL];
+    if (raw === undefined) {
+      sendError(res, 'bad_param', close, badParam(EMAIL, QueryProblem.Missing));
+      return metrics.record(route, statusIndex['400'], startedAt);
+    }
+    const email = normaliseEmail(raw);
+    if (email === null) {
+      sendError(res, 'bad_param', close, badEmail);
+      return metrics.record(route, statusIndex['400'], startedAt);
+    }
+    const result = blacklist.index.check(email, clock.now());
+    if (result === null) {
+      sendError(res, 'not_reported', close);
+      return metrics.record(route, statusIndex['404'], startedAt);
+    }
+    sendJson(res, STATUS_200, JSON.stringify(result), close);
+    metrics.record(route, statusIndex['200'], startedAt);
+  };
+}

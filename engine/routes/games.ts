@@ -1,0 +1,61 @@
+// POST /games (admin) and GET /games (game) — DESIGN.md "Games and blacklist". A game's id is
+// decided by the fold of the event stream (creation order), identically on every engine, so the
+// engine appends the creation and answers from the fold of its own event: 201 with the id, or 409
+// when an earlier event (on any engine) took the name.
+
+import { gameCreated } from '../core/events.js';
+import { normaliseGameName } from '../decision/reports.js';
+import { BodyError, stringField } from '../http/body.js';
+import { STATUS_200, STATUS_201, sendJson, type Handler } from '../http/respond.js';
+import { AuthResult, Authenticator } from '../http/auth.js';
+import { QueryReader } from '../http/query.js';
+import { rawQuery } from '../core/uws.js';
+import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
+import { sendError } from '../http/respond.js';
+import type { RouteDeps } from './route-deps.js';
+import { BLACKLIST_LOADING, writeRoute } from './write-route.js';
+import { errorBody } from '../core/errors.js';
+
+/** How long a writer waits to see its own event folded before answering without it. */
+export const FOLD_WAIT_MS = 5_000;
+
+export function createGame(deps: RouteDeps): Handler {
+  return writeRoute(deps, 'games', 'admin', async (body) => {
+    const name = normaliseGameName(stringField(body, 'name'));
+    if (name === null) throw new BodyError('bad_body', 'name must not be empty (at most 200 characters)');
+    if (deps.blacklist.index.gameByName(name) !== undefined) return { error: 'duplicate_game' };
+    if (deps.events === null) return { error: 'store_unavailable' };
+    const id = await deps.events.append(gameCreated({ name }));
+    const outcome = await deps.blacklist.outcome(id, FOLD_WAIT_MS);
+    if (outcome === null) return { error: 'duplicate_game' };
+    const game = typeof outcome === 'object' ? outcome : deps.blacklist.index.gameByName(name);
+    if (game === undefined) return { error: 'store_unavailable', message: 'the game was recorded but is not visible yet; see GET /games shortly' };
+    return { status: STATUS_201, body: JSON.stringify(game) };
+  });
+}
+
+export function listGames({ auth, blacklist, metrics, state }: RouteDeps): Handler {
+  const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
+  const route = routeIndex.games;
+  const loading = errorBody('not_ready', BLACKLIST_LOADING);
+  return (res, req) => {
+    const startedAt = performance.now();
+    if (!query.read(rawQuery(req))) {
+      sendError(res, 'bad_param', state.draining);
+      return metrics.record(route, statusIndex['400'], startedAt);
+    }
+    const key = query.values[0] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
+    const result = auth.check(key, 'game');
+    if (result !== AuthResult.Ok) {
+      const forbidden = result === AuthResult.WrongScope;
+      sendError(res, forbidden ? 'forbidden' : 'unauthorized', state.draining);
+      return metrics.record(route, statusIndex[forbidden ? '403' : '401'], startedAt);
+    }
+    if (!blacklist.caughtUp) {
+      sendError(res, 'not_ready', state.draining, loading);
+      return metrics.record(route, statusIndex['503'], startedAt);
+    }
+    sendJson(res, STATUS_200, JSON.stringify(blacklist.index.games), state.draining);
+    metrics.record(route, statusIndex['200'], startedAt);
+  };
+}

@@ -1,0 +1,96 @@
+// The game-ban contract over real HTTP (DESIGN.md "Games and blacklist"): games, reports and checks
+// with every status the contract names, scopes, body limits, and the write path through the event
+// log, in one server process and across two (writes relayed to the main process over IPC).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ManualClock } from '../../engine/core/clock.js';
+import { httpClient, type TestClient } from '../helpers/http.js';
+import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
+
+const DAY = 86_400_000;
+const json = (key: string) => ({ 'content-type': 'application/json', 'x-api-key': key });
+
+function api(http: TestClient, url: string) {
+  return {
+    createGame: (name: unknown, key = ADMIN_KEY) => http.send('POST', `${url}/games`, JSON.stringify({ name }), json(key)),
+    report: (body: unknown, key = GAME_KEY) => http.send('POST', `${url}/blacklist`, JSON.stringify(body), json(key)),
+    check: (email: string) => http.get(`${url}/blacklist/check?email=${encodeURIComponent(email)}&api_key=${GAME_KEY}`),
+    games: () => http.get(`${url}/games`, { 'x-api-key': GAME_KEY }),
+  };
+}
+
+for (const workers of [1, 2]) {
+  t.test(`ENGINE_WORKERS=${workers}: games, reports and checks`, async (t) => {
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], workers, clock: workers === 1 ? clock : undefined });
+    const http = httpClient(t);
+    const a = api(http, eng.url);
+
+    const created = await a.createGame('Space Raiders');
+    t.equal(created.status, 201);
+    t.same(created.body, { id: 1, name: 'Space Raiders' });
+    t.same((await a.createGame('  Kart Chaos ')).body, { id: 2, name: 'Kart Chaos' }, 'name trimmed, next id');
+    t.match(await a.createGame('Space Raiders'), { status: 409, body: { error: 'duplicate_game' } });
+    t.match(await a.createGame(''), { status: 400, body: { error: 'bad_body', message: /name/ } });
+    t.match(await a.createGame('x', GAME_KEY), { status: 403, body: { error: 'forbidden' } }, 'creating games needs admin');
+    t.same((await a.games()).body, [{ id: 1, name: 'Space Raiders' }, { id: 2, name: 'Kart Chaos' }]);
+
+    const r = await a.report({ game_id: 1, email: '  Cheater@Example.COM ', reason: 'Cheating' });
+    t.equal(r.status, 201);
+    t.same(r.body, { game_id: 1, email: 'cheater@example.com', reason: 'cheating' }, 'echo, normalised');
+    t.same((await a.check('CHEATER@example.com')).body, { most_common_reason: 'cheating', number_of_games_reported: 1, times_reported_last_90_days: 1 }, 'read right after the write sees it');
+    await a.report({ game_id: 2, email: 'cheater@example.com', reason: 'harassment' });
+    await a.report({ game_id: 2, email: 'cheater@example.com', reason: 'harassment' });
+    t.same((await a.check('cheater@example.com')).body, { most_common_reason: 'harassment', number_of_games_reported: 2, times_reported_last_90_days: 3 });
+
+    t.match(await a.report({ game_id: 99, email: 'p@example.com', reason: 'cheating' }), { status: 404, body: { error: 'unknown_game' } });
+    t.match(await a.report({ game_id: 1, email: 'not-an-email', reason: 'cheating' }), { status: 400, body: { error: 'bad_body', message: /email/ } });
+    t.match(await a.report({ game_id: 1, email: 'p@example.com' }), { status: 400, body: { message: /reason/ } });
+    t.match(await a.report({ email: 'p@example.com', reason: 'cheating' }), { status: 400, body: { message: /game_id/ } });
+    t.match(await a.report({ game_id: 1, email: 'p@example.com', reason: 'two words' }), { status: 400, body: { message: /reason/ } });
+    t.match(await a.check('nobody@example.com'), { status: 404, body: { error: 'not_reported' } });
+    t.match(await http.get(`${eng.url}/blacklist/check?api_key=${GAME_KEY}`), { status: 400, body: { error: 'bad_param', message: /email/ } });
+    t.match(await a.check('nope'), { status: 400, body: { error: 'bad_param' } });
+    t.match(await http.get(`${eng.url}/blacklist/check?email=a@b.co`), { status: 401 });
+
+    if (workers === 1) {
+      // The 90-day window on the engine's clock.
+      clock.set(Date.UTC(2030, 0, 1) + 90 * DAY);
+      t.equal(((await a.check('cheater@example.com')).body as { times_reported_last_90_days: number }).times_reported_last_90_days, 0, 'aged out at 90 days');
+    }
+  });
+}
+
+t.test('bodies: not JSON 415, too large 413, malformed 400; the server keeps answering', async (t) => {
+  const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], env: { MAX_BODY_BYTES: '1024' } });
+  const http = httpClient(t);
+  const post = (body: string, headers: Record<string, string>) => http.send('POST', `${eng.url}/games`, body, { 'x-api-key': ADMIN_KEY, ...headers });
+  t.match(await post('{"name":"x"}', { 'content-type': 'text/plain' }), { status: 415, body: { error: 'not_json' } });
+  t.match(await post('{"name":"x"}', {}), { status: 415 }, 'no content-type');
+  t.match(await post(JSON.stringify({ name: 'x'.repeat(5000) }), { 'content-type': 'application/json' }), { status: 413, body: { error: 'body_too_large' } });
+  t.match(await post('{"name":', { 'content-type': 'application/json' }), { status: 400, body: { error: 'bad_body', message: /JSON/ } });
+  t.match(await post('[1,2]', { 'content-type': 'application/json; charset=utf-8' }), { status: 400, body: { error: 'bad_body' } });
+  t.match(await post('{"name":"ok"}', { 'content-type': 'application/json; charset=utf-8' }), { status: 201, body: { id: 1, name: 'ok' } });
+  t.match(await http.send('PUT', `${eng.url}/blacklist`, '{}', json(GAME_KEY)), { status: 405, headers: { allow: 'POST' } });
+});
+
+t.test('writes survive a restart: the event log is replayed before the engine is ready', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-replay-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const first = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir });
+  const http = httpClient(t);
+  const a = api(http, first.url);
+  await a.createGame('g');
+  for (let i = 0; i < 50; i++) await a.report({ game_id: 1, email: `p${i % 5}@example.com`, reason: i % 2 === 0 ? 'cheating' : 'harassment' });
+  const before = await Promise.all(Array.from({ length: 5 }, (_, i) => a.check(`p${i}@example.com`)));
+  await first.stop();
+
+  const second = await startTestEngine(t, { dir });
+  const b = api(http, second.url);
+  const after = await Promise.all(Array.from({ length: 5 }, (_, i) => b.check(`p${i}@example.com`)));
+  t.same(after.map((r) => r.body), before.map((r) => r.body));
+  t.same((await b.games()).body, [{ id: 1, name: 'g' }]);
+});
