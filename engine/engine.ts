@@ -57,6 +57,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     playerMemoryMax: config.playerMemoryMax,
     playerMemoryTtlMs: config.playerMemoryTtlMs,
     maxBodyBytes: config.maxBodyBytes,
+    rateLimitPerSecond: config.rateLimitPerSecond,
+    rateLimitBurst: config.rateLimitBurst,
   };
   const onFatal = (err: Error) => {
     log.error('engine server process died', { err });

@@ -8,6 +8,7 @@ import type { Clock } from './core/clock.js';
 import { uWS } from './core/uws.js';
 import { PlayerMemory } from './decision/player-memory.js';
 import { Authenticator } from './http/auth.js';
+import { RateLimiter } from './http/rate-limit.js';
 import { BlacklistHolder } from './indexes/blacklist-holder.js';
 import { IndexHolder } from './indexes/holder.js';
 import { IndexBuilder } from './indexes/index-builder.js';
@@ -25,6 +26,9 @@ export interface ServerOptions {
   playerMemoryTtlMs: number;
   /** Cap on a JSON request body (413 above it). */
   maxBodyBytes: number;
+  /** Per-key requests per second (0 = unlimited) and burst. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
 }
 
 export class PublicServer {
@@ -58,6 +62,7 @@ export class PublicServer {
       blacklist: this.blacklist,
       events: this.events,
       maxBodyBytes: this.opts.maxBodyBytes,
+      limiter: this.opts.rateLimitPerSecond > 0 ? new RateLimiter(this.opts.rateLimitPerSecond, this.opts.rateLimitBurst) : null,
     });
     return new Promise((resolve, reject) => {
       app.listen(this.opts.host, this.opts.port, (token) => {

@@ -36,6 +36,9 @@ export interface Config {
   readonly playerMemoryTtlMs: number;
   readonly snapshotPollMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Per-key request rate (token bucket refill per second, per server process); 0 = no limit. */
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
   /** Cap on a JSON request body, bytes (413 above it). */
   readonly maxBodyBytes: number;
   /** Syncer: how long the leader lock lives without a renewal (the standby's takeover bound). */
@@ -92,6 +95,7 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     }
   }
 
+  const rate = v.int('RATE_LIMIT_PER_SECOND', mode === 'embedded' ? 0 : 1000, 0, 10_000_000);
   const host = v.str('HOST') ?? '0.0.0.0';
   const config: Config = {
     mode,
@@ -116,6 +120,8 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     shutdownTimeoutMs: v.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     leaderLockTtlMs: v.int('LEADER_LOCK_TTL_MS', 10_000, 1_000, 600_000),
     maxBodyBytes: v.int('MAX_BODY_BYTES', 16_384, 256, 16 << 20),
+    rateLimitPerSecond: rate,
+    rateLimitBurst: v.int('RATE_LIMIT_BURST', Math.max(1, rate), 1, 10_000_000),
     warnings,
   };
   if (errs.length > 0) throw new ConfigError(errs);

@@ -16,6 +16,7 @@ export const Errors = {
   duplicate_game: { status: '409 Conflict', message: 'a game with this name already exists' },
   body_too_large: { status: '413 Content Too Large', message: 'the request body is over the size limit' },
   not_json: { status: '415 Unsupported Media Type', message: 'the body must be JSON (content-type: application/json)' },
+  rate_limited: { status: '429 Too Many Requests', message: 'this API key is over its request rate; retry after the Retry-After seconds' },
   not_ready: { status: '503 Service Unavailable', message: 'no index loaded yet; retry shortly' },
   store_unavailable: { status: '503 Service Unavailable', message: 'the event log is unavailable; nothing was recorded, retry shortly' },
 } as const satisfies Record<string, { status: string; message: string }>;

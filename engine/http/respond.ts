@@ -42,6 +42,12 @@ export function sendError(res: HttpResponse, code: ErrorCode, close: boolean, bo
   res.end(body, close);
 }
 
+/** 429 with Retry-After in whole seconds. */
+export function sendRateLimited(res: HttpResponse, retryAfterS: number, close: boolean): void {
+  res.writeStatus(errorStatus.rate_limited).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(RETRY_AFTER, String(retryAfterS));
+  res.end(defaultErrorBodies.rate_limited, close);
+}
+
 export function sendMethodNotAllowed(res: HttpResponse, allow: Buffer, close: boolean): void {
   res.writeStatus(errorStatus.method_not_allowed).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ALLOW, allow);
   res.end(defaultErrorBodies.method_not_allowed, close);
@@ -70,6 +76,12 @@ export class AsyncReply {
     this.res.cork(() => {
       this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body);
     });
+  }
+
+  rateLimited(retryAfterS: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.cork(() => sendRateLimited(this.res, retryAfterS, false));
   }
 
   /** An error in the one shape; `message` replaces the catalogue's default (naming the bad field). */

@@ -9,7 +9,7 @@ import { utcHour } from '../decision/hours.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
 import { AuthResult, Authenticator } from '../http/auth.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
-import { sendError, sendOk, type Handler } from '../http/respond.js';
+import { sendError, sendOk, sendRateLimited, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -23,11 +23,12 @@ const S400 = statusIndex['400'];
 const S401 = statusIndex['401'];
 const S403 = statusIndex['403'];
 const S404 = statusIndex['404'];
+const S429 = statusIndex['429'];
 const S503 = statusIndex['503'];
 
 /** The GET /ad_request handler, built once per app. */
 export function adRequest(deps: RouteDeps): Handler {
-  const { holder, auth, memory, clock, metrics, state } = deps;
+  const { holder, auth, memory, clock, metrics, state, limiter } = deps;
   const query = new QueryReader([
     // Generous caps: a wrong-length code gets the message that says what a code looks like.
     { name: 'country', maxLength: 32 },
@@ -55,6 +56,13 @@ export function adRequest(deps: RouteDeps): Handler {
       const forbidden = authResult === AuthResult.WrongScope;
       sendError(res, forbidden ? 'forbidden' : 'unauthorized', close);
       return metrics.record(ROUTE, forbidden ? S403 : S401, startedAt);
+    }
+    if (limiter !== null) {
+      const wait = limiter.take(key, startedAt);
+      if (wait > 0) {
+        sendRateLimited(res, wait, close);
+        return metrics.record(ROUTE, S429, startedAt);
+      }
     }
     const countryRaw = values[COUNTRY];
     const langRaw = values[LANG];

@@ -9,7 +9,7 @@ import { normaliseEmail, normaliseReason } from '../decision/reports.js';
 import { AuthResult, Authenticator } from '../http/auth.js';
 import { BodyError, idField, stringField } from '../http/body.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
-import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../http/respond.js';
+import { STATUS_200, STATUS_201, sendError, sendJson, sendRateLimited, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
@@ -34,7 +34,7 @@ export function reportPlayer(deps: RouteDeps): Handler {
 const EMAIL = 0;
 const API_KEY = 1;
 
-export function checkPlayer({ auth, blacklist, clock, metrics, state }: RouteDeps): Handler {
+export function checkPlayer({ auth, blacklist, clock, metrics, state, limiter }: RouteDeps): Handler {
   const query = new QueryReader([
     { name: 'email', maxLength: 254 },
     { name: 'api_key', maxLength: 256 },
@@ -57,6 +57,13 @@ export function checkPlayer({ auth, blacklist, clock, metrics, state }: RouteDep
       const forbidden = authResult === AuthResult.WrongScope;
       sendError(res, forbidden ? 'forbidden' : 'unauthorized', close);
       return metrics.record(route, statusIndex[forbidden ? '403' : '401'], startedAt);
+    }
+    if (limiter !== null) {
+      const wait = limiter.take(key, startedAt);
+      if (wait > 0) {
+        sendRateLimited(res, wait, close);
+        return metrics.record(route, statusIndex['429'], startedAt);
+      }
     }
     if (!blacklist.caughtUp) {
       sendError(res, 'not_ready', close, loading);

@@ -11,7 +11,7 @@ import { AuthResult, Authenticator } from '../http/auth.js';
 import { QueryReader } from '../http/query.js';
 import { rawQuery } from '../core/uws.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
-import { sendError } from '../http/respond.js';
+import { sendError, sendRateLimited } from '../http/respond.js';
 import type { RouteDeps } from './route-deps.js';
 import { BLACKLIST_LOADING, writeRoute } from './write-route.js';
 import { errorBody } from '../core/errors.js';
@@ -34,7 +34,7 @@ export function createGame(deps: RouteDeps): Handler {
   });
 }
 
-export function listGames({ auth, blacklist, metrics, state }: RouteDeps): Handler {
+export function listGames({ auth, blacklist, metrics, state, limiter }: RouteDeps): Handler {
   const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
   const route = routeIndex.games;
   const loading = errorBody('not_ready', BLACKLIST_LOADING);
@@ -50,6 +50,13 @@ export function listGames({ auth, blacklist, metrics, state }: RouteDeps): Handl
       const forbidden = result === AuthResult.WrongScope;
       sendError(res, forbidden ? 'forbidden' : 'unauthorized', state.draining);
       return metrics.record(route, statusIndex[forbidden ? '403' : '401'], startedAt);
+    }
+    if (limiter !== null) {
+      const wait = limiter.take(key, startedAt);
+      if (wait > 0) {
+        sendRateLimited(res, wait, state.draining);
+        return metrics.record(route, statusIndex['429'], startedAt);
+      }
     }
     if (!blacklist.caughtUp) {
       sendError(res, 'not_ready', state.draining, loading);

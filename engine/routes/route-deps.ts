@@ -4,6 +4,7 @@
 import type { Clock } from '../core/clock.js';
 import type { PlayerMemory } from '../decision/player-memory.js';
 import type { Authenticator } from '../http/auth.js';
+import type { RateLimiter } from '../http/rate-limit.js';
 import type { BlacklistHolder } from '../indexes/blacklist-holder.js';
 import type { IndexHolder } from '../indexes/holder.js';
 import type { EventWriter } from '../store/event-log.js';
@@ -21,4 +22,6 @@ export interface RouteDeps {
   /** Where writes go; null when the engine has no event log (writes answer 503). */
   readonly events: EventWriter | null;
   readonly maxBodyBytes: number;
+  /** Per-key rate limit; null = none. */
+  readonly limiter: RateLimiter | null;
 }

@@ -42,6 +42,12 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
       reply.error(code);
       return finish(Errors[code].status);
     }
+    const wait = deps.limiter?.take(key, startedAt) ?? 0;
+    if (wait > 0) {
+      res.onData(() => {});
+      reply.rateLimited(wait);
+      return finish(Errors.rate_limited.status);
+    }
     if (!deps.blacklist.caughtUp) {
       res.onData(() => {});
       reply.error('not_ready', BLACKLIST_LOADING);

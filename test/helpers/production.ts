@@ -69,6 +69,8 @@ export async function startEngineProc(t: T, stack: Stack, extra: Record<string, 
     ENGINE_WORKERS: '1',
     API_KEYS: `game:${GAME_KEY}`,
     SNAPSHOT_POLL_MS: '500',
+    // Request loops here measure swaps, not limits (rate-limit.test.ts covers those).
+    RATE_LIMIT_PER_SECOND: '0',
     ...extra,
   });
   const [, port, internal] = await proc.waitFor(/"msg":"engine listening".*?"port":(\d+).*?"internal_port":(\d+)/);
