@@ -8,7 +8,7 @@
 // per-request cost dominates instead. wrk (when installed) cross-checks, as it can load the ceiling
 // until it is CPU-bound, and measures p99 without pipelining at 64 connections below saturation.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packagePath } from '../engine/core/package-root.js';
@@ -18,7 +18,8 @@ import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
 import { drive, hasWrk, median, pinSelf, spread, wrk, unexpectedNon2xx, wrkDelayMs, type Run, type Target } from './lib/drivers.js';
 import { table, writeResults } from './lib/results.js';
-import { BENCH_API_KEYS, adRequestMix, type BenchRequest } from './scenarios.js';
+import { BENCH_API_KEYS, BENCH_KEY, adRequestMix, type BenchRequest } from './scenarios.js';
+import { benchEmail, blacklistCheckMix, reportRequests, writeReportsLog } from './blacklist-data.js';
 
 const SEED_TARGET_RPS = 100;
 const TARGET_RATIO = 0.9;
@@ -33,7 +34,12 @@ const params = {
   pipelining: env('BENCH_PIPELINING', 16),
   /** Offered load of the p99 scenario: well below saturation, so p99 is the server's, not a queue's. */
   latencyRate: env('BENCH_LATENCY_RATE', 20_000),
+  /** blacklist_check: distinct reported emails in the replayed event log. */
+  emails: env('BENCH_EMAILS', 1_000_000),
 };
+
+/** What is measured: `npm run bench` (ad_request) or `npm run bench:blacklist` (blacklist_check). */
+const scenario = process.argv[2] === 'blacklist_check' ? 'blacklist_check' : 'ad_request';
 
 interface Arm extends Target {
   name: 'ceiling' | 'engine';
@@ -50,10 +56,22 @@ async function main(): Promise<void> {
   process.on('exit', () => rmSync(work, { recursive: true, force: true }));
   const feedOptions: FeedOptions = { ...defaultFeedOptions, ads: params.ads };
   const feedFile = join(work, 'feed.json');
-  writeFileSync(feedFile, JSON.stringify(generateFeed(feedOptions)));
-  log(`feed: ${params.ads} ads over ${feedOptions.countries} countries × ${feedOptions.langs} langs`);
+  const dataDir = join(work, 'data');
+  let mix: { requests: BenchRequest[]; expected404: number };
+  if (scenario === 'ad_request') {
+    writeFileSync(feedFile, JSON.stringify(generateFeed(feedOptions)));
+    log(`feed: ${params.ads} ads over ${feedOptions.countries} countries × ${feedOptions.langs} langs`);
+    mix = adRequestMix(feedOptions);
+  } else {
+    // The bundled sample feed for ads (readiness needs an index); the reports come from the log.
+    writeFileSync(feedFile, readFileSync(packagePath('syncer/sample/campaign-feed.json')));
+    log(`event log: 1 game, ${params.emails.toLocaleString('en-US')} reports of distinct emails`);
+    writeReportsLog(dataDir, params.emails, Date.now());
+    mix = blacklistCheckMix(params.emails);
+  }
 
   const [port, internalPort] = [await freePort(), await freePort()];
+  const startedAt = Date.now();
   const engine = await startPinned(
     'engine',
     0,
@@ -64,12 +82,17 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       ENGINE_WORKERS: '1',
       FEED_URL: `file://${feedFile}`,
-      DATA_DIR: join(work, 'data'),
+      DATA_DIR: dataDir,
       API_KEYS: BENCH_API_KEYS,
       LOG_LEVEL: 'warn',
     },
-    () => answers(`http://127.0.0.1:${internalPort}/readyz`),
+    async () =>
+      (await answers(`http://127.0.0.1:${internalPort}/readyz`)) &&
+      (scenario === 'ad_request' || (await answers(`http://127.0.0.1:${port}/blacklist/check?email=${benchEmail(0)}&api_key=${BENCH_KEY}`))),
+    600_000,
   );
+  const boot = { seconds: (Date.now() - startedAt) / 1000, rssMb: rssMb(engine.pid) };
+  log(`engine ready in ${boot.seconds.toFixed(1)} s, RSS ${boot.rssMb.toFixed(0)} MB`);
   const ceiling = await startPinned('ceiling', 0, [packagePath('dist/bench/ceiling.js'), String(await freePort())], {}, (out) =>
     /READY \d+/.test(out),
   );
@@ -78,7 +101,7 @@ async function main(): Promise<void> {
     { name: 'ceiling', server: ceiling, pid: ceiling.pid, base: `http://127.0.0.1:${ceilingPort}` },
     { name: 'engine', server: engine, pid: engine.pid, base: `http://127.0.0.1:${port}` },
   ];
-  const { requests, expected404 } = adRequestMix(feedOptions);
+  const { requests, expected404 } = mix;
   await checkEngineAnswers(arms[1]!.base, requests);
 
   const runs: Run[] = [];
@@ -111,12 +134,19 @@ async function main(): Promise<void> {
       runs.push(await wrk(arm, work, requests, { depth: 1 }, 'saturation', 1));
     }
   }
+  if (scenario === 'blacklist_check') {
+    // Acknowledged writes: each 201 comes after the report is fsynced to the event log.
+    log(`POST /blacklist: 64 connections, no pipelining, ${params.duration} s`);
+    runs.push(await drive(arms[1]!, reportRequests(1_000), { duration: params.duration, connections: 64, pipelining: 1 }, 'post_blacklist', 1));
+  }
   await Promise.all(arms.map((a) => a.server.stop()));
 
   const summary = summarise(runs, expected404);
-  const markdown = report(host, summary, runs);
+  const markdown = report(host, summary, runs, boot);
   process.stdout.write('\n' + markdown + '\n');
-  const files = writeResults('ad-request', { machine: host, params, targets: { ratio: TARGET_RATIO, p99Ms: TARGET_P99_MS, seedRps: SEED_TARGET_RPS }, summary, runs }, markdown);
+  const files = writeResults(scenario === 'ad_request' ? 'ad-request' : 'blacklist-check', {
+    scenario,
+    boot, machine: host, params, targets: { ratio: TARGET_RATIO, p99Ms: TARGET_P99_MS, seedRps: SEED_TARGET_RPS }, summary, runs }, markdown);
   log(`wrote ${files.join(', ')}`);
 }
 
@@ -173,14 +203,17 @@ function summarise(runs: Run[], expected404: number): Summary[] {
   return out;
 }
 
-function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[]): string {
+function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[], boot: { seconds: number; rssMb: number }): string {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const lines = [
-    `# /ad_request vs uWS static ceiling`,
+    `# /${scenario === 'ad_request' ? 'ad_request' : 'blacklist/check'} vs uWS static ceiling`,
     '',
     `${host.date} · ${host.cpu} · ${host.cores} cores · Node ${host.node} · uWS ${host.uws}`,
-    `Feed: ${params.ads} ads, 50 countries × 20 langs. Servers pinned to CPU 0, load generator to CPU 1.`,
+    scenario === 'ad_request'
+      ? `Feed: ${params.ads} ads, 50 countries × 20 langs. Servers pinned to CPU 0, load generator to CPU 1.`
+      : `Event log: ${params.emails.toLocaleString('en-US')} reported emails, replayed at boot in ${boot.seconds.toFixed(1)} s; engine RSS after replay ${boot.rssMb.toFixed(0)} MB. ` +
+        'Mix: 3 in 4 checks of reported emails, 1 in 4 never reported (404 by design). Servers pinned to CPU 0, load generator to CPU 1.',
     `Throughput runs: ${params.connections} connections, pipelining ${params.pipelining}, ${params.duration} s × ${params.rounds} rounds per arm (alternating); medians below.`,
     `p99 columns (wrk): 64 connections, no pipelining, about ${params.latencyRate} req/s offered (below saturation) by a ${wrkDelayMs(params.latencyRate)} ms pause per connection between requests; µs resolution. ` +
       `The unthrottled "saturation" runs below show p99 with queueing. autocannon gives no p99 figure: its overallRate bursts at each one-second tick (see run.ts).`,
@@ -208,6 +241,7 @@ function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[
       `by CPU per request ${summary.map((s) => `${s.tool} ${verdict(s.cpuRatio >= TARGET_RATIO)}`).join(', ')}. ` +
       `p99 ≤ ${TARGET_P99_MS} ms at 64 connections without pipelining: ${p99Verdict(summary.find((s) => s.tool === 'wrk'), verdict)}.`,
     '',
+    ...postLines(runs),
     '## Every run',
     '',
     table(
@@ -217,6 +251,21 @@ function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[
     '',
   ];
   return lines.join('\n');
+}
+
+function postLines(runs: Run[]): string[] {
+  const post = runs.find((r) => r.scenario === 'post_blacklist');
+  if (post === undefined) return [];
+  return [
+    `POST /blacklist, acknowledged once fsynced (group commit), 64 connections, no pipelining: ${post.rps.toLocaleString('en-US')} req/s, ` +
+      `p50 ${post.p50} ms, p99 ${post.p99} ms, non-2xx ${post.non2xx}, errors ${post.errors}, engine CPU ${post.cpuUsPerReq.toFixed(1)} µs/write.`,
+    '',
+  ];
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? NaN : Number(m[1]) / 1024;
 }
 
 function p99Verdict(wrk: Summary | undefined, verdict: (ok: boolean) => string): string {

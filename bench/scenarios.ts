@@ -11,6 +11,9 @@ export const BENCH_API_KEYS = `game:${BENCH_KEY},admin:bench-admin-key`;
 export interface BenchRequest {
   path: string;
   headers?: Record<string, string>;
+  /** GET when absent. */
+  method?: 'GET' | 'POST';
+  body?: string;
 }
 
 export function adRequestMix(feed: FeedOptions): { requests: BenchRequest[]; expected404: number } {

@@ -44,7 +44,7 @@ export async function drive(
     const instance = autocannon(
       {
         url: arm.base,
-        requests: requests.map((q) => ({ method: 'GET', path: q.path, headers: q.headers })),
+        requests: requests.map((q) => ({ method: q.method ?? 'GET', path: q.path, headers: q.headers, body: q.body })),
         connections: o.connections,
         pipelining: o.pipelining,
         duration: o.duration,
