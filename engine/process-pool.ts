@@ -71,8 +71,8 @@ export class ProcessPool implements ServerPool {
     for (const c of this.children) sendSafely(c, { type: 'events', events });
   }
 
-  eventsCaughtUp(): void {
-    for (const c of this.children) sendSafely(c, { type: 'events_caught_up' });
+  async eventsCaughtUp(): Promise<void> {
+    await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'events_caught_up', id }))));
   }
 
   /** A child's write: append it here, where the event log lives, and answer with the event id. */

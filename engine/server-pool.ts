@@ -26,8 +26,9 @@ export interface ServerPool {
   install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
   /** Hands events from the stream, in order, to every server's fold. */
   applyEvents(events: readonly LoggedEvent[]): void;
-  /** The event log has been read to its end once: the blacklist routes may answer. */
-  eventsCaughtUp(): void;
+  /** The event log has been read to its end once: the blacklist routes may answer. Resolves once
+   * every server knows (after the events sent before it: message order is kept). */
+  eventsCaughtUp(): Promise<void>;
   /** Each server's request metrics, for the main process to merge into /metrics. */
   collect(): Promise<MetricSnapshot[][]>;
   /** Stop accepting; answer what is in flight with Connection: close. */
@@ -59,7 +60,7 @@ export class LocalPool implements ServerPool {
     this.server.applyEvents(events);
   }
 
-  eventsCaughtUp(): void {
+  async eventsCaughtUp(): Promise<void> {
     this.server.blacklist.markCaughtUp();
   }
 

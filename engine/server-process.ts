@@ -41,7 +41,8 @@ process.on('message', async (m: MainToServer) => {
       case 'events':
         return running().applyEvents(m.events);
       case 'events_caught_up':
-        return running().blacklist.markCaughtUp();
+        running().blacklist.markCaughtUp();
+        return post({ type: 'done', id: m.id });
       case 'appended':
       case 'append_failed': {
         const pending = appends.get(m.id);

@@ -12,7 +12,7 @@ export type MainToServer =
   | { type: 'collect'; id: number }
   | { type: 'drain'; id: number }
   | { type: 'events'; events: readonly LoggedEvent[] }
-  | { type: 'events_caught_up' }
+  | { type: 'events_caught_up'; id: number }
   | { type: 'appended'; id: number; eventId: string }
   | { type: 'append_failed'; id: number; message: string }
   | { type: 'exit' };

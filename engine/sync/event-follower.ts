@@ -43,7 +43,7 @@ export class EventFollower {
     const deadline = Date.now() + timeoutMs;
     while (this.running && !this.caughtUpOnce && Date.now() < deadline) {
       const n = await this.readOnce(0);
-      if (n === 0) this.markCaughtUp();
+      if (n === 0) await this.markCaughtUp();
       if (n < 0) break;
     }
     void this.follow();
@@ -56,15 +56,20 @@ export class EventFollower {
   private async follow(): Promise<void> {
     while (this.running) {
       const n = await this.readOnce(BLOCK_MS);
-      if (n === 0) this.markCaughtUp();
+      if (n === 0) await this.markCaughtUp();
       if (n < 0) await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   }
 
-  private markCaughtUp(): void {
+  private async markCaughtUp(): Promise<void> {
     if (this.caughtUpOnce) return;
     this.caughtUpOnce = true;
-    this.pool.eventsCaughtUp();
+    try {
+      await this.pool.eventsCaughtUp();
+    } catch (err) {
+      // A server process that is gone: the pool's crash handling takes the engine down.
+      this.logger.warn('could not tell every server the event log is replayed', { err: err as Error });
+    }
     this.logger.info('event log replayed', { log: this.log.description, position: this.position });
   }
 

@@ -94,3 +94,33 @@ t.test('writes survive a restart: the event log is replayed before the engine is
   t.same(after.map((r) => r.body), before.map((r) => r.body));
   t.same((await b.games()).body, [{ id: 1, name: 'g' }]);
 });
+
+t.test('an engine restarted after 10,000 reports answers every check exactly as before', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-10k-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const first = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir, workers: 2 });
+  const http = httpClient(t, 32);
+  const a = api(http, first.url);
+  for (const name of ['g1', 'g2', 'g3']) await a.createGame(name);
+  const reasons = ['cheating', 'harassment', 'offensive_language', 'terms_of_service_violation'];
+  const emails = Array.from({ length: 1_500 }, (_, i) => `player${i}@example.com`);
+  // 10,000 reports over 1,500 players, 32 at a time: repeats, several games, mixed reasons.
+  let next = 0;
+  const worker = async () => {
+    while (next < 10_000) {
+      const i = next++;
+      const r = await a.report({ game_id: 1 + (i % 3), email: emails[(i * 7) % emails.length], reason: reasons[(i * i) % 4] });
+      if (r.status !== 201) t.fail(`report ${i}: ${r.status} ${r.text}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  const before = await Promise.all(emails.map((e) => a.check(e).then((r) => r.text)));
+  await first.stop();
+
+  const second = await startTestEngine(t, { dir, workers: 2 });
+  const b = api(http, second.url);
+  const after = await Promise.all(emails.map((e) => b.check(e).then((r) => r.text)));
+  const diffs = after.flatMap((text, i) => (text === before[i] ? [] : [`${emails[i]}: ${before[i]} -> ${text}`]));
+  t.same(diffs.slice(0, 5), [], `all ${emails.length} players answer as before (${diffs.length} differ)`);
+  t.same((await b.games()).body, [{ id: 1, name: 'g1' }, { id: 2, name: 'g2' }, { id: 3, name: 'g3' }]);
+});
