@@ -3,13 +3,13 @@
 // up in the current index, write pre-serialised bytes. No await, so no onAborted or cork is needed,
 // and no per-request object is built (C5): the query reader and error bodies are made once, here.
 
+import { admit } from '../http/admit.js';
 import { errorBody } from '../core/errors.js';
 import { rawQuery } from '../core/uws.js';
 import { utcHour } from '../decision/hours.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
-import { AuthResult, Authenticator } from '../http/auth.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
-import { sendError, sendOk, sendRateLimited, type Handler } from '../http/respond.js';
+import { sendError, sendOk, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -20,15 +20,12 @@ const API_KEY = 3;
 const ROUTE = routeIndex.ad_request;
 const S200 = statusIndex['200'];
 const S400 = statusIndex['400'];
-const S401 = statusIndex['401'];
-const S403 = statusIndex['403'];
 const S404 = statusIndex['404'];
-const S429 = statusIndex['429'];
 const S503 = statusIndex['503'];
 
 /** The GET /ad_request handler, built once per app. */
 export function adRequest(deps: RouteDeps): Handler {
-  const { holder, auth, memory, clock, metrics, state, limiter } = deps;
+  const { holder, memory, clock, metrics, state } = deps;
   const query = new QueryReader([
     // Generous caps: a wrong-length code gets the message that says what a code looks like.
     { name: 'country', maxLength: 32 },
@@ -48,22 +45,7 @@ export function adRequest(deps: RouteDeps): Handler {
       return metrics.record(ROUTE, S400, startedAt);
     }
     const values = query.values;
-    // Headers are read only when the query has no key: each getHeader is a call into C++ (~0.1 µs).
-    // Still synchronous, so req is alive (R1).
-    const key = values[API_KEY] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
-    const authResult = auth.check(key, 'game');
-    if (authResult !== AuthResult.Ok) {
-      const forbidden = authResult === AuthResult.WrongScope;
-      sendError(res, forbidden ? 'forbidden' : 'unauthorized', close);
-      return metrics.record(ROUTE, forbidden ? S403 : S401, startedAt);
-    }
-    if (limiter !== null) {
-      const wait = limiter.take(key, startedAt);
-      if (wait > 0) {
-        sendRateLimited(res, wait, close);
-        return metrics.record(ROUTE, S429, startedAt);
-      }
-    }
+    if (!admit(deps, res, req, values[API_KEY], 'game', ROUTE, startedAt, close)) return;
     const countryRaw = values[COUNTRY];
     const langRaw = values[LANG];
     if (countryRaw === undefined || langRaw === undefined) {

@@ -2,14 +2,14 @@
 // DESIGN.md "Games and blacklist". Reports are appended to the event log and answered 201 once
 // durable; checks are answered from this server's folded index, never from a store.
 
+import { admit } from '../http/admit.js';
 import { errorBody } from '../core/errors.js';
 import { playerReported } from '../core/events.js';
 import { rawQuery } from '../core/uws.js';
 import { normaliseEmail, normaliseReason } from '../decision/reports.js';
-import { AuthResult, Authenticator } from '../http/auth.js';
 import { BodyError, idField, stringField } from '../http/body.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
-import { STATUS_200, STATUS_201, sendError, sendJson, sendRateLimited, type Handler } from '../http/respond.js';
+import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
@@ -34,7 +34,8 @@ export function reportPlayer(deps: RouteDeps): Handler {
 const EMAIL = 0;
 const API_KEY = 1;
 
-export function checkPlayer({ auth, blacklist, clock, metrics, state, limiter }: RouteDeps): Handler {
+export function checkPlayer(deps: RouteDeps): Handler {
+  const { blacklist, clock, metrics, state } = deps;
   const query = new QueryReader([
     { name: 'email', maxLength: 254 },
     { name: 'api_key', maxLength: 256 },
@@ -51,20 +52,7 @@ export function checkPlayer({ auth, blacklist, clock, metrics, state, limiter }:
       return metrics.record(route, statusIndex['400'], startedAt);
     }
     const values = query.values;
-    const key = values[API_KEY] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
-    const authResult = auth.check(key, 'game');
-    if (authResult !== AuthResult.Ok) {
-      const forbidden = authResult === AuthResult.WrongScope;
-      sendError(res, forbidden ? 'forbidden' : 'unauthorized', close);
-      return metrics.record(route, statusIndex[forbidden ? '403' : '401'], startedAt);
-    }
-    if (limiter !== null) {
-      const wait = limiter.take(key, startedAt);
-      if (wait > 0) {
-        sendRateLimited(res, wait, close);
-        return metrics.record(route, statusIndex['429'], startedAt);
-      }
-    }
+    if (!admit(deps, res, req, values[API_KEY], 'game', route, startedAt, close)) return;
     if (!blacklist.caughtUp) {
       sendError(res, 'not_ready', close, loading);
       return metrics.record(route, statusIndex['503'], startedAt);

@@ -3,15 +3,15 @@
 // engine appends the creation and answers from the fold of its own event: 201 with the id, or 409
 // when an earlier event (on any engine) took the name.
 
+import { admit } from '../http/admit.js';
 import { gameCreated } from '../core/events.js';
 import { normaliseGameName } from '../decision/reports.js';
 import { BodyError, stringField } from '../http/body.js';
 import { STATUS_200, STATUS_201, sendJson, type Handler } from '../http/respond.js';
-import { AuthResult, Authenticator } from '../http/auth.js';
 import { QueryReader } from '../http/query.js';
 import { rawQuery } from '../core/uws.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
-import { sendError, sendRateLimited } from '../http/respond.js';
+import { sendError } from '../http/respond.js';
 import type { RouteDeps } from './route-deps.js';
 import { BLACKLIST_LOADING, writeRoute } from './write-route.js';
 import { errorBody } from '../core/errors.js';
@@ -34,7 +34,8 @@ export function createGame(deps: RouteDeps): Handler {
   });
 }
 
-export function listGames({ auth, blacklist, metrics, state, limiter }: RouteDeps): Handler {
+export function listGames(deps: RouteDeps): Handler {
+  const { blacklist, metrics, state } = deps;
   const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
   const route = routeIndex.games;
   const loading = errorBody('not_ready', BLACKLIST_LOADING);
@@ -44,20 +45,7 @@ export function listGames({ auth, blacklist, metrics, state, limiter }: RouteDep
       sendError(res, 'bad_param', state.draining);
       return metrics.record(route, statusIndex['400'], startedAt);
     }
-    const key = query.values[0] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
-    const result = auth.check(key, 'game');
-    if (result !== AuthResult.Ok) {
-      const forbidden = result === AuthResult.WrongScope;
-      sendError(res, forbidden ? 'forbidden' : 'unauthorized', state.draining);
-      return metrics.record(route, statusIndex[forbidden ? '403' : '401'], startedAt);
-    }
-    if (limiter !== null) {
-      const wait = limiter.take(key, startedAt);
-      if (wait > 0) {
-        sendRateLimited(res, wait, state.draining);
-        return metrics.record(route, statusIndex['429'], startedAt);
-      }
-    }
+    if (!admit(deps, res, req, query.values[0], 'game', route, startedAt, state.draining)) return;
     if (!blacklist.caughtUp) {
       sendError(res, 'not_ready', state.draining, loading);
       return metrics.record(route, statusIndex['503'], startedAt);
