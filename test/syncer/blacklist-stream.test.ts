@@ -58,3 +58,23 @@ t.test('an engine that boots with Redis down serves ads, answers blacklist route
   await stack.redis.start(); // empty: no persistence in tests
   await eventually(async () => (await stack.http.get(`${late.base}/blacklist/check?email=p@example.com`, { 'x-api-key': GAME_KEY })).status, (s) => s === 404, 10_000, 'replayed once Redis is back');
 });
+
+t.test('Redis down after start: writes answer 503 store_unavailable (nothing recorded), checks keep answering', async (t) => {
+  const stack = await startStack(t, feedOf('ad-1'));
+  await startSyncer(t, stack);
+  const e = await startEngineProc(t, stack, { API_KEYS: KEYS });
+  const post = (path: string, body: unknown, key: string) =>
+    stack.http.send('POST', `${e.base}${path}`, JSON.stringify(body), { 'content-type': 'application/json', 'x-api-key': key });
+  await eventually(async () => (await post('/games', { name: 'g' }, ADMIN_KEY)).status, (s) => s === 201, 10_000, 'game created');
+  t.equal((await post('/blacklist', { game_id: 1, email: 'p@example.com', reason: 'cheating' }, GAME_KEY)).status, 201);
+
+  await stack.redis.stop();
+  const refused = await post('/blacklist', { game_id: 1, email: 'p@example.com', reason: 'harassment' }, GAME_KEY);
+  t.match(refused, { status: 503, headers: { 'retry-after': '1' }, body: { error: 'store_unavailable', message: /nothing was recorded/ } });
+  t.match(await post('/games', { name: 'h' }, ADMIN_KEY), { status: 503, body: { error: 'store_unavailable' } });
+  t.same((await stack.http.get(`${e.base}/blacklist/check?email=p@example.com`, { 'x-api-key': GAME_KEY })).body, {
+    most_common_reason: 'cheating',
+    number_of_games_reported: 1,
+    times_reported_last_90_days: 1,
+  }, 'checks answer from memory');
+});
