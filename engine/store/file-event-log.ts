@@ -1,14 +1,15 @@
 // EventLog on local files (embedded mode): <dir>/events.jsonl, one JSON line per event, and
 // <dir>/groups.json with each consumer group's position and pending events. Appends are group
 // committed: the lines waiting when a write starts go out in one write and one fsync, and every
-// append in the batch resolves after that fsync. The whole log is also kept in memory (embedded
-// mode is one process on one machine), so reads never touch the disk.
+// append in the batch resolves after that fsync. In memory there is only an index: each event's id
+// (as two numbers) and byte offset; reads fetch the lines from the file (the page cache keeps the
+// tail that followers read warm). At 1M events that is ~20 MB, not the ~400 MB of parsed events.
 // A torn last line (a crash mid-write) is dropped at open: its append never resolved.
 
 import { EventEmitter } from 'node:events';
-import { mkdir, open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { START, compareEventIds, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
+import { START, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
 
 interface Pending {
   consumer: string;
@@ -21,12 +22,71 @@ interface Group {
   pending: Map<string, Pending>;
 }
 
+const NEWLINE = 0x0a;
+/** `{"id":"` — every line starts so (append writes them). */
+const ID_START = 7;
+
+/** Where each event is: id as (ms, seq), its line's start offset; plus the end of the last line. */
+class Positions {
+  ms = new Float64Array(1024);
+  seq = new Float64Array(1024);
+  offset = new Float64Array(1025);
+  length = 0;
+
+  push(ms: number, seq: number, start: number, end: number): void {
+    if (this.length === this.ms.length) this.grow();
+    this.ms[this.length] = ms;
+    this.seq[this.length] = seq;
+    this.offset[this.length] = start;
+    this.offset[++this.length] = end;
+  }
+
+  /** Index of the first event with an id greater than (ms, seq): the port's compareEventIds order. */
+  indexAfter(ms: number, seq: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const m = this.ms[mid]!;
+      if (m < ms || (m === ms && this.seq[mid]! <= seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops the first n events; offsets shift down by the bytes dropped. */
+  dropFirst(n: number): void {
+    const base = this.offset[n]!;
+    this.ms.copyWithin(0, n, this.length);
+    this.seq.copyWithin(0, n, this.length);
+    this.offset.copyWithin(0, n, this.length + 1);
+    this.length -= n;
+    for (let i = 0; i <= this.length; i++) this.offset[i]! -= base;
+  }
+
+  private grow(): void {
+    const grown = (a: Float64Array, extra = 0) => {
+      const b = new Float64Array(a.length * 2 + extra);
+      b.set(a);
+      return b;
+    };
+    this.ms = grown(this.ms);
+    this.seq = grown(this.seq);
+    this.offset = grown(this.offset, 1);
+  }
+}
+
+function splitId(id: string): [number, number] {
+  const dash = id.indexOf('-');
+  return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+}
+
 export class FileEventLog implements EventLog {
   readonly description: string;
-  private readonly events: LoggedEvent[] = [];
+  private readonly positions = new Positions();
   private readonly groups = new Map<string, Group>();
   private readonly appended = new EventEmitter();
-  private queue: { line: string; event: LoggedEvent; done: (err?: Error) => void }[] = [];
+  private queue: { line: string; ms: number; seq: number; done: (err?: Error) => void }[] = [];
   private writing: Promise<void> | null = null;
   private lastMs = 0;
   private lastSeq = -1;
@@ -34,25 +94,33 @@ export class FileEventLog implements EventLog {
   private constructor(
     private readonly dir: string,
     private file: FileHandle,
+    /** Positional reads; reopened with `file` when trim replaces the file. */
+    private reader: FileHandle,
   ) {
     this.description = `file ${join(dir, 'events.jsonl')}`;
     this.appended.setMaxListeners(0);
   }
 
+  private get path(): string {
+    return join(this.dir, 'events.jsonl');
+  }
+
   static async open(dir: string): Promise<FileEventLog> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, 'events.jsonl');
-    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
-    const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-    if (complete.length !== text.length) await writeFile(path, complete);
-    const log = new FileEventLog(dir, await open(path, 'a'));
-    for (const line of complete.split('\n')) {
-      if (line === '') continue;
-      const e = JSON.parse(line) as LoggedEvent;
-      log.events.push(e);
+    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? Buffer.alloc(0) : Promise.reject(err)));
+    const complete = bytes.lastIndexOf(NEWLINE) + 1;
+    if (complete !== bytes.length) await truncate(path, complete);
+    const log = new FileEventLog(dir, await open(path, 'a'), await open(path, 'r'));
+    // Index the lines without parsing them: the id sits right after `{"id":"`.
+    for (let start = 0; start < complete; ) {
+      const end = bytes.indexOf(NEWLINE, start) + 1;
+      const idEnd = bytes.indexOf(0x22 /* " */, start + ID_START);
+      const [ms, seq] = splitId(bytes.toString('latin1', start + ID_START, idEnd));
+      log.positions.push(ms, seq, start, end);
+      [log.lastMs, log.lastSeq] = [ms, seq];
+      start = end;
     }
-    const last = log.events.at(-1);
-    if (last !== undefined) [log.lastMs, log.lastSeq] = last.id.split('-').map(Number) as [number, number];
     const groups = await readFile(join(dir, 'groups.json'), 'utf8').catch(() => '{}');
     for (const [name, g] of Object.entries(JSON.parse(groups) as Record<string, { lastDelivered: string; pending: [string, Pending][] }>)) {
       log.groups.set(name, { lastDelivered: g.lastDelivered, pending: new Map(g.pending) });
@@ -61,17 +129,17 @@ export class FileEventLog implements EventLog {
   }
 
   append(event: NewEvent): Promise<string> {
-    const id = this.nextId();
-    const logged: LoggedEvent = { id, type: event.type, data: event.data };
-    const line = JSON.stringify(logged) + '\n';
+    const [ms, seq] = this.nextId();
+    const id = `${ms}-${seq}`;
+    const line = JSON.stringify({ id, type: event.type, data: event.data }) + '\n';
     return new Promise((resolve, reject) => {
-      this.queue.push({ line, event: logged, done: (err) => (err ? reject(err) : resolve(id)) });
+      this.queue.push({ line, ms, seq, done: (err) => (err ? reject(err) : resolve(id)) });
       this.writing ??= this.flush();
     });
   }
 
   async read(after: string, o: ReadOptions): Promise<LoggedEvent[]> {
-    const found = this.after(after, o.count);
+    const found = await this.after(after, o.count);
     if (found.length > 0 || !o.blockMs) return found;
     await this.waitForAppend(o.blockMs);
     return this.after(after, o.count);
@@ -79,16 +147,18 @@ export class FileEventLog implements EventLog {
 
   async ensureGroup(group: string, after: string): Promise<void> {
     if (this.groups.has(group)) return;
-    this.groups.set(group, { lastDelivered: after === '$' ? (this.events.at(-1)?.id ?? START) : after, pending: new Map() });
+    const p = this.positions;
+    const last = p.length === 0 ? START : `${p.ms[p.length - 1]}-${p.seq[p.length - 1]}`;
+    this.groups.set(group, { lastDelivered: after === '$' ? last : after, pending: new Map() });
     await this.saveGroups();
   }
 
   async readGroup(group: string, consumer: string, o: ReadOptions): Promise<LoggedEvent[]> {
     const g = this.group(group);
-    let found = this.after(g.lastDelivered, o.count);
+    let found = await this.after(g.lastDelivered, o.count);
     if (found.length === 0 && o.blockMs) {
       await this.waitForAppend(o.blockMs);
-      found = this.after(g.lastDelivered, o.count);
+      found = await this.after(g.lastDelivered, o.count);
     }
     if (found.length === 0) return found;
     const now = Date.now();
@@ -113,7 +183,7 @@ export class FileEventLog implements EventLog {
     for (const [id, p] of g.pending) {
       if (claimed.length === count) break;
       if (now - p.deliveredAt < minIdleMs) continue;
-      const event = this.find(id);
+      const event = await this.find(id);
       if (event === undefined) {
         g.pending.delete(id); // trimmed away meanwhile
         continue;
@@ -127,43 +197,57 @@ export class FileEventLog implements EventLog {
 
   async trim(minId: string): Promise<number> {
     await this.writing;
-    const keepFrom = this.events.findIndex((e) => compareEventIds(e.id, minId) >= 0);
-    const drop = keepFrom < 0 ? this.events.length : keepFrom;
+    const [ms, seq] = splitId(minId);
+    // Keep events with id >= minId: drop those up to and including the one just before it.
+    const drop = this.positions.indexAfter(ms, seq - 1);
     if (drop === 0) return 0;
-    this.events.splice(0, drop);
-    const tmp = join(this.dir, 'events.jsonl.tmp');
-    await writeFile(tmp, this.events.map((e) => JSON.stringify(e) + '\n').join(''));
-    // The append handle points at the old inode after the rename: reopen it.
+    const p = this.positions;
+    const kept = await this.readBytes(p.offset[drop]!, p.offset[p.length]!);
+    const tmp = `${this.path}.tmp`;
+    await writeFile(tmp, kept);
+    // Both handles point at the old inode after the rename: reopen them. Not safe against a read
+    // in flight (offsets shift): the syncer trims, and engines only read.
     await this.file.close();
-    await rename(tmp, join(this.dir, 'events.jsonl'));
-    this.file = await open(join(this.dir, 'events.jsonl'), 'a');
+    await this.reader.close();
+    await rename(tmp, this.path);
+    this.file = await open(this.path, 'a');
+    this.reader = await open(this.path, 'r');
+    p.dropFirst(drop);
     return drop;
   }
 
   async close(): Promise<void> {
     await this.writing;
     await this.file.close();
+    await this.reader.close();
   }
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      const text = batch.map((b) => b.line).join('');
       try {
-        await this.file.write(batch.map((b) => b.line).join(''));
+        await this.file.write(text);
         await this.file.sync();
       } catch (err) {
         for (const b of batch) b.done(err as Error);
         continue;
       }
-      for (const b of batch) this.events.push(b.event);
+      const p = this.positions;
+      let at = p.offset[p.length]!;
+      for (const b of batch) {
+        const end = at + Buffer.byteLength(b.line);
+        p.push(b.ms, b.seq, at, end);
+        at = end;
+      }
       this.appended.emit('append');
       for (const b of batch) b.done();
     }
     this.writing = null;
   }
 
-  private nextId(): string {
+  private nextId(): [number, number] {
     const now = Date.now();
     if (now > this.lastMs) {
       this.lastMs = now;
@@ -171,30 +255,47 @@ export class FileEventLog implements EventLog {
     } else {
       this.lastSeq++;
     }
-    return `${this.lastMs}-${this.lastSeq}`;
+    return [this.lastMs, this.lastSeq];
   }
 
-  /** Up to `count` events with ids greater than `after`, oldest first. */
-  private after(after: string, count: number): LoggedEvent[] {
-    const from = this.indexAfter(after);
-    return this.events.slice(from, from + count);
+  /** Up to `count` events with ids greater than `after`, oldest first, read from the file. */
+  private after(after: string, count: number): Promise<LoggedEvent[]> {
+    const [ms, seq] = splitId(after);
+    return this.slice(this.positions.indexAfter(ms, seq), count);
   }
 
-  private find(id: string): LoggedEvent | undefined {
-    const e = this.events[this.indexAfter(id) - 1];
-    return e?.id === id ? e : undefined;
-  }
-
-  /** Position of the first event with an id greater than `id` (binary search: ids increase). */
-  private indexAfter(id: string): number {
-    let lo = 0;
-    let hi = this.events.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (compareEventIds(this.events[mid]!.id, id) <= 0) lo = mid + 1;
-      else hi = mid;
+  private async slice(from: number, count: number): Promise<LoggedEvent[]> {
+    const p = this.positions;
+    const to = Math.min(p.length, from + count);
+    if (from >= to) return [];
+    // Index and bytes are read at the same moment: appends only ever add past `to`.
+    const text = (await this.readBytes(p.offset[from]!, p.offset[to]!)).toString('utf8');
+    const events: LoggedEvent[] = [];
+    for (let start = 0; start < text.length; ) {
+      const end = text.indexOf('\n', start);
+      events.push(JSON.parse(text.slice(start, end)) as LoggedEvent);
+      start = end + 1;
     }
-    return lo;
+    return events;
+  }
+
+  private async find(id: string): Promise<LoggedEvent | undefined> {
+    const [ms, seq] = splitId(id);
+    const p = this.positions;
+    const i = p.indexAfter(ms, seq - 1);
+    if (i >= p.length || p.ms[i] !== ms || p.seq[i] !== seq) return undefined;
+    return (await this.slice(i, 1))[0];
+  }
+
+  private async readBytes(start: number, end: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(end - start);
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesRead } = await this.reader.read(buf, done, buf.length - done, start + done);
+      if (bytesRead === 0) throw new Error(`event log ${this.path} is shorter than its index`);
+      done += bytesRead;
+    }
+    return buf;
   }
 
   private waitForAppend(ms: number): Promise<void> {
