@@ -91,3 +91,14 @@ t.test('normalisation: emails trimmed and lower-cased, reasons lower_snake, name
   t.equal(normaliseGameName('  Space Raiders '), 'Space Raiders');
   t.equal(normaliseGameName('   '), null);
 });
+
+t.test('the check body by template is byte for byte JSON.stringify', async (t) => {
+  const { checkBody } = await import('../../engine/routes/blacklist.js');
+  for (const r of [
+    { most_common_reason: 'cheating', number_of_games_reported: 1, times_reported_last_90_days: 0 },
+    { most_common_reason: 'terms_of_service_violation', number_of_games_reported: 12345, times_reported_last_90_days: 678 },
+  ]) {
+    t.equal(checkBody(r), JSON.stringify(r));
+  }
+  for (const reason of ['cheating', 'a', 'x9_y8']) t.equal(normaliseReason(reason), reason, 'reasons reaching the body are tokens: nothing to escape');
+});
