@@ -84,6 +84,7 @@ export class EventFollower {
       this.position = events[events.length - 1]!.id;
       return events.length;
     } catch (err) {
+      if (!this.running) return 0; // the connection closed under a blocking read at shutdown
       if (!this.failing) this.logger.error('event log unavailable; checks answer from what was applied', { log: this.log.description, err: err as Error });
       this.failing = true;
       return -1;
