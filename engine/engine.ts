@@ -68,7 +68,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     config.engineWorkers === 1
       ? await LocalPool.start(serverOptions, clock, o.events)
       : await ProcessPool.start(config.engineWorkers, serverOptions, onFatal, o.events);
-  const events = o.events === null ? null : new EventFollower(o.events, pool, log);
+  const events = o.events === null ? null : new EventFollower(o.events, o.store, pool, log);
 
   const metrics = new EngineMetrics(clock, { uwsNative, workers: pool.size });
   const follower = new SnapshotFollower({

@@ -12,7 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { MetricSnapshot } from './metrics/hot-metrics.js';
-import type { InstalledIndex, ServerPool } from './server-pool.js';
+import type { InstalledIndex, LoadedBlacklist, ServerPool } from './server-pool.js';
 import type { ServerOptions } from './server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
 import type { EventWriter, LoggedEvent } from './store/event-log.js';
@@ -64,6 +64,11 @@ export class ProcessPool implements ServerPool {
   async install(version: string, bytes: Uint8Array): Promise<InstalledIndex> {
     const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'install', id, version, bytes }))));
     return results[0] as InstalledIndex;
+  }
+
+  async loadBlacklist(bytes: Uint8Array): Promise<LoadedBlacklist> {
+    const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'load_blacklist', id, bytes }))));
+    return results[0] as LoadedBlacklist;
   }
 
   applyEvents(events: readonly LoggedEvent[]): void {
@@ -118,7 +123,7 @@ export class ProcessPool implements ServerPool {
     if (p === undefined) return;
     this.pending.delete(m.id);
     if (m.type === 'failed') p.reject(Object.assign(new Error(m.message), { code: m.code }));
-    else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : undefined);
+    else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : m.type === 'blacklist_loaded' ? m.loaded : undefined);
   }
 }
 

@@ -16,6 +16,15 @@ export interface InstalledIndex {
   createdAtMs: number;
 }
 
+/** What a server reports after loading a blacklist snapshot. */
+export interface LoadedBlacklist {
+  version: string;
+  streamOffset: string;
+  games: number;
+  players: number;
+  reports: number;
+}
+
 export interface ServerPool {
   /** The bound public port. */
   readonly port: number;
@@ -24,6 +33,8 @@ export interface ServerPool {
   readonly pids: number[];
   /** Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it. */
   install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
+  /** Loads a blacklist snapshot on every server (at boot, before any event); rejects if any refused it. */
+  loadBlacklist(bytes: Uint8Array): Promise<LoadedBlacklist>;
   /** Hands events from the stream, in order, to every server's fold. */
   applyEvents(events: readonly LoggedEvent[]): void;
   /** The event log has been read to its end once: the blacklist routes may answer. Resolves once
@@ -54,6 +65,10 @@ export class LocalPool implements ServerPool {
 
   async install(_version: string, bytes: Uint8Array): Promise<InstalledIndex> {
     return await this.server.install(bytes);
+  }
+
+  async loadBlacklist(bytes: Uint8Array): Promise<LoadedBlacklist> {
+    return this.server.loadBlacklist(bytes);
   }
 
   applyEvents(events: readonly LoggedEvent[]): void {

@@ -14,7 +14,8 @@ import { IndexHolder } from './indexes/holder.js';
 import { IndexBuilder } from './indexes/index-builder.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
 import type { ServerState } from './server-state.js';
-import type { InstalledIndex } from './server-pool.js';
+import type { InstalledIndex, LoadedBlacklist } from './server-pool.js';
+import { decodeBlacklistSnapshot } from './core/blacklist-snapshot.js';
 import type { EventWriter, LoggedEvent } from './store/event-log.js';
 
 export interface ServerOptions {
@@ -82,6 +83,14 @@ export class PublicServer {
     const { index, createdAtMs } = await this.builder.build(bytes);
     this.holder.install(index);
     return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
+  }
+
+  /** Starts the blacklist from snapshot bytes (at boot, before any event): decoded on this thread. */
+  loadBlacklist(bytes: Uint8Array): LoadedBlacklist {
+    const snapshot = decodeBlacklistSnapshot(bytes);
+    this.blacklist.load(snapshot);
+    const index = snapshot.index;
+    return { version: snapshot.version, streamOffset: snapshot.streamOffset, games: index.gameCount, players: index.playerCount, reports: index.reports };
   }
 
   /** Folds events from the stream (in order) into this server's blacklist index. */

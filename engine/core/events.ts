@@ -15,6 +15,8 @@ export interface PlayerReported {
   reason: string;
   /** ms since the epoch, from the engine's clock when accepted (or the feed's reported_at). */
   reported_at: number;
+  /** Set on reports from the blacklist feed: a row folds once however often the feed is pulled. */
+  feed_key?: string;
 }
 
 export const gameCreated = (data: GameCreated): NewEvent => ({ type: 'game_created', data });
@@ -29,6 +31,7 @@ export function foldEvent(index: BlacklistIndex, e: LoggedEvent): FoldOutcome {
       return index.createGame((e.data as GameCreated).name);
     case 'player_reported': {
       const r = e.data as PlayerReported;
+      if (r.feed_key !== undefined && !index.markFeedRow(r.feed_key)) return true;
       index.addReport({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
       return true;
     }

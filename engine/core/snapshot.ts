@@ -1,13 +1,14 @@
 // The snapshot contract between the syncer (only writer) and the engines (readers), DESIGN.md:
 // `{kind, version, createdAt, streamOffset, data}`. For kind "ads", data is the validated feed in
 // the feed's own row format, so decoding re-runs the same row validator: a snapshot that is not
-// perfectly valid was not written by our syncer, and is refused whole as corrupt.
+// perfectly valid was not written by our syncer, and is refused whole as corrupt. Kind "blacklist"
+// (games and reports folded up to streamOffset) is in blacklist-snapshot.ts, on the same envelope.
 
 import { createHash } from 'node:crypto';
 import { SnapshotCorruptError } from './errors.js';
 import { validateFeed, type Ad } from './feed.js';
 
-export const snapshotKinds = ['ads'] as const;
+export const snapshotKinds = ['ads', 'blacklist'] as const;
 export type SnapshotKind = (typeof snapshotKinds)[number];
 
 export interface AdsSnapshot {
@@ -15,7 +16,7 @@ export interface AdsSnapshot {
   readonly version: string;
   /** ISO-8601 time the syncer compiled it. */
   readonly createdAt: string;
-  /** Events-stream offset this snapshot covers ('0' until the stream exists, issue 4). */
+  /** Events-stream offset this snapshot covers (ads do not depend on the stream: always '0'). */
   readonly streamOffset: string;
   readonly ads: Ad[];
 }
@@ -33,18 +34,37 @@ export function adsContentHash(ads: readonly Ad[]): string {
 }
 
 export function encodeAdsSnapshot(s: AdsSnapshot): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      kind: s.kind,
-      version: s.version,
-      createdAt: s.createdAt,
-      streamOffset: s.streamOffset,
-      data: { ads: s.ads.map(toRow) },
-    }),
-  );
+  return encodeEnvelope(s, { ads: s.ads.map(toRow) });
 }
 
 export function decodeAdsSnapshot(bytes: Uint8Array): AdsSnapshot {
+  const envelope = decodeEnvelope(bytes, 'ads');
+  let feed;
+  try {
+    feed = validateFeed(envelope.data);
+  } catch (err) {
+    throw new SnapshotCorruptError(`snapshot data refused: ${(err as Error).message}`);
+  }
+  if (feed.rejectedTotal > 0) {
+    const first = feed.rejectedSamples[0]!;
+    throw new SnapshotCorruptError(`snapshot has ${feed.rejectedTotal} invalid rows (row ${first.row}: ${first.reason})`);
+  }
+  return { kind: 'ads', version: envelope.version, createdAt: envelope.createdAt, streamOffset: envelope.streamOffset, ads: feed.ads };
+}
+
+/** The fields every snapshot kind shares. */
+export interface SnapshotHeader {
+  readonly version: string;
+  readonly createdAt: string;
+  readonly streamOffset: string;
+}
+
+export function encodeEnvelope(h: SnapshotHeader & { kind: SnapshotKind }, data: unknown): Buffer {
+  return Buffer.from(JSON.stringify({ kind: h.kind, version: h.version, createdAt: h.createdAt, streamOffset: h.streamOffset, data }));
+}
+
+/** Parses and checks the envelope; `data` is the kind's decoder's to validate. */
+export function decodeEnvelope(bytes: Uint8Array, kind: SnapshotKind): SnapshotHeader & { data: unknown } {
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
@@ -53,27 +73,11 @@ export function decodeAdsSnapshot(bytes: Uint8Array): AdsSnapshot {
   }
   const d = doc as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null) throw new SnapshotCorruptError('snapshot is not an object');
-  if (d.kind !== 'ads') throw new SnapshotCorruptError(`snapshot kind is ${JSON.stringify(d.kind)}, expected "ads"`);
+  if (d.kind !== kind) throw new SnapshotCorruptError(`snapshot kind is ${JSON.stringify(d.kind)}, expected "${kind}"`);
   for (const field of ['version', 'createdAt', 'streamOffset'] as const) {
     if (typeof d[field] !== 'string' || d[field] === '') throw new SnapshotCorruptError(`snapshot ${field} is missing`);
   }
-  let feed;
-  try {
-    feed = validateFeed(d.data);
-  } catch (err) {
-    throw new SnapshotCorruptError(`snapshot data refused: ${(err as Error).message}`);
-  }
-  if (feed.rejectedTotal > 0) {
-    const first = feed.rejectedSamples[0]!;
-    throw new SnapshotCorruptError(`snapshot has ${feed.rejectedTotal} invalid rows (row ${first.row}: ${first.reason})`);
-  }
-  return {
-    kind: 'ads',
-    version: d.version as string,
-    createdAt: d.createdAt as string,
-    streamOffset: d.streamOffset as string,
-    ads: feed.ads,
-  };
+  return { version: d.version as string, createdAt: d.createdAt as string, streamOffset: d.streamOffset as string, data: d.data };
 }
 
 function toRow(ad: Ad): Record<string, unknown> {

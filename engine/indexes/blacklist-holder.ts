@@ -2,20 +2,34 @@
 // stream order (from the main process's event follower) and are folded at once. A writer that
 // appended an event waits here until its own event has been folded, so its answer (201 with the
 // game id, or 409) comes from the same fold every engine runs, and a read right after a write sees it.
+// At boot a blacklist snapshot may be loaded first: it sets both the index and the position, and
+// events up to that position are then skipped as seen.
 
 import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
 import { foldEvent, type FoldOutcome } from '../core/events.js';
 import { BlacklistIndex } from './blacklist-index.js';
+import type { BlacklistSnapshot } from '../core/blacklist-snapshot.js';
 
 /** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
 const RECENT_OUTCOMES = 4096;
 
 export class BlacklistHolder {
-  readonly index = new BlacklistIndex();
+  private current = new BlacklistIndex();
   private position = START;
   private readonly waiters = new Map<string, ((o: FoldOutcome) => void)[]>();
   private readonly recent = new Map<string, FoldOutcome>();
   private replayed = false;
+
+  get index(): BlacklistIndex {
+    return this.current;
+  }
+
+  /** Starts from a snapshot instead of the empty index: only before any event was applied. */
+  load(snapshot: BlacklistSnapshot): void {
+    if (this.position !== START) throw new Error(`blacklist snapshot loaded after events (at ${this.position})`);
+    this.current = snapshot.index;
+    this.position = snapshot.streamOffset;
+  }
 
   /** False until the event log has been replayed once: until then answers could be incomplete. */
   get caughtUp(): boolean {
@@ -34,7 +48,7 @@ export class BlacklistHolder {
   apply(events: readonly LoggedEvent[]): void {
     for (const e of events) {
       if (compareEventIds(e.id, this.position) <= 0) continue; // seen (a replay overlap)
-      const outcome = foldEvent(this.index, e);
+      const outcome = foldEvent(this.current, e);
       this.position = e.id;
       const waiting = this.waiters.get(e.id);
       if (waiting !== undefined) {

@@ -6,6 +6,10 @@
 // Per email: the distinct games that reported it, every report time (sorted, for the 90-day count),
 // and reason counts with the current top. The tie rule: the top reason changes only when another
 // reason's count goes strictly above it, so among equal counts the one that reached it first wins.
+//
+// toState()/fromState() are the blacklist snapshot's data (blacklist-snapshot.ts): the whole fold
+// state, the current top included, so folding more events after a load gives exactly what folding
+// every event from the start gives. Feed rows carry a key and fold at most once (feed re-pulls).
 
 import { REPORT_WINDOW_MS } from '../decision/reports.js';
 
@@ -49,10 +53,24 @@ interface PlayerRecord {
   topCount: number;
 }
 
+/** A player in a snapshot: [email, game, time, reason] (reported once) or the whole record. */
+export type PlayerState =
+  | [email: string, game: number, time: number, reason: string]
+  | [email: string, top: string, topCount: number, games: number[], times: number[], reasons: (string | number)[]];
+
+export interface BlacklistState {
+  games: [id: number, name: string][];
+  players: PlayerState[];
+  reports: number;
+  /** Keys of the blacklist feed's rows already folded (sync-blacklist-feed.ts). */
+  feedKeys: string[];
+}
+
 export class BlacklistIndex {
   private readonly gamesById = new Map<number, Game>();
   private readonly gameIdsByName = new Map<string, number>();
   private readonly players = new Map<string, SingleReport | PlayerRecord>();
+  private readonly feedKeys = new Set<string>();
   private reportCount = 0;
 
   get games(): readonly Game[] {
@@ -87,6 +105,18 @@ export class BlacklistIndex {
     this.gamesById.set(game.id, game);
     this.gameIdsByName.set(name, game.id);
     return game;
+  }
+
+  /** True when a feed row with this key was folded already. */
+  hasFeedRow(key: string): boolean {
+    return this.feedKeys.has(key);
+  }
+
+  /** Remembers a feed row's key; false when it was there already (the row must not fold again). */
+  markFeedRow(key: string): boolean {
+    if (this.feedKeys.has(key)) return false;
+    this.feedKeys.add(key);
+    return true;
   }
 
   /** Folds a report. Reports of unknown games are ignored (they were refused at the door). */
@@ -129,6 +159,66 @@ export class BlacklistIndex {
       times_reported_last_90_days: p.times.length - firstAbove(p.times, nowMs - REPORT_WINDOW_MS),
     };
   }
+
+
+  toState(): BlacklistState {
+    const players: PlayerState[] = [];
+    for (const [email, p] of this.players) {
+      if ('games' in p) players.push([email, p.top, p.topCount, [...p.games], p.times, [...p.reasons].flat()]);
+      else players.push([email, p.game, p.time, p.reason]);
+    }
+    return { games: [...this.gamesById.values()].map((g) => [g.id, g.name]), players, reports: this.reportCount, feedKeys: [...this.feedKeys] };
+  }
+
+  /** Rebuilds an index from toState(); throws InvalidStateError naming the first bad entry. */
+  static fromState(s: BlacklistState): BlacklistIndex {
+    const index = new BlacklistIndex();
+    if (typeof s !== 'object' || s === null) throw new InvalidStateError('state is not an object');
+    if (!Array.isArray(s.games) || !Array.isArray(s.players) || !Array.isArray(s.feedKeys) || !Number.isSafeInteger(s.reports)) {
+      throw new InvalidStateError('games, players, feedKeys or reports missing');
+    }
+    for (const g of s.games) {
+      if (!Array.isArray(g) || g[0] !== index.gamesById.size + 1 || typeof g[1] !== 'string' || index.gameIdsByName.has(g[1])) {
+        throw new InvalidStateError(`bad game ${JSON.stringify(g)}`);
+      }
+      index.createGame(g[1]);
+    }
+    for (const p of s.players) index.players.set(...playerFromState(p, index));
+    for (const key of s.feedKeys) {
+      if (typeof key !== 'string') throw new InvalidStateError(`bad feed key ${JSON.stringify(key)}`);
+      index.feedKeys.add(key);
+    }
+    index.reportCount = s.reports;
+    return index;
+  }
+}
+
+/** Snapshot data that does not describe a valid index. */
+export class InvalidStateError extends Error {}
+
+const isTime = (x: unknown): x is number => Number.isSafeInteger(x);
+
+function playerFromState(p: PlayerState, index: BlacklistIndex): [string, SingleReport | PlayerRecord] {
+  const bad = () => new InvalidStateError(`bad player ${JSON.stringify(p).slice(0, 200)}`);
+  if (!Array.isArray(p) || typeof p[0] !== 'string') throw bad();
+  if (p.length === 4) {
+    const [email, game, time, reason] = p;
+    if (index.gameById(game) === undefined || !isTime(time) || typeof reason !== 'string') throw bad();
+    return [email, { game, time, reason }];
+  }
+  if (p.length !== 6) throw bad();
+  const [email, top, topCount, games, times, flat] = p;
+  if (!Array.isArray(games) || !Array.isArray(times) || !Array.isArray(flat) || flat.length % 2 !== 0) throw bad();
+  if (!games.every((g) => index.gameById(g) !== undefined) || !times.every(isTime)) throw bad();
+  for (let i = 1; i < times.length; i++) if (times[i - 1]! > times[i]!) throw bad();
+  const reasons = new Map<string, number>();
+  for (let i = 0; i < flat.length; i += 2) {
+    const [reason, count] = [flat[i], flat[i + 1]];
+    if (typeof reason !== 'string' || !Number.isSafeInteger(count) || (count as number) < 1) throw bad();
+    reasons.set(reason, count as number);
+  }
+  if (reasons.get(top) !== topCount || [...reasons.values()].some((c) => c > topCount)) throw bad();
+  return [email, { games: new Set(games), times, reasons, top, topCount }];
 }
 
 /** Appends in the common case (reports arrive in time order), else inserts in place. */

@@ -5,6 +5,8 @@
 // (as two numbers) and byte offset; reads fetch the lines from the file (the page cache keeps the
 // tail that followers read warm). At 1M events that is ~20 MB, not the ~400 MB of parsed events.
 // A torn last line (a crash mid-write) is dropped at open: its append never resolved.
+// trim() rewrites the file without its head, so it runs alone: batch writes and reads share the
+// file (appends only add past what a read looks at), trim waits for them and holds new ones back.
 
 import { EventEmitter } from 'node:events';
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
@@ -90,6 +92,10 @@ export class FileEventLog implements EventLog {
   private writing: Promise<void> | null = null;
   private lastMs = 0;
   private lastSeq = -1;
+  /** Batch writes and reads in progress, and trim's wait for them to finish. */
+  private active = 0;
+  private idle: (() => void) | null = null;
+  private trimming: Promise<number> | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -196,17 +202,35 @@ export class FileEventLog implements EventLog {
   }
 
   async trim(minId: string): Promise<number> {
-    await this.writing;
+    while (this.trimming !== null) await this.trimming.catch(() => {});
+    const run = (async () => {
+      if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      return this.trimAlone(minId);
+    })();
+    this.trimming = run;
+    try {
+      return await run;
+    } finally {
+      this.trimming = null;
+    }
+  }
+
+  private async trimAlone(minId: string): Promise<number> {
     const [ms, seq] = splitId(minId);
     // Keep events with id >= minId: drop those up to and including the one just before it.
-    const drop = this.positions.indexAfter(ms, seq - 1);
-    if (drop === 0) return 0;
     const p = this.positions;
+    const drop = p.indexAfter(ms, seq - 1);
+    if (drop === 0) return 0;
     const kept = await this.readBytes(p.offset[drop]!, p.offset[p.length]!);
     const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, kept);
-    // Both handles point at the old inode after the rename: reopen them. Not safe against a read
-    // in flight (offsets shift): the syncer trims, and engines only read.
+    const out = await open(tmp, 'w');
+    try {
+      await out.writeFile(kept);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    // Both handles point at the old inode after the rename: reopen them.
     await this.file.close();
     await this.reader.close();
     await rename(tmp, this.path);
@@ -214,6 +238,20 @@ export class FileEventLog implements EventLog {
     this.reader = await open(this.path, 'r');
     p.dropFirst(drop);
     return drop;
+  }
+
+  /** Runs a batch write or a read; waits while a trim runs. */
+  private async shared<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.trimming !== null) await this.trimming.catch(() => {});
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.active === 0 && this.idle !== null) {
+        this.idle();
+        this.idle = null;
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -228,18 +266,20 @@ export class FileEventLog implements EventLog {
       this.queue = [];
       const text = batch.map((b) => b.line).join('');
       try {
-        await this.file.write(text);
-        await this.file.sync();
+        await this.shared(async () => {
+          await this.file.write(text);
+          await this.file.sync();
+          const p = this.positions;
+          let at = p.offset[p.length]!;
+          for (const b of batch) {
+            const end = at + Buffer.byteLength(b.line);
+            p.push(b.ms, b.seq, at, end);
+            at = end;
+          }
+        });
       } catch (err) {
         for (const b of batch) b.done(err as Error);
         continue;
-      }
-      const p = this.positions;
-      let at = p.offset[p.length]!;
-      for (const b of batch) {
-        const end = at + Buffer.byteLength(b.line);
-        p.push(b.ms, b.seq, at, end);
-        at = end;
       }
       this.appended.emit('append');
       for (const b of batch) b.done();
@@ -261,7 +301,8 @@ export class FileEventLog implements EventLog {
   /** Up to `count` events with ids greater than `after`, oldest first, read from the file. */
   private after(after: string, count: number): Promise<LoggedEvent[]> {
     const [ms, seq] = splitId(after);
-    return this.slice(this.positions.indexAfter(ms, seq), count);
+    // Positions are looked up inside shared(): a trim shifts them.
+    return this.shared(() => this.slice(this.positions.indexAfter(ms, seq), count));
   }
 
   private async slice(from: number, count: number): Promise<LoggedEvent[]> {
@@ -279,12 +320,14 @@ export class FileEventLog implements EventLog {
     return events;
   }
 
-  private async find(id: string): Promise<LoggedEvent | undefined> {
+  private find(id: string): Promise<LoggedEvent | undefined> {
     const [ms, seq] = splitId(id);
-    const p = this.positions;
-    const i = p.indexAfter(ms, seq - 1);
-    if (i >= p.length || p.ms[i] !== ms || p.seq[i] !== seq) return undefined;
-    return (await this.slice(i, 1))[0];
+    return this.shared(async () => {
+      const p = this.positions;
+      const i = p.indexAfter(ms, seq - 1);
+      if (i >= p.length || p.ms[i] !== ms || p.seq[i] !== seq) return undefined;
+      return (await this.slice(i, 1))[0];
+    });
   }
 
   private async readBytes(start: number, end: number): Promise<Buffer> {

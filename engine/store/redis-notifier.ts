@@ -4,10 +4,8 @@
 // Subscribing needs a connection of its own (Redis allows no other commands on it).
 
 import type { Redis } from 'ioredis';
-import type { SnapshotKind } from '../core/snapshot.js';
+import { snapshotKinds, type SnapshotKind } from '../core/snapshot.js';
 import type { Notifier, SnapshotListener } from './notifier.js';
-
-const KINDS: readonly SnapshotKind[] = ['ads'];
 
 export class RedisNotifier implements Notifier {
   private readonly listeners = new Set<SnapshotListener>();
@@ -32,7 +30,7 @@ export class RedisNotifier implements Notifier {
       this.subscriber.on('message', (channel: string, message: string) => {
         if (channel !== this.channel) return;
         const [kind, version] = message.split(' ');
-        if (version === undefined || !KINDS.includes(kind as SnapshotKind)) return;
+        if (version === undefined || !snapshotKinds.includes(kind as SnapshotKind)) return;
         for (const l of this.listeners) l(kind as SnapshotKind, version);
       });
       // ioredis re-subscribes after a reconnect; a failure here is retried by the next reconnect.

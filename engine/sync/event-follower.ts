@@ -1,13 +1,17 @@
-// Keeps every server's blacklist index current by tailing the event log from the main process
-// (DESIGN.md "Writes": every engine tails the stream and applies events to its memory). First a
-// catch-up read to the end, then blocking reads that hand each batch to the pool in order. Until the
-// first catch-up the blacklist routes answer 503 (an engine that has not replayed would say "never
-// reported" wrongly); ads are served regardless. A failing log (Redis down) is retried every second;
-// the indexes keep what they have.
+// Keeps every server's blacklist index current from the main process (DESIGN.md "Writes": every
+// engine tails the stream and applies events to its memory). Boot is snapshot + tail: the newest
+// blacklist snapshot (games and reports folded up to its stream offset) is loaded on every server,
+// then the log is read from that offset to its end, then followed with blocking reads that hand
+// each batch to the pool in order. Until the first catch-up the blacklist routes answer 503 (an
+// engine that has not replayed would say "never reported" wrongly); ads are served regardless.
+// A failing store or log (Redis down) is retried every second; the indexes keep what they have.
+// A snapshot that does not decode is skipped for the next older one: the stream is only trimmed
+// behind the newest, so an older snapshot plus a longer tail gives the same answers.
 
 import type { Logger } from '../core/logger.js';
 import type { ServerPool } from '../server-pool.js';
 import { START, type EventLog } from '../store/event-log.js';
+import type { SnapshotStore } from '../store/snapshot-store.js';
 
 const BATCH = 1_000;
 const BLOCK_MS = 1_000;
@@ -16,11 +20,14 @@ const RETRY_MS = 1_000;
 export class EventFollower {
   private position = START;
   private running = false;
+  private snapshotLoaded = false;
   private caughtUpOnce = false;
   private failing = false;
+  private storeFailing = false;
 
   constructor(
     private readonly log: EventLog,
+    private readonly snapshots: SnapshotStore,
     private readonly pool: ServerPool,
     private readonly logger: Logger,
   ) {}
@@ -35,16 +42,18 @@ export class EventFollower {
   }
 
   /**
-   * Starts following. Resolves once caught up, or at `timeoutMs`, or at the first failure (a log
-   * that is down must not hold up serving ads); following goes on in the background either way.
+   * Starts following. Resolves once caught up, or at `timeoutMs`, or at the first failure (a store
+   * or log that is down must not hold up serving ads); following goes on in the background either way.
    */
   async start(timeoutMs: number): Promise<void> {
     this.running = true;
     const deadline = Date.now() + timeoutMs;
-    while (this.running && !this.caughtUpOnce && Date.now() < deadline) {
-      const n = await this.readOnce(0);
-      if (n === 0) await this.markCaughtUp();
-      if (n < 0) break;
+    if (await this.loadSnapshot()) {
+      while (this.running && !this.caughtUpOnce && Date.now() < deadline) {
+        const n = await this.readOnce(0);
+        if (n === 0) await this.markCaughtUp();
+        if (n < 0) break;
+      }
     }
     void this.follow();
   }
@@ -54,11 +63,42 @@ export class EventFollower {
   }
 
   private async follow(): Promise<void> {
+    while (this.running && !(await this.loadSnapshot())) await sleep(RETRY_MS);
     while (this.running) {
       const n = await this.readOnce(BLOCK_MS);
       if (n === 0) await this.markCaughtUp();
-      if (n < 0) await new Promise((r) => setTimeout(r, RETRY_MS));
+      if (n < 0) await sleep(RETRY_MS);
     }
+  }
+
+  /** True once the snapshot is loaded, or there is none to load; false when the store failed. */
+  private async loadSnapshot(): Promise<boolean> {
+    if (this.snapshotLoaded) return true;
+    const store = this.snapshots;
+    try {
+      const latest = await store.latest('blacklist');
+      const candidates = latest === null ? [] : [latest];
+      for (let i = 0; i < candidates.length; i++) {
+        const version = candidates[i]!;
+        const bytes = await store.get('blacklist', version);
+        try {
+          const loaded = await this.pool.loadBlacklist(bytes);
+          this.position = loaded.streamOffset;
+          this.logger.info('blacklist snapshot loaded', { ...loaded, store: store.description });
+          break;
+        } catch (err) {
+          this.logger.error('blacklist snapshot refused; trying the one before it', { version, err: err as Error });
+          if (i === 0) candidates.push(...(await store.list('blacklist')).filter((v) => v !== latest).reverse());
+          if (i === candidates.length - 1) this.logger.error('no blacklist snapshot loads; replaying the event log from its start');
+        }
+      }
+    } catch (err) {
+      if (!this.storeFailing) this.logger.error('snapshot store unavailable; the blacklist waits for its snapshot', { store: store.description, err: err as Error });
+      this.storeFailing = true;
+      return false;
+    }
+    this.snapshotLoaded = true;
+    return true;
   }
 
   private async markCaughtUp(): Promise<void> {
@@ -91,3 +131,5 @@ export class EventFollower {
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

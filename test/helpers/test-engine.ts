@@ -36,6 +36,8 @@ export interface TestEngine {
   engine: Engine;
   store: FsSnapshotStore;
   notifier: InProcessNotifier;
+  /** The engine's event log (a syncer job in the test may share it, as embedded mode does). */
+  events: FileEventLog;
   dir: string;
   /** JSON log lines the engine wrote. */
   logs: Record<string, unknown>[];
@@ -107,6 +109,7 @@ export async function startTestEngine(
     engine,
     store,
     notifier,
+    events,
     dir,
     logs,
     stop,
