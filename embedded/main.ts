@@ -15,6 +15,8 @@ import { InProcessNotifier } from '../engine/store/notifier.js';
 import { FeedClient } from '../syncer/feed/feed-client.js';
 import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
 import { SyncerMetrics } from '../syncer/metrics.js';
+import { createBlacklistJobs } from '../syncer/blacklist/blacklist-jobs.js';
+import { soleLeader } from '../syncer/leader/leader-lock.js';
 
 runProcess('arcade-edge', async ({ onShutdown }) => {
   const config = loadConfig();
@@ -31,9 +33,13 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
   const feed = new FeedClient(config.feedUrl, { timeoutMs: config.feedTimeoutMs, maxBytes: config.feedMaxBytes });
   const sync = new SyncCampaigns({ feed, store, notifier, metrics: syncerMetrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
 
-  // Publish before the engine starts, so it is ready on its first look at the store.
+  // Publish before the engine starts, so it is ready on its first look at the store and boots
+  // its blacklist from a fresh snapshot. The syncer's jobs and the engine share one event log.
   await sync.run();
   const events = await FileEventLog.open(join(config.dataDir, 'events'));
+  const blacklist = createBlacklistJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
+  await blacklist.feed?.run();
+  await blacklist.compact.run();
   const engine = await startEngine({
     config,
     store,
@@ -43,15 +49,25 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     extraRegistries: [syncerMetrics.registry],
     onFatal: () => process.exit(1),
   });
-  const task = cron.schedule(config.syncSchedule, () => void sync.run(), { noOverlap: true });
+  const task = cron.schedule(
+    config.syncSchedule,
+    async () => {
+      await sync.run();
+      await blacklist.feed?.run();
+    },
+    { noOverlap: true },
+  );
+  const compactTask = cron.schedule(config.compactSchedule, () => void blacklist.compact.run(), { noOverlap: true });
 
   printBanner(config, engine.port, engine.internalPort);
   onShutdown(async () => {
     log.info('shutting down: draining', { timeout_ms: config.shutdownTimeoutMs });
     await task.stop();
+    await compactTask.stop();
     await engine.shutdown(config.shutdownTimeoutMs);
     await events.close();
     await feed.close();
+    await blacklist.close();
     log.info('drained; exiting');
   });
   return log;

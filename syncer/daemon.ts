@@ -2,6 +2,8 @@
 // publishes snapshots to S3 and Redis and notifies engines. Two may run: the Redis leader lock makes
 // one active; the standby only keeps trying for the lock and takes over within its TTL. Each active
 // run also puts Redis back in step with S3 (repair), so a Redis outage or restart heals by itself.
+// With Redis (the event stream) the leader also merges BLACKLIST_FEED_URL into the stream on
+// SYNC_SCHEDULE, and compacts the blacklist into snapshots on COMPACT_SCHEDULE.
 
 import cron from 'node-cron';
 import { systemClock } from '../engine/core/clock.js';
@@ -9,6 +11,9 @@ import type { Config } from '../engine/core/config.js';
 import type { Logger } from '../engine/core/logger.js';
 import { InternalServer } from '../engine/internal-app.js';
 import { openProductionStores } from '../engine/store/production-stores.js';
+import { openRedis } from '../engine/store/redis-connection.js';
+import { RedisEventLog } from '../engine/store/redis-event-log.js';
+import { createBlacklistJobs, type BlacklistJobs } from './blacklist/blacklist-jobs.js';
 import { FeedClient } from './feed/feed-client.js';
 import { SyncCampaigns } from './jobs/sync-campaigns.js';
 import { LeaderLock, soleLeader, type Leadership } from './leader/leader-lock.js';
@@ -62,20 +67,35 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     onResponse: (status) => metrics.httpResponse(status),
   });
   const sync = new SyncCampaigns({ feed, store, notifier: stores.notifier, metrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
+  let blacklist: BlacklistJobs | null = null;
+  let events: RedisEventLog | null = null;
+  if (stores.redisConnection !== null) {
+    events = new RedisEventLog(stores.redisConnection, openRedis(config.redisUrl!, 'syncer-events'));
+    blacklist = createBlacklistJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
+  } else {
+    log.warn('no REDIS_URL: no event stream, so no blacklist compaction and no blacklist feed');
+  }
 
   async function runIfLeader(): Promise<void> {
     if (!leadership.isLeader) return;
     const result = await sync.run();
     version = result.version;
-    try {
-      const repaired = await store.repair('ads');
-      if (repaired !== null) {
-        log.info('Redis was behind S3; copied the latest snapshot back', { version: repaired });
-        await stores.notifier?.publish('ads', repaired);
+    await blacklist?.feed?.run();
+    for (const kind of ['ads', 'blacklist'] as const) {
+      try {
+        const repaired = await store.repair(kind);
+        if (repaired !== null) {
+          log.info('Redis was behind S3; copied the latest snapshot back', { kind, version: repaired });
+          await stores.notifier?.publish(kind, repaired);
+        }
+      } catch (err) {
+        log.warn('Redis repair skipped', { kind, err: err as Error });
       }
-    } catch (err) {
-      log.warn('Redis repair skipped', { err: err as Error });
     }
+  }
+
+  async function compactIfLeader(): Promise<void> {
+    if (leadership.isLeader) await blacklist?.compact.run();
   }
 
   let started = false;
@@ -93,7 +113,9 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     metrics.leadership(true);
     await runIfLeader();
   }
+  await compactIfLeader();
   const task = cron.schedule(config.syncSchedule, () => void runIfLeader(), { noOverlap: true });
+  const compactTask = cron.schedule(config.compactSchedule, () => void compactIfLeader(), { noOverlap: true });
   started = true;
   log.info('syncer running', {
     internal_port: internal.port,
@@ -101,15 +123,20 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     store: store.description,
     feed: config.feedUrl,
     schedule: config.syncSchedule,
+    compact_schedule: blacklist === null ? null : config.compactSchedule,
+    blacklist_feed: config.blacklistFeedUrl,
   });
 
   return {
     internalPort: internal.port,
     async stop() {
       await task.stop();
+      await compactTask.stop();
       await lock?.stop().catch((err: Error) => log.warn('could not release the leader lock; it expires by itself', { err }));
       internal.close();
       await feed.close();
+      await blacklist?.close();
+      await events?.close();
       stores.close();
     },
   };

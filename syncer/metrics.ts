@@ -8,6 +8,12 @@ import { rejectReasons, type RejectReason } from '../engine/core/feed.js';
 export const syncOutcomes = ['published', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'publish_failed', 'not_leader'] as const;
 export type SyncOutcome = (typeof syncOutcomes)[number];
 
+export const compactOutcomes = ['published', 'unchanged', 'failed', 'not_leader'] as const;
+export type CompactOutcome = (typeof compactOutcomes)[number];
+
+export const blacklistFeedOutcomes = ['merged', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'failed', 'not_leader'] as const;
+export type BlacklistFeedOutcome = (typeof blacklistFeedOutcomes)[number];
+
 export class SyncerMetrics {
   readonly registry: Registry;
   private readonly runs: Counter<'outcome'>;
@@ -19,6 +25,13 @@ export class SyncerMetrics {
   private readonly leader: Gauge;
   private readonly replicaFailures: Counter;
   private readonly httpResponses: Counter<'status'>;
+  private readonly compactions: Counter<'outcome'>;
+  private readonly lastCompaction: Gauge;
+  private readonly trimmed: Counter;
+  private readonly snapshotPlayers: Gauge;
+  private readonly snapshotBytes: Gauge;
+  private readonly blacklistFeedSyncs: Counter<'outcome'>;
+  private readonly blacklistFeedRows: Counter<'result'>;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -57,6 +70,45 @@ export class SyncerMetrics {
       labelNames: ['status'],
       registers,
     });
+    this.compactions = new Counter({ name: 'syncer_blacklist_compactions_total', help: 'Blacklist compaction runs by outcome.', labelNames: ['outcome'], registers });
+    for (const outcome of compactOutcomes) this.compactions.inc({ outcome }, 0);
+    this.lastCompaction = new Gauge({
+      name: 'syncer_blacklist_last_compaction_timestamp_seconds',
+      help: 'Unix time of the last compaction that published a blacklist snapshot or found nothing new.',
+      registers,
+    });
+    this.trimmed = new Counter({ name: 'syncer_events_trimmed_total', help: 'Events trimmed from the stream behind the newest blacklist snapshot.', registers });
+    this.snapshotPlayers = new Gauge({ name: 'syncer_blacklist_snapshot_players', help: 'Reported players in the last blacklist snapshot published.', registers });
+    this.snapshotBytes = new Gauge({ name: 'syncer_blacklist_snapshot_bytes', help: 'Size of the last blacklist snapshot published (uncompressed).', registers });
+    this.blacklistFeedSyncs = new Counter({
+      name: 'syncer_blacklist_feed_syncs_total',
+      help: 'Blacklist feed (BLACKLIST_FEED_URL) runs by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of blacklistFeedOutcomes) this.blacklistFeedSyncs.inc({ outcome }, 0);
+    this.blacklistFeedRows = new Counter({
+      name: 'syncer_blacklist_feed_rows_total',
+      help: 'Blacklist feed rows by result: merged (appended to the stream), known (merged before), or the reason it was dropped.',
+      labelNames: ['result'],
+      registers,
+    });
+  }
+
+  compactionEnded(outcome: CompactOutcome, nowMs: number, trimmed: number): void {
+    this.compactions.inc({ outcome });
+    if (outcome === 'published' || outcome === 'unchanged') this.lastCompaction.set(nowMs / 1000);
+    this.trimmed.inc(trimmed);
+  }
+
+  blacklistSnapshot(players: number, bytes: number): void {
+    this.snapshotPlayers.set(players);
+    this.snapshotBytes.set(bytes);
+  }
+
+  blacklistFeedEnded(outcome: BlacklistFeedOutcome, rows: Readonly<Record<string, number>>): void {
+    this.blacklistFeedSyncs.inc({ outcome });
+    for (const [result, n] of Object.entries(rows)) if (n > 0) this.blacklistFeedRows.inc({ result }, n);
   }
 
   leadership(isLeader: boolean): void {

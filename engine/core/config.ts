@@ -24,7 +24,13 @@ export interface Config {
   /** True when API_KEYS was unset and the embedded dev keys are in use. */
   readonly devKeys: boolean;
   readonly feedUrl: string;
+  /** Optional blacklist feed the syncer merges into the event stream. */
+  readonly blacklistFeedUrl: string | null;
   readonly syncSchedule: string;
+  /** Syncer: when the blacklist is compacted into a snapshot and the stream trimmed behind it. */
+  readonly compactSchedule: string;
+  /** Syncer: events younger than this stay in the stream even when a snapshot covers them. */
+  readonly eventRetentionMs: number;
   readonly feedTimeoutMs: number;
   readonly feedMaxBytes: number;
   readonly redisUrl: string | null;
@@ -77,8 +83,8 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     apiKeys = parseApiKeys(rawKeys, errs);
   }
 
-  const schedule = v.str('SYNC_SCHEDULE') ?? '*/1 * * * *';
-  if (!cron.validate(schedule)) errs.push(`SYNC_SCHEDULE must be a cron expression, got '${schedule}'`);
+  const schedule = v.cron('SYNC_SCHEDULE', '*/1 * * * *');
+  const compactSchedule = v.cron('COMPACT_SCHEDULE', '*/5 * * * *');
 
   const s3 =
     s3Bucket === null
@@ -106,7 +112,10 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     apiKeys,
     devKeys,
     feedUrl: v.url('FEED_URL', ['http:', 'https:', 'file:']) ?? sampleFeedUrl(),
+    blacklistFeedUrl: v.url('BLACKLIST_FEED_URL', ['http:', 'https:', 'file:']),
     syncSchedule: schedule,
+    compactSchedule,
+    eventRetentionMs: v.int('EVENT_RETENTION_SECONDS', 3600, 0, 365 * 86_400) * 1000,
     feedTimeoutMs: v.int('FEED_TIMEOUT_MS', 30_000, 100, 600_000),
     feedMaxBytes: v.int('FEED_MAX_BYTES', 256 << 20, 1024, 2 ** 31 - 1),
     redisUrl,
@@ -171,6 +180,12 @@ class EnvReader {
       this.errs.push(`${name} must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL, got '${raw}'`);
       return null;
     }
+    return raw;
+  }
+
+  cron(name: string, fallback: string): string {
+    const raw = this.str(name) ?? fallback;
+    if (!cron.validate(raw)) this.errs.push(`${name} must be a cron expression, got '${raw}'`);
     return raw;
   }
 

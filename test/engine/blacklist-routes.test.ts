@@ -6,7 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ManualClock } from '../../engine/core/clock.js';
+import { ManualClock, systemClock } from '../../engine/core/clock.js';
+import { loadConfig } from '../../engine/core/config.js';
+import { createLogger } from '../../engine/core/logger.js';
+import { createBlacklistJobs } from '../../syncer/blacklist/blacklist-jobs.js';
+import { soleLeader } from '../../syncer/leader/leader-lock.js';
+import { SyncerMetrics } from '../../syncer/metrics.js';
 import { httpClient, type TestClient } from '../helpers/http.js';
 import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
 
@@ -95,7 +100,7 @@ t.test('writes survive a restart: the event log is replayed before the engine is
   t.same((await b.games()).body, [{ id: 1, name: 'g' }]);
 });
 
-t.test('an engine restarted after 10,000 reports answers every check exactly as before', async (t) => {
+t.test('an engine restarted after 10,000 reports boots from snapshot + tail and answers every check exactly as before', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-10k-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const first = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir, workers: 2 });
@@ -104,20 +109,36 @@ t.test('an engine restarted after 10,000 reports answers every check exactly as 
   for (const name of ['g1', 'g2', 'g3']) await a.createGame(name);
   const reasons = ['cheating', 'harassment', 'offensive_language', 'terms_of_service_violation'];
   const emails = Array.from({ length: 1_500 }, (_, i) => `player${i}@example.com`);
-  // 10,000 reports over 1,500 players, 32 at a time: repeats, several games, mixed reasons.
+  // Reports over 1,500 players, 32 at a time: repeats, several games, mixed reasons.
   let next = 0;
-  const worker = async () => {
-    while (next < 10_000) {
+  const reportUntil = (end: number) => async () => {
+    while (next < end) {
       const i = next++;
       const r = await a.report({ game_id: 1 + (i % 3), email: emails[(i * 7) % emails.length], reason: reasons[(i * i) % 4] });
       if (r.status !== 201) t.fail(`report ${i}: ${r.status} ${r.text}`);
     }
   };
-  await Promise.all(Array.from({ length: 32 }, worker));
+  await Promise.all(Array.from({ length: 32 }, reportUntil(10_000)));
+  // The syncer's compaction, sharing the engine's log as embedded mode does: snapshot, trim the stream.
+  const compaction = createBlacklistJobs({
+    config: loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0' }),
+    events: first.events,
+    store: first.store,
+    notifier: null,
+    leadership: soleLeader,
+    metrics: new SyncerMetrics(),
+    log: createLogger('error', {}, () => {}),
+    clock: systemClock,
+  }).compact;
+  t.match(await compaction.run(), { outcome: 'published', trimmed: 10_003 });
+  // And reports after the snapshot: the tail the restarted engine must replay on top of it.
+  await Promise.all(Array.from({ length: 32 }, reportUntil(10_500)));
   const before = await Promise.all(emails.map((e) => a.check(e).then((r) => r.text)));
   await first.stop();
 
   const second = await startTestEngine(t, { dir, workers: 2 });
+  t.match(second.logs.find((l) => l.msg === 'blacklist snapshot loaded'), { reports: 10_000, games: 3 }, 'booted from the snapshot');
+  t.equal((await second.events.read('0-0', { count: 100_000 })).length, 500, 'and replayed only the 500 events after it');
   const b = api(http, second.url);
   const after = await Promise.all(emails.map((e) => b.check(e).then((r) => r.text)));
   const diffs = after.flatMap((text, i) => (text === before[i] ? [] : [`${emails[i]}: ${before[i]} -> ${text}`]));

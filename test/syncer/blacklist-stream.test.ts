@@ -1,10 +1,15 @@
 // The write path across engines on real Redis (issue 4): a report made on engine A is answered by
-// engine B's check within 100 ms, because every engine tails the same stream; and an engine started
-// later replays the stream before it says it is ready.
+// engine B's check within 100 ms, because every engine tails the same stream; an engine started
+// later replays the stream before it says it is ready; and the syncer merges the blacklist feed,
+// compacts into S3 and Redis and trims the stream, so a new engine boots from snapshot + tail.
 
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Redis } from 'ioredis';
 import t from 'tap';
+import { startFeedServer } from '../helpers/feed-server.js';
+import { S3_CREDENTIALS } from '../helpers/s3.js';
 import { ADMIN_KEY, GAME_KEY } from '../helpers/test-engine.js';
-import { eventually, feedOf, startEngineProc, startStack, startSyncer, type EngineProc } from '../helpers/production.js';
+import { BUCKET, eventually, feedOf, startEngineProc, startStack, startSyncer, type EngineProc } from '../helpers/production.js';
 
 const KEYS = `game:${GAME_KEY},admin:${ADMIN_KEY}`;
 
@@ -78,3 +83,56 @@ t.test('Redis down after start: writes answer 503 store_unavailable (nothing rec
     times_reported_last_90_days: 1,
   }, 'checks answer from memory');
 });
+
+t.test('the syncer merges the blacklist feed, compacts into S3 and Redis, trims the stream; a new engine boots from snapshot + tail', async (t) => {
+  const stack = await startStack(t, feedOf('ad-1'));
+  const a = await startEngineProc(t, stack, { API_KEYS: KEYS });
+  const post = (path: string, body: unknown, key: string) =>
+    stack.http.send('POST', `${a.base}${path}`, JSON.stringify(body), { 'content-type': 'application/json', 'x-api-key': key });
+  const check = (e: EngineProc, email: string) => stack.http.get(`${e.base}/blacklist/check?email=${email}`, { 'x-api-key': GAME_KEY }).then((r) => r.text);
+  await eventually(async () => (await post('/games', { name: 'Space Raiders' }, ADMIN_KEY)).status, (s) => s === 201, 10_000, 'game created');
+  for (let i = 0; i < 300; i++) t.equal((await post('/blacklist', { game_id: 1, email: `p${i % 40}@example.com`, reason: i % 3 ? 'cheating' : 'spam' }, GAME_KEY)).status, 201);
+  const feed = await startFeedServer(t, {
+    body: [
+      { game_name: 'Space Raiders', email: 'feed1@example.com', reason: 'botting', reported_at: new Date().toISOString() },
+      { game_id: 1, email: 'p1@example.com', reason: 'spam', reported_at: Date.now() - 1000 },
+      { game_id: 7, email: 'p2@example.com', reason: 'spam', reported_at: Date.now() - 1000 },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  });
+  // Events stay at least a second (retention) so an engine that is a few ms behind never misses one.
+  const syncer = await startSyncer(t, stack, { BLACKLIST_FEED_URL: feed.url, COMPACT_SCHEDULE: '* * * * * *', EVENT_RETENTION_SECONDS: '1' });
+  await syncer.proc.waitFor(/"msg":"blacklist feed merged".*?"merged":2/, 10_000);
+  await syncer.proc.waitFor(/"msg":"event stream trimmed"/, 10_000);
+
+  const redis = new Redis(stack.redis.url);
+  t.teardown(() => redis.disconnect());
+  await eventually(() => redis.xlen('arcade:events'), (n) => n === 0, 10_000, 'the stream trimmed behind the snapshot');
+  const s3Latest = await eventually(() => listS3(stack), (keys) => keys.includes('snapshots/blacklist/latest'), 5_000, 'blacklist snapshot in S3');
+  t.ok(s3Latest.some((k) => /^snapshots\/blacklist\/\d{8}T/.test(k)), 'a version object beside the pointer');
+  t.ok(await redis.get('arcade:snap:blacklist:latest'), 'and the pointer in Redis');
+  // A report after the snapshot: the tail a new engine replays.
+  t.equal((await post('/blacklist', { game_id: 1, email: 'late@example.com', reason: 'cheating' }, GAME_KEY)).status, 201);
+
+  const b = await startEngineProc(t, stack, { API_KEYS: KEYS });
+  const [, reports] = await b.proc.waitFor(/"msg":"blacklist snapshot loaded".*?"reports":(\d+)/, 10_000);
+  // 300 reports and 2 feed rows; the late report too when a compaction ran before B started.
+  t.ok(Number(reports) === 302 || Number(reports) === 303, `B booted from a snapshot of ${reports} reports`);
+  await eventually(async () => (await stack.http.get(`${b.internal}/readyz`)).status, (s) => s === 200, 10_000, 'B ready');
+  const emails = ['feed1@example.com', 'late@example.com', 'p2@example.com', ...Array.from({ length: 40 }, (_, i) => `p${i}@example.com`)];
+  const onA = await Promise.all(emails.map((e) => check(a, e)));
+  t.same(await Promise.all(emails.map((e) => check(b, e))), onA, 'B answers every check as A does');
+  t.match(JSON.parse(onA[0]!), { most_common_reason: 'botting', number_of_games_reported: 1 }, 'the feed row is live on A too');
+  t.match(JSON.parse(onA[1]!), { most_common_reason: 'cheating' });
+});
+
+async function listS3(stack: { s3: { endpoint: string } }): Promise<string[]> {
+  const client = new S3Client({ endpoint: stack.s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3_CREDENTIALS });
+  try {
+    const r = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'snapshots/blacklist/' }));
+    return (r.Contents ?? []).map((o) => o.Key!);
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,67 @@
+// The syncer's own copy of the blacklist: the newest blacklist snapshot plus the event stream
+// folded after its offset, exactly what an engine holds. The compaction job snapshots it; the
+// blacklist feed job checks feed rows against it (known games, rows already merged).
+// Another syncer may have published since this copy was built (a leader change): catchUp() then
+// starts over from the store's newest snapshot when that one is ahead of this copy.
+
+import { decodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import { foldEvent } from '../../engine/core/events.js';
+import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
+import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
+import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+
+/** Events per read while catching up. */
+const BATCH = 10_000;
+
+export class BlacklistReplica {
+  private current = new BlacklistIndex();
+  private position = START;
+  /** The snapshot this copy was loaded from or last published, and the offset it covers. */
+  private snapshot: { version: string; streamOffset: string } | null = null;
+
+  constructor(
+    private readonly events: EventLog,
+    private readonly store: SnapshotStore,
+  ) {}
+
+  get index(): BlacklistIndex {
+    return this.current;
+  }
+
+  /** Id of the last event folded. */
+  get applied(): string {
+    return this.position;
+  }
+
+  /** The newest snapshot known to cover this copy's history (null before the first one). */
+  get lastSnapshot(): { version: string; streamOffset: string } | null {
+    return this.snapshot;
+  }
+
+  /** Records a snapshot of this copy, just published, covering everything applied. */
+  published(version: string): void {
+    this.snapshot = { version, streamOffset: this.position };
+  }
+
+  /** Loads a newer snapshot if the store has one, then folds the stream to its end. Returns events folded. */
+  async catchUp(): Promise<number> {
+    const latest = await this.store.latest('blacklist');
+    if (latest !== null && latest !== this.snapshot?.version) {
+      const s = decodeBlacklistSnapshot(await this.store.get('blacklist', latest));
+      // A copy already past that snapshot keeps its own fold (same events, same state).
+      if (compareEventIds(s.streamOffset, this.position) > 0) {
+        this.current = s.index;
+        this.position = s.streamOffset;
+      }
+      this.snapshot = { version: s.version, streamOffset: s.streamOffset };
+    }
+    let folded = 0;
+    for (;;) {
+      const batch = await this.events.read(this.position, { count: BATCH });
+      if (batch.length === 0) return folded;
+      for (const e of batch) foldEvent(this.current, e);
+      this.position = batch[batch.length - 1]!.id;
+      folded += batch.length;
+    }
+  }
+}

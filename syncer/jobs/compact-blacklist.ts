@@ -1,0 +1,100 @@
+// Compaction (DESIGN.md: the syncer folds the events stream into snapshots): bring the syncer's copy
+// of the blacklist to the end of the stream, publish it as a blacklist snapshot when events arrived
+// since the last one, then trim the stream behind the newest snapshot. Engines boot from that
+// snapshot and tail from its offset, so boot time and the stream's length stay bounded.
+//
+// Trimming keeps the retention window too (EVENT_RETENTION_SECONDS): a running engine that lost
+// the stream for a while resumes from where it stopped, and it can only do that while the events
+// after its position are still there. Trimming never goes past the newest snapshot's offset.
+
+import type { Clock } from '../../engine/core/clock.js';
+import { encodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import type { Logger } from '../../engine/core/logger.js';
+import { compareEventIds, type EventLog } from '../../engine/store/event-log.js';
+import type { Notifier } from '../../engine/store/notifier.js';
+import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import type { BlacklistReplica } from '../blacklist/blacklist-replica.js';
+import type { CompactOutcome, SyncerMetrics } from '../metrics.js';
+import { publishSnapshot } from '../publish/publish-snapshot.js';
+
+export interface CompactBlacklistDeps {
+  replica: BlacklistReplica;
+  events: EventLog;
+  store: SnapshotStore;
+  notifier: Notifier | null;
+  metrics: SyncerMetrics;
+  log: Logger;
+  clock: Clock;
+  /** Events younger than this stay in the stream even when a snapshot covers them. */
+  retentionMs: number;
+}
+
+export interface CompactResult {
+  readonly outcome: CompactOutcome;
+  /** The newest blacklist snapshot after the run. */
+  readonly version: string | null;
+  readonly trimmed: number;
+}
+
+export class CompactBlacklist {
+  private running: Promise<CompactResult> | null = null;
+
+  constructor(private readonly d: CompactBlacklistDeps) {}
+
+  /** Runs once; a call while a run is in progress shares it. */
+  run(): Promise<CompactResult> {
+    this.running ??= this.runOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runOnce(): Promise<CompactResult> {
+    const { replica, store, notifier, metrics, log, clock } = this.d;
+    const started = performance.now();
+    let outcome: CompactOutcome = 'unchanged';
+    try {
+      const folded = await replica.catchUp();
+      const last = replica.lastSnapshot;
+      if (last === null ? replica.applied !== '0-0' : compareEventIds(replica.applied, last.streamOffset) > 0) {
+        const { version, bytes } = encodeBlacklistSnapshot(replica.index, replica.applied, clock.now());
+        await publishSnapshot(store, notifier, 'blacklist', version, bytes);
+        replica.published(version);
+        outcome = 'published';
+        metrics.blacklistSnapshot(replica.index.playerCount, bytes.length);
+        log.info('blacklist snapshot published', {
+          version,
+          stream_offset: replica.applied,
+          previous: last?.version ?? null,
+          events_folded: folded,
+          games: replica.index.gameCount,
+          players: replica.index.playerCount,
+          reports: replica.index.reports,
+          bytes: bytes.length,
+          ms: Math.round(performance.now() - started),
+        });
+      }
+      const trimmed = await this.trim();
+      metrics.compactionEnded(outcome, clock.now(), trimmed);
+      return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed };
+    } catch (err) {
+      outcome = (err as { code?: string }).code === 'NOT_LEADER' ? 'not_leader' : 'failed';
+      metrics.compactionEnded(outcome, clock.now(), 0);
+      log.error('blacklist compaction failed; engines keep tailing the stream', { outcome, err: err as Error });
+      return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed: 0 };
+    }
+  }
+
+  /** Drops events covered by the newest snapshot and older than the retention window. */
+  private async trim(): Promise<number> {
+    const last = this.d.replica.lastSnapshot;
+    if (last === null) return 0;
+    const [ms, seq] = last.streamOffset.split('-').map(Number) as [number, number];
+    const afterSnapshot = `${ms}-${seq + 1}`;
+    const retained = `${Math.max(0, this.d.clock.now() - this.d.retentionMs)}-0`;
+    const minId = compareEventIds(afterSnapshot, retained) < 0 ? afterSnapshot : retained;
+    const trimmed = await this.d.events.trim(minId);
+    if (trimmed > 0) this.d.log.info('event stream trimmed', { before: minId, events: trimmed, snapshot: last.version });
+    return trimmed;
+  }
+}

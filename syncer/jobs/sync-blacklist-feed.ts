@@ -1,0 +1,87 @@
+// The blacklist feed job: pull BLACKLIST_FEED_URL, validate row by row against the games the
+// stream knows, and merge the new rows by appending them to the event stream as reports. From
+// there they reach every engine the way POST /blacklist does, and the next compaction snapshots
+// them. A row merged before (its feed_key is in the fold) is not appended again; if a crash or a
+// leader change appends one twice anyway, the fold keeps only the first. Failures leave what was
+// merged; the next run takes the rest.
+
+import type { Clock } from '../../engine/core/clock.js';
+import { ArcadeError } from '../../engine/core/errors.js';
+import { playerReported } from '../../engine/core/events.js';
+import type { Logger } from '../../engine/core/logger.js';
+import type { EventWriter } from '../../engine/store/event-log.js';
+import type { BlacklistReplica } from '../blacklist/blacklist-replica.js';
+import type { FeedClient } from '../feed/feed-client.js';
+import { parseBlacklistFeed } from '../feed/blacklist-feed.js';
+import type { BlacklistFeedOutcome, SyncerMetrics } from '../metrics.js';
+
+/** Appends in flight at once (each resolves once durable). */
+const APPEND_WINDOW = 256;
+
+export interface SyncBlacklistFeedDeps {
+  feed: FeedClient;
+  replica: BlacklistReplica;
+  events: EventWriter;
+  /** Checked before appending: only the active syncer merges. */
+  assertLeader(): Promise<void>;
+  metrics: SyncerMetrics;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface BlacklistFeedResult {
+  readonly outcome: BlacklistFeedOutcome;
+  readonly merged: number;
+}
+
+export class SyncBlacklistFeed {
+  private running: Promise<BlacklistFeedResult> | null = null;
+
+  constructor(private readonly d: SyncBlacklistFeedDeps) {}
+
+  run(): Promise<BlacklistFeedResult> {
+    this.running ??= this.runOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async runOnce(): Promise<BlacklistFeedResult> {
+    const { feed, replica, events, metrics, log, clock } = this.d;
+    const rows: Record<string, number> = {};
+    const end = (outcome: BlacklistFeedOutcome, merged: number): BlacklistFeedResult => {
+      metrics.blacklistFeedEnded(outcome, rows);
+      return { outcome, merged };
+    };
+    let merged = 0;
+    try {
+      const pull = await feed.pull();
+      if (!pull.changed) return end('not_modified', 0);
+      // The games and merged rows as of the stream's end: names resolve to ids, repeats are known.
+      await replica.catchUp();
+      const v = parseBlacklistFeed(pull.text, replica.index, clock.now());
+      Object.assign(rows, v.rejectedByReason);
+      for (const r of v.rejectedSamples) log.warn('blacklist feed row dropped', { row: r.row, reason: r.reason });
+      const fresh = v.reports.filter((r) => !replica.index.hasFeedRow(r.feed_key));
+      rows.known = v.reports.length - fresh.length;
+      if (fresh.length === 0) return end('unchanged', 0);
+      await this.d.assertLeader();
+      for (let i = 0; i < fresh.length; i += APPEND_WINDOW) {
+        await Promise.all(fresh.slice(i, i + APPEND_WINDOW).map((r) => events.append(playerReported(r))));
+        merged = Math.min(fresh.length, i + APPEND_WINDOW);
+      }
+      rows.merged = merged;
+      log.info('blacklist feed merged', { rows: v.reports.length + v.rejectedTotal, merged, known: rows.known, rejected: v.rejectedTotal });
+      return end('merged', merged);
+    } catch (err) {
+      const code = (err as ArcadeError).code;
+      const outcome: BlacklistFeedOutcome =
+        code === 'FEED_FETCH_FAILED' ? 'fetch_failed' : code === 'FEED_REJECTED' ? 'feed_rejected' : code === 'NOT_LEADER' ? 'not_leader' : 'failed';
+      // Rows not appended must be offered again even if the feed answers 304 next time.
+      if (outcome !== 'fetch_failed') feed.forgetValidators();
+      rows.merged = merged;
+      log.error('blacklist feed sync failed', { outcome, merged, err: err as Error });
+      return end(outcome, merged);
+    }
+  }
+}
