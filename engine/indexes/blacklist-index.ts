@@ -183,7 +183,16 @@ export class BlacklistIndex {
       }
       index.createGame(g[1]);
     }
-    for (const p of s.players) index.players.set(...playerFromState(p, index));
+    const players = index.players;
+    const games = index.gamesById;
+    for (const p of s.players) {
+      // The common record (reported once) inline: this loop runs once per player at every boot.
+      if (Array.isArray(p) && p.length === 4 && typeof p[0] === 'string' && games.has(p[1]) && isTime(p[2]) && typeof p[3] === 'string') {
+        players.set(p[0], { game: p[1], time: p[2], reason: p[3] });
+      } else {
+        players.set(p[0], playerFromState(p, index));
+      }
+    }
     for (const key of s.feedKeys) {
       if (typeof key !== 'string') throw new InvalidStateError(`bad feed key ${JSON.stringify(key)}`);
       index.feedKeys.add(key);
@@ -198,16 +207,11 @@ export class InvalidStateError extends Error {}
 
 const isTime = (x: unknown): x is number => Number.isSafeInteger(x);
 
-function playerFromState(p: PlayerState, index: BlacklistIndex): [string, SingleReport | PlayerRecord] {
+/** A player reported more than once (or a malformed entry: throws). */
+function playerFromState(p: PlayerState, index: BlacklistIndex): PlayerRecord {
   const bad = () => new InvalidStateError(`bad player ${JSON.stringify(p).slice(0, 200)}`);
-  if (!Array.isArray(p) || typeof p[0] !== 'string') throw bad();
-  if (p.length === 4) {
-    const [email, game, time, reason] = p;
-    if (index.gameById(game) === undefined || !isTime(time) || typeof reason !== 'string') throw bad();
-    return [email, { game, time, reason }];
-  }
-  if (p.length !== 6) throw bad();
-  const [email, top, topCount, games, times, flat] = p;
+  if (!Array.isArray(p) || typeof p[0] !== 'string' || p.length !== 6) throw bad();
+  const [, top, topCount, games, times, flat] = p;
   if (!Array.isArray(games) || !Array.isArray(times) || !Array.isArray(flat) || flat.length % 2 !== 0) throw bad();
   if (!games.every((g) => index.gameById(g) !== undefined) || !times.every(isTime)) throw bad();
   for (let i = 1; i < times.length; i++) if (times[i - 1]! > times[i]!) throw bad();
@@ -218,7 +222,7 @@ function playerFromState(p: PlayerState, index: BlacklistIndex): [string, Single
     reasons.set(reason, count as number);
   }
   if (reasons.get(top) !== topCount || [...reasons.values()].some((c) => c > topCount)) throw bad();
-  return [email, { games: new Set(games), times, reasons, top, topCount }];
+  return { games: new Set(games), times, reasons, top, topCount };
 }
 
 /** Appends in the common case (reports arrive in time order), else inserts in place. */

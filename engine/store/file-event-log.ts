@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomically } from './atomic-file.js';
 import { START, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
 
 interface Pending {
@@ -221,19 +222,10 @@ export class FileEventLog implements EventLog {
     const p = this.positions;
     const drop = p.indexAfter(ms, seq - 1);
     if (drop === 0) return 0;
-    const kept = await this.readBytes(p.offset[drop]!, p.offset[p.length]!);
-    const tmp = `${this.path}.tmp`;
-    const out = await open(tmp, 'w');
-    try {
-      await out.writeFile(kept);
-      await out.sync();
-    } finally {
-      await out.close();
-    }
+    await writeAtomically(this.path, await this.readBytes(p.offset[drop]!, p.offset[p.length]!));
     // Both handles point at the old inode after the rename: reopen them.
     await this.file.close();
     await this.reader.close();
-    await rename(tmp, this.path);
     this.file = await open(this.path, 'a');
     this.reader = await open(this.path, 'r');
     p.dropFirst(drop);

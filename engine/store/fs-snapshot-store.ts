@@ -4,12 +4,12 @@
 // Every file is written to a temporary name, fsynced, then renamed into place, so a crash leaves
 // either the old file or the new one, never a torn one (rename(2) is atomic within a filesystem).
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotExistsError, SnapshotNotFoundError } from '../core/errors.js';
 import type { SnapshotKind } from '../core/snapshot.js';
 import { VERSION_PATTERN, checkVersion, type SnapshotStore } from './snapshot-store.js';
+import { writeAtomically } from './atomic-file.js';
 
 const SUFFIX = '.json';
 
@@ -83,23 +83,6 @@ async function readIfExists(file: string): Promise<Buffer | null> {
     return await readFile(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
     throw err;
   }
 }

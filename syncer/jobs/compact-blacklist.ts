@@ -7,6 +7,7 @@
 // the stream for a while resumes from where it stopped, and it can only do that while the events
 // after its position are still there. Trimming never goes past the newest snapshot's offset.
 
+import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
 import { encodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
 import type { Logger } from '../../engine/core/logger.js';
@@ -37,17 +38,10 @@ export interface CompactResult {
 }
 
 export class CompactBlacklist {
-  private running: Promise<CompactResult> | null = null;
-
   constructor(private readonly d: CompactBlacklistDeps) {}
 
   /** Runs once; a call while a run is in progress shares it. */
-  run(): Promise<CompactResult> {
-    this.running ??= this.runOnce().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
+  readonly run = singleFlight(() => this.runOnce());
 
   private async runOnce(): Promise<CompactResult> {
     const { replica, store, notifier, metrics, log, clock } = this.d;

@@ -5,6 +5,7 @@
 // leader change appends one twice anyway, the fold keeps only the first. Failures leave what was
 // merged; the next run takes the rest.
 
+import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
 import { ArcadeError } from '../../engine/core/errors.js';
 import { playerReported } from '../../engine/core/events.js';
@@ -35,16 +36,10 @@ export interface BlacklistFeedResult {
 }
 
 export class SyncBlacklistFeed {
-  private running: Promise<BlacklistFeedResult> | null = null;
-
   constructor(private readonly d: SyncBlacklistFeedDeps) {}
 
-  run(): Promise<BlacklistFeedResult> {
-    this.running ??= this.runOnce().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
+  /** Runs once; a call while a run is in progress shares it. */
+  readonly run = singleFlight(() => this.runOnce());
 
   private async runOnce(): Promise<BlacklistFeedResult> {
     const { feed, replica, events, metrics, log, clock } = this.d;

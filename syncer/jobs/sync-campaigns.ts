@@ -2,6 +2,7 @@
 // ads changed. Any failure (fetch, a refused feed, the store) leaves the last good snapshot published.
 // The cron schedule and the start-up run both call run(); tests call it directly.
 
+import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
 import { ArcadeError } from '../../engine/core/errors.js';
 import { parseFeed } from '../../engine/core/feed.js';
@@ -30,17 +31,10 @@ export interface SyncResult {
 }
 
 export class SyncCampaigns {
-  private running: Promise<SyncResult> | null = null;
-
   constructor(private readonly d: SyncCampaignsDeps) {}
 
-  /** Runs once; overlapping calls (a slow pull meeting the next cron tick) share the run in progress. */
-  run(): Promise<SyncResult> {
-    this.running ??= this.runOnce().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
+  /** Runs once; a call while a run is in progress shares it. */
+  readonly run = singleFlight(() => this.runOnce());
 
   private async runOnce(): Promise<SyncResult> {
     const { feed, store, notifier, metrics, log, clock } = this.d;
