@@ -9,8 +9,9 @@ import type { RedisSnapshotStore } from '../../engine/store/redis-snapshot-store
 import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
 import type { Leadership } from '../leader/leader-lock.js';
 
-/** Versions Redis keeps (the pointed-to one is always kept). */
-const REDIS_KEEP = 3;
+/** Versions Redis keeps per kind (the pointed-to one is always kept). Blacklist snapshots are
+ * large (65 MB at 1M players) and only read at boot: the newest and one to fall back on. */
+const REDIS_KEEP: Readonly<Record<SnapshotKind, number>> = { ads: 3, blacklist: 2 };
 
 export interface ReplicatedStoreOptions {
   primary: SnapshotStore;
@@ -36,7 +37,7 @@ export class ReplicatedStore implements SnapshotStore {
     await this.o.primary.setLatest(kind, version);
     await this.toReplica(async (r) => {
       await r.setLatest(kind, version);
-      await r.keepNewest(kind, REDIS_KEEP);
+      await r.keepNewest(kind, REDIS_KEEP[kind]);
     });
   }
 
