@@ -2,8 +2,9 @@
 // stream order (from the main process's event follower) and are folded at once. A writer that
 // appended an event waits here until its own event has been folded, so its answer (201 with the
 // game id, or 409) comes from the same fold every engine runs, and a read right after a write sees it.
-// At boot a blacklist snapshot may be loaded first: it sets both the index and the position, and
-// events up to that position are then skipped as seen.
+// A blacklist snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
+// stream: it replaces the index and the position when it is ahead, and events up to that position
+// are then skipped as seen.
 
 import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
 import { foldEvent, type FoldOutcome } from '../core/events.js';
@@ -24,9 +25,11 @@ export class BlacklistHolder {
     return this.current;
   }
 
-  /** Starts from a snapshot instead of the empty index: only before any event was applied. */
+  /** Replaces the index with a snapshot's, which must be ahead of what was applied. */
   load(snapshot: BlacklistSnapshot): void {
-    if (this.position !== START) throw new Error(`blacklist snapshot loaded after events (at ${this.position})`);
+    if (compareEventIds(snapshot.streamOffset, this.position) <= 0 && this.position !== START) {
+      throw new Error(`blacklist snapshot at ${snapshot.streamOffset} is not ahead of the events applied (${this.position})`);
+    }
     this.current = snapshot.index;
     this.position = snapshot.streamOffset;
   }

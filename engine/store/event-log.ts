@@ -12,6 +12,8 @@
 //   pending until ack(); claimIdle() moves events pending longer than minIdleMs to another consumer
 //   (a consumer that died). Delivery is at least once: consumers are idempotent.
 // - trim(minId) drops events older than minId (behind the newest snapshot); never newer ones.
+//   first() is the oldest event kept (null when none): a reader whose position is older than it
+//   may have missed trimmed events, and reloads from a snapshot.
 
 export interface NewEvent {
   type: string;
@@ -44,6 +46,8 @@ export interface EventLog extends EventWriter {
   ack(group: string, ids: readonly string[]): Promise<number>;
   claimIdle(group: string, consumer: string, minIdleMs: number, count: number): Promise<LoggedEvent[]>;
   trim(minId: string): Promise<number>;
+  /** Id of the oldest event kept, or null when the log holds none. */
+  first(): Promise<string | null>;
   close(): Promise<void>;
   readonly description: string;
 }

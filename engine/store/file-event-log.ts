@@ -246,6 +246,11 @@ export class FileEventLog implements EventLog {
     }
   }
 
+  async first(): Promise<string | null> {
+    const p = this.positions;
+    return p.length === 0 ? null : `${p.ms[0]}-${p.seq[0]}`;
+  }
+
   async close(): Promise<void> {
     await this.writing;
     await this.file.close();

@@ -60,6 +60,11 @@ export class RedisEventLog implements EventLog {
     return this.redis.xtrim(this.key, 'MINID', minId);
   }
 
+  async first(): Promise<string | null> {
+    const oldest = (await this.redis.xrange(this.key, '-', '+', 'COUNT', 1)) as Entry[];
+    return oldest.length === 0 ? null : oldest[0]![0];
+  }
+
   async close(): Promise<void> {
     this.blocking.disconnect();
   }

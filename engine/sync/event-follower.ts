@@ -7,10 +7,13 @@
 // A failing store or log (Redis down) is retried every second; the indexes keep what they have.
 // A snapshot that does not decode is skipped for the next older one: the stream is only trimmed
 // behind the newest, so an older snapshot plus a longer tail gives the same answers.
+// An engine cut off from the log for longer than the syncer's retention finds, when the log comes
+// back, events after its position trimmed away: before reading on it compares its position with
+// the log's oldest event and, when that is newer, jumps to the newest snapshot (which holds them).
 
 import type { Logger } from '../core/logger.js';
 import type { ServerPool } from '../server-pool.js';
-import { START, type EventLog } from '../store/event-log.js';
+import { START, compareEventIds, type EventLog } from '../store/event-log.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 
 const BATCH = 1_000;
@@ -101,6 +104,26 @@ export class EventFollower {
     return true;
   }
 
+  /** After an outage: if events after our position may have been trimmed, load the newest snapshot. */
+  private async skipTrimmedGap(): Promise<void> {
+    const oldest = await this.log.first();
+    if (oldest === null || this.position === START || compareEventIds(oldest, this.position) <= 0) return;
+    const latest = await this.snapshots.latest('blacklist');
+    if (latest === null) return;
+    const loaded = await this.pool.loadBlacklist(await this.snapshots.get('blacklist', latest)).catch((err: Error) => {
+      // Not ahead of us (then no event we lack was trimmed) or refused: read on from where we are.
+      this.logger.warn('blacklist snapshot not loaded after the outage', { version: latest, err });
+      return null;
+    });
+    if (loaded === null) return;
+    this.logger.warn('the event log was trimmed past this engine during the outage; reloaded the blacklist snapshot', {
+      from: this.position,
+      oldest_kept: oldest,
+      ...loaded,
+    });
+    this.position = loaded.streamOffset;
+  }
+
   private async markCaughtUp(): Promise<void> {
     if (this.caughtUpOnce) return;
     this.caughtUpOnce = true;
@@ -116,6 +139,7 @@ export class EventFollower {
   /** Events applied, or -1 when the log failed. */
   private async readOnce(blockMs: number): Promise<number> {
     try {
+      if (this.failing) await this.skipTrimmedGap();
       const events = await this.log.read(this.position, { count: BATCH, blockMs });
       if (this.failing) this.logger.info('event log reachable again', { log: this.log.description });
       this.failing = false;

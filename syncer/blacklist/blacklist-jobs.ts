@@ -28,6 +28,8 @@ export interface BlacklistJobsDeps {
 }
 
 export interface BlacklistJobs {
+  /** The syncer's copy of the blacklist both jobs work from. */
+  readonly replica: BlacklistReplica;
   readonly compact: CompactBlacklist;
   /** Null without BLACKLIST_FEED_URL. */
   readonly feed: SyncBlacklistFeed | null;
@@ -62,5 +64,5 @@ export function createBlacklistJobs(d: BlacklistJobsDeps): BlacklistJobs {
           log: d.log.child({ job: 'sync-blacklist-feed' }),
           clock: d.clock,
         });
-  return { compact, feed, close: async () => client?.close() };
+  return { replica, compact, feed, close: async () => client?.close() };
 }

@@ -68,13 +68,18 @@ export function runEventLogContract(t: Test, name: string, make: (t: Test) => Pr
     t.same((await waiting).map((e) => (e.data as { n: number }).n), [1]);
   });
 
-  t.test(`${name}: trim drops only events older than the id given`, async (t) => {
+  t.test(`${name}: trim drops only events older than the id given; first() is the oldest kept`, async (t) => {
     const log = await make(t);
+    t.equal(await log.first(), null, 'an empty log has no first event');
     const ids: string[] = [];
     for (let n = 0; n < 5; n++) ids.push(await log.append(ev(n)));
+    t.equal(await log.first(), ids[0]);
     t.equal(await log.trim(ids[3]!), 3);
+    t.equal(await log.first(), ids[3], 'first() moves with the trim');
     t.same((await log.read(START, { count: 10 })).map((e) => e.id), ids.slice(3));
     t.equal(await log.trim(ids[0]!), 0, 'nothing older left');
+    await log.trim(`${Number(ids[4]!.split('-')[0]) + 1}-0`);
+    t.equal(await log.first(), null, 'trimmed empty');
     const after = await log.append(ev(5));
     t.ok(compareEventIds(after, ids[4]!) > 0, 'appends go on after a trim');
   });

@@ -13,6 +13,7 @@ import { createLogger } from '../../engine/core/logger.js';
 import { startEngine, type Engine } from '../../engine/engine.js';
 import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
 import { FileEventLog } from '../../engine/store/file-event-log.js';
+import type { EventLog } from '../../engine/store/event-log.js';
 import { InProcessNotifier } from '../../engine/store/notifier.js';
 import { compileAdsSnapshot } from '../../syncer/compile/ads-snapshot.js';
 import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
@@ -54,6 +55,8 @@ export interface TestEngineOptions {
   env?: Record<string, string>;
   /** Reuse this folder (snapshots and event log) instead of a fresh one; the test removes it. */
   dir?: string;
+  /** What the engine sees of its event log (a fault injector around the real one). */
+  wrapEvents?: (log: FileEventLog) => EventLog;
 }
 
 let versionClock = Date.UTC(2030, 0, 1);
@@ -91,7 +94,7 @@ export async function startTestEngine(
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const events = await FileEventLog.open(join(dir, 'events'));
-  const engine = await startEngine({ config, store, notifier, events, log, clock: o.clock ?? systemClock });
+  const engine = await startEngine({ config, store, notifier, events: o.wrapEvents?.(events) ?? events, log, clock: o.clock ?? systemClock });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

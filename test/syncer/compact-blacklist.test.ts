@@ -125,6 +125,51 @@ t.test('a newest snapshot that does not decode: the engine boots from the one be
   t.match(r, { status: 200, body: { number_of_games_reported: 1 } });
 });
 
+t.test('an engine cut off from the log while it was trimmed past its position reloads the snapshot when the log is back', async (t) => {
+  const dir = await tempDir(t);
+  let down = false;
+  // The real file log, with reads failing while `down` (what a Redis partition looks like to an engine).
+  const cutOff = (log: FileEventLog): EventLog =>
+    new Proxy(log, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          down && (prop === 'read' || prop === 'first') ? Promise.reject(new Error('injected: event log unreachable')) : (value as (...a: unknown[]) => unknown).apply(target, args);
+      },
+    });
+  const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir, wrapEvents: cutOff });
+  const http = httpClient(t, 16);
+  const j = jobs(dir, eng.events);
+  const answers = () => Promise.all(Array.from({ length: 38 }, (_, i) => http.get(`${eng.url}/blacklist/check?email=p${i}@example.com&api_key=${GAME_KEY}`).then((r) => r.text)));
+  await eng.events.append(gameCreated({ name: 'g' }));
+  await reportMany(eng.events, 50);
+  await j.compact.run();
+
+  down = true;
+  await new Promise((r) => setTimeout(r, 1_500)); // the follower's blocking read ends and fails
+  await reportMany(eng.events, 30, 50);
+  t.match(await j.compact.run(), { outcome: 'published', trimmed: 30 }, 'the events the engine has not seen are trimmed');
+  await reportMany(eng.events, 5, 80);
+  down = false;
+
+  const truth = async () => {
+    await j.replica.catchUp();
+    return Array.from({ length: 38 }, (_, i) => {
+      const c = j.replica.index.check(`p${i}@example.com`, Date.now());
+      return c === null ? null : JSON.stringify(c);
+    });
+  };
+  const expected = await truth();
+  let got: (string | null)[] = [];
+  for (let i = 0; i < 100 && JSON.stringify(got) !== JSON.stringify(expected); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    got = (await answers()).map((text) => (text.startsWith('{"most') ? text : null));
+  }
+  t.same(got, expected, 'every check answers as the full history says: nothing trimmed was lost');
+  t.ok(eng.logs.some((l) => String(l.msg).startsWith('the event log was trimmed past this engine')), 'and the engine said what it did');
+});
+
 t.test('blacklist feed: JSON array or JSON lines, validated row by row, merged once however often pulled', async (t) => {
   const dir = await tempDir(t);
   const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir });
