@@ -1,5 +1,6 @@
 // The door every keyed synchronous handler goes through after reading its query: the key (from the
-// query when it has one, else the headers — read only then, each getHeader being a call into C++),
+// query when it has one, else the headers — read only then, and `authorization` only when
+// `x-api-key` is absent, each getHeader being a call into C++ that costs ~40-90 ns),
 // its scope, and its rate. Answers 401/403/429 itself and counts them; returns whether to go on.
 // Synchronous, so req is still alive (R1).
 
@@ -14,6 +15,16 @@ import { sendError, sendRateLimited } from './respond.js';
 const S401 = statusIndex['401'];
 const S403 = statusIndex['403'];
 const S429 = statusIndex['429'];
+// Header names as bytes (uWS R7): a JS string name is converted to UTF-8 on every call, which measured
+// ~90 ns per getHeader against ~50 ns with a Buffer.
+const X_API_KEY = Buffer.from('x-api-key');
+const AUTHORIZATION = Buffer.from('authorization');
+
+/** The key from the headers (Authenticator.headerKey's rules), reading `authorization` only if needed. */
+export function headerKey(req: HttpRequest): string {
+  const xApiKey = req.getHeader(X_API_KEY);
+  return xApiKey !== '' ? xApiKey : Authenticator.headerKey('', req.getHeader(AUTHORIZATION));
+}
 
 export interface Door {
   readonly auth: Authenticator;
@@ -31,7 +42,7 @@ export function admit(
   startedAt: number,
   close: boolean,
 ): boolean {
-  const key = queryKey ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
+  const key = queryKey ?? headerKey(req);
   const result = door.auth.check(key, scope);
   if (result !== AuthResult.Ok) {
     const forbidden = result === AuthResult.WrongScope;

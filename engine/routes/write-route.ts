@@ -6,7 +6,8 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Scope } from '../core/api-keys.js';
 import { Errors, type ErrorCode } from '../core/errors.js';
-import { AuthResult, Authenticator } from '../http/auth.js';
+import { headerKey } from '../http/admit.js';
+import { AuthResult } from '../http/auth.js';
 import { BodyError, readJsonBody } from '../http/body.js';
 import { QueryReader, problemText } from '../http/query.js';
 import { rawQuery } from '../core/uws.js';
@@ -34,7 +35,7 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
       reply.error('bad_param', `${query.problemParam < 0 ? '' : 'api_key '}${problemText[query.problem]}`);
       return finish(Errors.bad_param.status);
     }
-    const key = query.values[0] ?? Authenticator.headerKey(req.getHeader('x-api-key'), req.getHeader('authorization'));
+    const key = query.values[0] ?? headerKey(req);
     const authResult = auth.check(key, scope);
     if (authResult !== AuthResult.Ok) {
       const code = authResult === AuthResult.WrongScope ? 'forbidden' : 'unauthorized';

@@ -61,6 +61,15 @@ for (const workers of [1, 2]) {
     t.match(await a.check('nope'), { status: 400, body: { error: 'bad_param' } });
     t.match(await http.get(`${eng.url}/blacklist/check?email=a@b.co`), { status: 401 });
 
+    // The key from the headers, and the email's escapes ('+' is a space, trimmed away).
+    const byHeader = `${eng.url}/blacklist/check?email=Cheater%40Example.com`;
+    const found = { status: 200, headers: { 'content-type': 'application/json' }, body: { most_common_reason: 'harassment' } };
+    t.match(await http.get(byHeader, { 'x-api-key': GAME_KEY }), found, 'key in x-api-key');
+    t.match(await http.get(byHeader, { authorization: `Bearer ${GAME_KEY}` }), found, 'key as a Bearer token');
+    t.match(await http.get(byHeader, { 'x-api-key': 'wrong', authorization: `Bearer ${GAME_KEY}` }), { status: 401, body: { error: 'unauthorized' } }, 'x-api-key wins over Bearer');
+    t.match(await http.get(`${eng.url}/blacklist/check?email=+cheater%40example%2Ecom+&api_key=${GAME_KEY}`), found, 'escapes decoded, spaces trimmed');
+    t.match(await http.get(`${eng.url}/blacklist/check?email=cheater%C3%A9%40example.com&api_key=${GAME_KEY}`), { status: 400, body: { error: 'bad_param', message: 'email must be printable ASCII' } });
+
     if (workers === 1) {
       // The 90-day window on the engine's clock.
       clock.set(Date.UTC(2030, 0, 1) + 90 * DAY);
