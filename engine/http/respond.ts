@@ -31,7 +31,7 @@ export function sendJson(res: HttpResponse, status: Buffer, body: Buffer | strin
  * A 200 with a JSON body, on the hot path. No writeStatus: uWS writes "200 OK" itself before the
  * first header (R5), and skipping the call saves one crossing into C++ per request.
  */
-export function sendOk(res: HttpResponse, body: Buffer, close: boolean): void {
+export function sendOk(res: HttpResponse, body: Buffer | string, close: boolean): void {
   res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
 }
 
