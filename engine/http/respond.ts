@@ -35,10 +35,15 @@ export function sendOk(res: HttpResponse, body: Buffer | string, close: boolean)
   res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
 }
 
+/** Codes answered 503, which carry Retry-After: decided once, not by parsing the status per answer. */
+const retryAfter: Readonly<Record<ErrorCode, boolean>> = Object.freeze(
+  Object.fromEntries(Object.keys(Errors).map((code) => [code, errorHttpStatus(code as ErrorCode) === 503])) as Record<ErrorCode, boolean>,
+);
+
 /** An error in the one shape; `body` overrides the catalogue's default (e.g. naming the bad param). */
 export function sendError(res: HttpResponse, code: ErrorCode, close: boolean, body: Buffer = defaultErrorBodies[code]): void {
   res.writeStatus(errorStatus[code]).writeHeader(CONTENT_TYPE, JSON_TYPE);
-  if (errorHttpStatus(code) === 503) res.writeHeader(RETRY_AFTER, RETRY_AFTER_SECONDS);
+  if (retryAfter[code]) res.writeHeader(RETRY_AFTER, RETRY_AFTER_SECONDS);
   res.end(body, close);
 }
 
