@@ -100,6 +100,8 @@ export class EventFollower {
       this.storeFailing = true;
       return false;
     }
+    if (this.storeFailing) this.logger.info('snapshot store reachable again', { store: store.description });
+    this.storeFailing = false;
     this.snapshotLoaded = true;
     return true;
   }

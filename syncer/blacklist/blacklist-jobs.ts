@@ -37,7 +37,9 @@ export interface BlacklistJobs {
 }
 
 export function createBlacklistJobs(d: BlacklistJobsDeps): BlacklistJobs {
-  const replica = new BlacklistReplica(d.events, d.store);
+  const replica = new BlacklistReplica(d.events, d.store, (version, err) =>
+    d.log.error('blacklist snapshot does not decode; compacting from the one before it', { version, err }),
+  );
   const compact = new CompactBlacklist({
     replica,
     events: d.events,

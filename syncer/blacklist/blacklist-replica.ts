@@ -4,7 +4,7 @@
 // Another syncer may have published since this copy was built (a leader change): catchUp() then
 // starts over from the store's newest snapshot when that one is ahead of this copy.
 
-import { decodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import { decodeBlacklistSnapshot, type BlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
 import { foldEvent } from '../../engine/core/events.js';
 import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
 import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
@@ -18,10 +18,14 @@ export class BlacklistReplica {
   private position = START;
   /** The snapshot this copy was loaded from or last published, and the offset it covers. */
   private snapshot: { version: string; streamOffset: string } | null = null;
+  /** The store's pointer names a snapshot that does not decode: the next compaction replaces it. */
+  private pointerBroken = false;
 
   constructor(
     private readonly events: EventLog,
     private readonly store: SnapshotStore,
+    /** A stored snapshot that does not decode (logged by the caller; it is skipped). */
+    private readonly onCorrupt: (version: string, err: Error) => void,
   ) {}
 
   get index(): BlacklistIndex {
@@ -38,22 +42,29 @@ export class BlacklistReplica {
     return this.snapshot;
   }
 
+  /** True when a snapshot should be published even without new events (the pointer is broken). */
+  get needsSnapshot(): boolean {
+    return this.pointerBroken;
+  }
+
   /** Records a snapshot of this copy, just published, covering everything applied. */
   published(version: string): void {
     this.snapshot = { version, streamOffset: this.position };
+    this.pointerBroken = false;
   }
 
   /** Loads a newer snapshot if the store has one, then folds the stream to its end. Returns events folded. */
   async catchUp(): Promise<number> {
     const latest = await this.store.latest('blacklist');
     if (latest !== null && latest !== this.snapshot?.version) {
-      const s = decodeBlacklistSnapshot(await this.store.get('blacklist', latest));
+      const s = await this.newestDecodable(latest);
       // A copy already past that snapshot keeps its own fold (same events, same state).
-      if (compareEventIds(s.streamOffset, this.position) > 0) {
+      if (s !== null && compareEventIds(s.streamOffset, this.position) > 0) {
         this.current = s.index;
         this.position = s.streamOffset;
       }
-      this.snapshot = { version: s.version, streamOffset: s.streamOffset };
+      if (s !== null) this.snapshot = { version: s.version, streamOffset: s.streamOffset };
+      this.pointerBroken = s?.version !== latest;
     }
     let folded = 0;
     for (;;) {
@@ -63,5 +74,22 @@ export class BlacklistReplica {
       this.position = batch[batch.length - 1]!.id;
       folded += batch.length;
     }
+  }
+
+  /**
+   * The pointed-to snapshot, or when it does not decode the newest older one that does (as engines
+   * do): the next compaction then publishes a good one over it. Null when none decodes.
+   */
+  private async newestDecodable(latest: string): Promise<BlacklistSnapshot | null> {
+    const older = async () => (await this.store.list('blacklist')).filter((v) => v !== latest).reverse();
+    for (const version of [latest, ...(await older().catch(() => []))]) {
+      try {
+        return decodeBlacklistSnapshot(await this.store.get('blacklist', version));
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SNAPSHOT_CORRUPT') throw err;
+        this.onCorrupt(version, err as Error);
+      }
+    }
+    return null;
   }
 }

@@ -50,7 +50,8 @@ export class CompactBlacklist {
     try {
       const folded = await replica.catchUp();
       const last = replica.lastSnapshot;
-      if (last === null ? replica.applied !== '0-0' : compareEventIds(replica.applied, last.streamOffset) > 0) {
+      const news = last === null ? replica.applied !== '0-0' : compareEventIds(replica.applied, last.streamOffset) > 0;
+      if (news || replica.needsSnapshot) {
         const { version, bytes } = encodeBlacklistSnapshot(replica.index, replica.applied, clock.now());
         await publishSnapshot(store, notifier, 'blacklist', version, bytes);
         replica.published(version);

@@ -123,6 +123,11 @@ t.test('a newest snapshot that does not decode: the engine boots from the one be
   t.match(eng.logs.find((l) => l.msg === 'blacklist snapshot loaded'), { reports: 120 }, 'the newest good one, in list order');
   const r = await http.get(`${eng.url}/blacklist/check?email=p1@example.com&api_key=${GAME_KEY}`);
   t.match(r, { status: 200, body: { number_of_games_reported: 1 } });
+  // A syncer starting now does the same, and publishes a good snapshot over the broken one.
+  const fresh = jobs(dir, eng.events, { EVENT_RETENTION_SECONDS: '3600' });
+  t.match(await fresh.compact.run(), { outcome: 'published' });
+  t.equal(fresh.replica.index.reports, 120);
+  t.match(await fresh.compact.run(), { outcome: 'unchanged' }, 'and then finds nothing new');
 });
 
 t.test('an engine cut off from the log while it was trimmed past its position reloads the snapshot when the log is back', async (t) => {
