@@ -32,3 +32,29 @@ export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export function checkVersion(version: string): void {
   if (!VERSION_PATTERN.test(version)) throw new SnapshotNotFoundError(`invalid snapshot version ${JSON.stringify(version)}`);
 }
+
+/**
+ * Reads the pointed-to version and hands it to `use`; if `use` refuses it (throws: it does not
+ * decode), tries the older versions, newest first, until one is accepted. The listing happens only
+ * after a refusal. Null when every version is refused; store failures (get, list) propagate.
+ */
+export async function newestUsable<T>(
+  store: SnapshotStore,
+  kind: SnapshotKind,
+  latest: string,
+  use: (bytes: Uint8Array, version: string) => T | Promise<T>,
+  refused: (version: string, err: Error) => void,
+): Promise<T | null> {
+  const candidates = [latest];
+  for (let i = 0; i < candidates.length; i++) {
+    const version = candidates[i]!;
+    const bytes = await store.get(kind, version);
+    try {
+      return await use(bytes, version);
+    } catch (err) {
+      refused(version, err as Error);
+      if (i === 0) candidates.push(...(await store.list(kind)).filter((v) => v !== latest).reverse());
+    }
+  }
+  return null;
+}

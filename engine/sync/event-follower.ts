@@ -14,7 +14,7 @@
 import type { Logger } from '../core/logger.js';
 import type { ServerPool } from '../server-pool.js';
 import { START, compareEventIds, type EventLog } from '../store/event-log.js';
-import type { SnapshotStore } from '../store/snapshot-store.js';
+import { newestUsable, type SnapshotStore } from '../store/snapshot-store.js';
 
 const BATCH = 1_000;
 const BLOCK_MS = 1_000;
@@ -80,20 +80,17 @@ export class EventFollower {
     const store = this.snapshots;
     try {
       const latest = await store.latest('blacklist');
-      const candidates = latest === null ? [] : [latest];
-      for (let i = 0; i < candidates.length; i++) {
-        const version = candidates[i]!;
-        const bytes = await store.get('blacklist', version);
-        try {
-          const loaded = await this.pool.loadBlacklist(bytes);
-          this.position = loaded.streamOffset;
-          this.logger.info('blacklist snapshot loaded', { ...loaded, store: store.description });
-          break;
-        } catch (err) {
-          this.logger.error('blacklist snapshot refused; trying the one before it', { version, err: err as Error });
-          if (i === 0) candidates.push(...(await store.list('blacklist')).filter((v) => v !== latest).reverse());
-          if (i === candidates.length - 1) this.logger.error('no blacklist snapshot loads; replaying the event log from its start');
-        }
+      const loaded =
+        latest === null
+          ? null
+          : await newestUsable(store, 'blacklist', latest, (bytes) => this.pool.loadBlacklist(bytes), (version, err) =>
+              this.logger.error('blacklist snapshot refused; trying the one before it', { version, err }),
+            );
+      if (loaded !== null) {
+        this.position = loaded.streamOffset;
+        this.logger.info('blacklist snapshot loaded', { ...loaded, store: store.description });
+      } else if (latest !== null) {
+        this.logger.error('no blacklist snapshot loads; replaying the event log from its start');
       }
     } catch (err) {
       if (!this.storeFailing) this.logger.error('snapshot store unavailable; the blacklist waits for its snapshot', { store: store.description, err: err as Error });

@@ -4,11 +4,11 @@
 // Another syncer may have published since this copy was built (a leader change): catchUp() then
 // starts over from the store's newest snapshot when that one is ahead of this copy.
 
-import { decodeBlacklistSnapshot, type BlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import { decodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
 import { foldEvent } from '../../engine/core/events.js';
 import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
 import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import { newestUsable, type SnapshotStore } from '../../engine/store/snapshot-store.js';
 
 /** Events per read while catching up. */
 const BATCH = 10_000;
@@ -57,7 +57,9 @@ export class BlacklistReplica {
   async catchUp(): Promise<number> {
     const latest = await this.store.latest('blacklist');
     if (latest !== null && latest !== this.snapshot?.version) {
-      const s = await this.newestDecodable(latest);
+      // The pointed-to snapshot, or when it does not decode the newest older one that does (as
+      // engines do): the next compaction then publishes a good one over it.
+      const s = await newestUsable(this.store, 'blacklist', latest, decodeBlacklistSnapshot, this.onCorrupt);
       // A copy already past that snapshot keeps its own fold (same events, same state).
       if (s !== null && compareEventIds(s.streamOffset, this.position) > 0) {
         this.current = s.index;
@@ -74,22 +76,5 @@ export class BlacklistReplica {
       this.position = batch[batch.length - 1]!.id;
       folded += batch.length;
     }
-  }
-
-  /**
-   * The pointed-to snapshot, or when it does not decode the newest older one that does (as engines
-   * do): the next compaction then publishes a good one over it. Null when none decodes.
-   */
-  private async newestDecodable(latest: string): Promise<BlacklistSnapshot | null> {
-    const older = async () => (await this.store.list('blacklist')).filter((v) => v !== latest).reverse();
-    for (const version of [latest, ...(await older().catch(() => []))]) {
-      try {
-        return decodeBlacklistSnapshot(await this.store.get('blacklist', version));
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'SNAPSHOT_CORRUPT') throw err;
-        this.onCorrupt(version, err as Error);
-      }
-    }
-    return null;
   }
 }
