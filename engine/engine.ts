@@ -68,9 +68,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     config.engineWorkers === 1
       ? await LocalPool.start(serverOptions, clock, o.events)
       : await ProcessPool.start(config.engineWorkers, serverOptions, onFatal, o.events);
-  const events = o.events === null ? null : new EventFollower(o.events, o.store, pool, log);
-
   const metrics = new EngineMetrics(clock, { uwsNative, workers: pool.size });
+  const events = o.events === null ? null : new EventFollower(o.events, o.store, pool, log, metrics);
   const follower = new SnapshotFollower({
     store: o.store,
     notifier: o.notifier,

@@ -24,6 +24,11 @@ export class EngineMetrics {
   private readonly loadFailures: Counter<'reason'>;
   private readonly readyGauge: Gauge;
   private ready = false;
+  private readonly eventsApplied: Counter;
+  private readonly logUp: Gauge;
+  private readonly replayed: Gauge;
+  private readonly lastEvent: Gauge;
+  private readonly gapReloads: Counter;
 
   constructor(clock: Clock, facts: { uwsNative: boolean; workers: number }) {
     const registers = [this.registry];
@@ -70,6 +75,40 @@ export class EngineMetrics {
       registers,
     });
     for (const reason of loadFailureReasons) this.loadFailures.inc({ reason }, 0);
+    this.eventsApplied = new Counter({ name: 'engine_events_applied_total', help: 'Events from the log folded into the in-memory indexes.', registers });
+    this.logUp = new Gauge({ name: 'engine_event_log_up', help: '1 while reads of the event log succeed, 0 while it is unreachable.', registers });
+    this.replayed = new Gauge({
+      name: 'engine_event_log_replayed',
+      help: '1 once the blacklist snapshot is loaded and the log read to its end (the blacklist routes answer).',
+      registers,
+    });
+    this.lastEvent = new Gauge({
+      name: 'engine_last_event_timestamp_seconds',
+      help: 'Time in the id of the last event applied; under a steady write flow, time() minus this is how far behind the engine is.',
+      registers,
+    });
+    this.gapReloads = new Counter({
+      name: 'engine_event_log_gap_reloads_total',
+      help: 'Times the engine found events after its position trimmed (an outage longer than the retention) and reloaded the snapshot.',
+      registers,
+    });
+  }
+
+  eventLogRead(ok: boolean): void {
+    this.logUp.set(ok ? 1 : 0);
+  }
+
+  eventsFolded(n: number, lastId: string): void {
+    this.eventsApplied.inc(n);
+    this.lastEvent.set(Number(lastId.slice(0, lastId.indexOf('-'))) / 1000);
+  }
+
+  eventLogReplayed(): void {
+    this.replayed.set(1);
+  }
+
+  gapReloaded(): void {
+    this.gapReloads.inc();
   }
 
   indexInstalled(facts: IndexFacts): void {

@@ -12,6 +12,7 @@
 // the log's oldest event and, when that is newer, jumps to the newest snapshot (which holds them).
 
 import type { Logger } from '../core/logger.js';
+import type { EngineMetrics } from '../metrics/engine-metrics.js';
 import type { ServerPool } from '../server-pool.js';
 import { START, compareEventIds, type EventLog } from '../store/event-log.js';
 import { newestUsable, type SnapshotStore } from '../store/snapshot-store.js';
@@ -33,6 +34,7 @@ export class EventFollower {
     private readonly snapshots: SnapshotStore,
     private readonly pool: ServerPool,
     private readonly logger: Logger,
+    private readonly metrics: EngineMetrics,
   ) {}
 
   /** True once the log has been read to its end at least once. */
@@ -115,6 +117,7 @@ export class EventFollower {
       return null;
     });
     if (loaded === null) return;
+    this.metrics.gapReloaded();
     this.logger.warn('the event log was trimmed past this engine during the outage; reloaded the blacklist snapshot', {
       from: this.position,
       oldest_kept: oldest,
@@ -126,6 +129,7 @@ export class EventFollower {
   private async markCaughtUp(): Promise<void> {
     if (this.caughtUpOnce) return;
     this.caughtUpOnce = true;
+    this.metrics.eventLogReplayed();
     try {
       await this.pool.eventsCaughtUp();
     } catch (err) {
@@ -142,14 +146,17 @@ export class EventFollower {
       const events = await this.log.read(this.position, { count: BATCH, blockMs });
       if (this.failing) this.logger.info('event log reachable again', { log: this.log.description });
       this.failing = false;
+      this.metrics.eventLogRead(true);
       if (events.length === 0 || !this.running) return 0;
       this.pool.applyEvents(events);
       this.position = events[events.length - 1]!.id;
+      this.metrics.eventsFolded(events.length, this.position);
       return events.length;
     } catch (err) {
       if (!this.running) return 0; // the connection closed under a blocking read at shutdown
       if (!this.failing) this.logger.error('event log unavailable; checks answer from what was applied', { log: this.log.description, err: err as Error });
       this.failing = true;
+      this.metrics.eventLogRead(false);
       return -1;
     }
   }

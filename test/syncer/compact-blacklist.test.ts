@@ -173,6 +173,11 @@ t.test('an engine cut off from the log while it was trimmed past its position re
   }
   t.same(got, expected, 'every check answers as the full history says: nothing trimmed was lost');
   t.ok(eng.logs.some((l) => String(l.msg).startsWith('the event log was trimmed past this engine')), 'and the engine said what it did');
+  const metrics = (await http.get(`${eng.internalUrl}/metrics`)).text;
+  t.match(metrics, /^engine_event_log_gap_reloads_total 1$/m, 'and counted it');
+  t.match(metrics, /^engine_event_log_up 1$/m);
+  t.match(metrics, /^engine_event_log_replayed 1$/m);
+  t.match(metrics, /^engine_events_applied_total (\d+)$/m);
 });
 
 t.test('blacklist feed: JSON array or JSON lines, validated row by row, merged once however often pulled', async (t) => {
