@@ -7,7 +7,7 @@ import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_KEY, type BenchRequest } from './scenarios.js';
 
-const REASONS = ['cheating', 'harassment', 'offensive_language', 'terms_of_service_violation'];
+export const REASONS = ['cheating', 'harassment', 'offensive_language', 'terms_of_service_violation'];
 export const benchEmail = (i: number): string => `player${i}@example.com`;
 
 /** Writes <dataDir>/events/events.jsonl: game 1, then `emails` reports with ids 1-1 … 1-N. */

@@ -7,12 +7,11 @@ import { decodeBlacklistSnapshot, encodeBlacklistSnapshot } from '../engine/core
 import { foldEvent, gameCreated, playerReported } from '../engine/core/events.js';
 import { BlacklistIndex } from '../engine/indexes/blacklist-index.js';
 import type { LoggedEvent } from '../engine/store/event-log.js';
-import { benchEmail } from './blacklist-data.js';
+import { REASONS, benchEmail } from './blacklist-data.js';
 import { machine } from './lib/machine.js';
 import { table, writeResults } from './lib/results.js';
 
 const players = Number(process.env.BENCH_PLAYERS ?? 1_000_000);
-const REASONS = ['cheating', 'harassment', 'offensive_language', 'terms_of_service_violation'];
 const MB = 1024 * 1024;
 const now = Date.now();
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -20,7 +19,7 @@ const seconds = (since: number) => (performance.now() - since) / 1000;
 // The stream: one game, then a report per player, one in ten players reported a second time.
 const lines: string[] = [JSON.stringify({ id: '1-0', ...gameCreated({ name: 'Bench Game' }) })];
 for (let i = 0; i < players * 1.1; i++) {
-  const data = { game_id: 1, email: benchEmail(i % players), reason: REASONS[i % 4]!, reported_at: now - (i % 120) * 86_400_000 };
+  const data = { game_id: 1, email: benchEmail(i % players), reason: REASONS[i % REASONS.length]!, reported_at: now - (i % 120) * 86_400_000 };
   lines.push(JSON.stringify({ id: `1-${i + 1}`, ...playerReported(data) }));
 }
 const events = lines.length;

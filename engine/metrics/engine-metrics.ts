@@ -4,6 +4,7 @@
 import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import type { MetricSnapshot } from './hot-metrics.js';
+import { splitEventId } from '../store/event-log.js';
 
 export const loadFailureReasons = ['corrupt', 'store_unavailable', 'install_failed'] as const;
 export type LoadFailureReason = (typeof loadFailureReasons)[number];
@@ -100,7 +101,7 @@ export class EngineMetrics {
 
   eventsFolded(n: number, lastId: string): void {
     this.eventsApplied.inc(n);
-    this.lastEvent.set(Number(lastId.slice(0, lastId.indexOf('-'))) / 1000);
+    this.lastEvent.set(splitEventId(lastId)[0] / 1000);
   }
 
   eventLogReplayed(): void {

@@ -56,12 +56,19 @@ export const START = '0-0';
 
 /** Orders "<ms>-<seq>" ids numerically (string order is wrong once ms or seq gain a digit). */
 export function compareEventIds(a: string, b: string): number {
-  const [am, as] = splitId(a);
-  const [bm, bs] = splitId(b);
+  const [am, as] = splitEventId(a);
+  const [bm, bs] = splitEventId(b);
   return am !== bm ? am - bm : as - bs;
 }
 
-function splitId(id: string): [number, number] {
+/** "<ms>-<seq>" as two numbers ("<ms>" alone: seq 0). */
+export function splitEventId(id: string): [ms: number, seq: number] {
   const dash = id.indexOf('-');
   return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+}
+
+/** The smallest id greater than `id`: trimming before it drops `id` and everything older. */
+export function nextEventId(id: string): string {
+  const [ms, seq] = splitEventId(id);
+  return `${ms}-${seq + 1}`;
 }

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from './atomic-file.js';
-import { START, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
+import { START, splitEventId, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
 
 interface Pending {
   consumer: string;
@@ -79,11 +79,6 @@ class Positions {
   }
 }
 
-function splitId(id: string): [number, number] {
-  const dash = id.indexOf('-');
-  return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
-}
-
 export class FileEventLog implements EventLog {
   readonly description: string;
   private readonly positions = new Positions();
@@ -123,7 +118,7 @@ export class FileEventLog implements EventLog {
     for (let start = 0; start < complete; ) {
       const end = bytes.indexOf(NEWLINE, start) + 1;
       const idEnd = bytes.indexOf(0x22 /* " */, start + ID_START);
-      const [ms, seq] = splitId(bytes.toString('latin1', start + ID_START, idEnd));
+      const [ms, seq] = splitEventId(bytes.toString('latin1', start + ID_START, idEnd));
       log.positions.push(ms, seq, start, end);
       [log.lastMs, log.lastSeq] = [ms, seq];
       start = end;
@@ -217,7 +212,7 @@ export class FileEventLog implements EventLog {
   }
 
   private async trimAlone(minId: string): Promise<number> {
-    const [ms, seq] = splitId(minId);
+    const [ms, seq] = splitEventId(minId);
     // Keep events with id >= minId: drop those up to and including the one just before it.
     const p = this.positions;
     const drop = p.indexAfter(ms, seq - 1);
@@ -297,7 +292,7 @@ export class FileEventLog implements EventLog {
 
   /** Up to `count` events with ids greater than `after`, oldest first, read from the file. */
   private after(after: string, count: number): Promise<LoggedEvent[]> {
-    const [ms, seq] = splitId(after);
+    const [ms, seq] = splitEventId(after);
     // Positions are looked up inside shared(): a trim shifts them.
     return this.shared(() => this.slice(this.positions.indexAfter(ms, seq), count));
   }
@@ -318,7 +313,7 @@ export class FileEventLog implements EventLog {
   }
 
   private find(id: string): Promise<LoggedEvent | undefined> {
-    const [ms, seq] = splitId(id);
+    const [ms, seq] = splitEventId(id);
     return this.shared(async () => {
       const p = this.positions;
       const i = p.indexAfter(ms, seq - 1);

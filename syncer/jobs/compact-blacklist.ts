@@ -11,7 +11,7 @@ import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
 import { encodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
 import type { Logger } from '../../engine/core/logger.js';
-import { compareEventIds, type EventLog } from '../../engine/store/event-log.js';
+import { START, compareEventIds, nextEventId, type EventLog } from '../../engine/store/event-log.js';
 import type { Notifier } from '../../engine/store/notifier.js';
 import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
 import type { BlacklistReplica } from '../blacklist/blacklist-replica.js';
@@ -50,7 +50,7 @@ export class CompactBlacklist {
     try {
       const folded = await replica.catchUp();
       const last = replica.lastSnapshot;
-      const news = last === null ? replica.applied !== '0-0' : compareEventIds(replica.applied, last.streamOffset) > 0;
+      const news = compareEventIds(replica.applied, last?.streamOffset ?? START) > 0;
       if (news || replica.needsSnapshot) {
         const { version, bytes } = encodeBlacklistSnapshot(replica.index, replica.applied, clock.now());
         await publishSnapshot(store, notifier, 'blacklist', version, bytes);
@@ -84,8 +84,7 @@ export class CompactBlacklist {
   private async trim(): Promise<number> {
     const last = this.d.replica.lastSnapshot;
     if (last === null) return 0;
-    const [ms, seq] = last.streamOffset.split('-').map(Number) as [number, number];
-    const afterSnapshot = `${ms}-${seq + 1}`;
+    const afterSnapshot = nextEventId(last.streamOffset);
     const retained = `${Math.max(0, this.d.clock.now() - this.d.retentionMs)}-0`;
     const minId = compareEventIds(afterSnapshot, retained) < 0 ? afterSnapshot : retained;
     const trimmed = await this.d.events.trim(minId);

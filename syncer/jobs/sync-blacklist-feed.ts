@@ -44,14 +44,15 @@ export class SyncBlacklistFeed {
   private async runOnce(): Promise<BlacklistFeedResult> {
     const { feed, replica, events, metrics, log, clock } = this.d;
     const rows: Record<string, number> = {};
-    const end = (outcome: BlacklistFeedOutcome, merged: number): BlacklistFeedResult => {
+    let merged = 0;
+    const end = (outcome: BlacklistFeedOutcome): BlacklistFeedResult => {
+      rows.merged = merged;
       metrics.blacklistFeedEnded(outcome, rows);
       return { outcome, merged };
     };
-    let merged = 0;
     try {
       const pull = await feed.pull();
-      if (!pull.changed) return end('not_modified', 0);
+      if (!pull.changed) return end('not_modified');
       // The games and merged rows as of the stream's end: names resolve to ids, repeats are known.
       await replica.catchUp();
       const v = parseBlacklistFeed(pull.text, replica.index, clock.now());
@@ -59,24 +60,22 @@ export class SyncBlacklistFeed {
       for (const r of v.rejectedSamples) log.warn('blacklist feed row dropped', { row: r.row, reason: r.reason });
       const fresh = v.reports.filter((r) => !replica.index.hasFeedRow(r.feed_key));
       rows.known = v.reports.length - fresh.length;
-      if (fresh.length === 0) return end('unchanged', 0);
+      if (fresh.length === 0) return end('unchanged');
       await this.d.assertLeader();
       for (let i = 0; i < fresh.length; i += APPEND_WINDOW) {
         await Promise.all(fresh.slice(i, i + APPEND_WINDOW).map((r) => events.append(playerReported(r))));
         merged = Math.min(fresh.length, i + APPEND_WINDOW);
       }
-      rows.merged = merged;
       log.info('blacklist feed merged', { rows: v.reports.length + v.rejectedTotal, merged, known: rows.known, rejected: v.rejectedTotal });
-      return end('merged', merged);
+      return end('merged');
     } catch (err) {
       const code = (err as ArcadeError).code;
       const outcome: BlacklistFeedOutcome =
         code === 'FEED_FETCH_FAILED' ? 'fetch_failed' : code === 'FEED_REJECTED' ? 'feed_rejected' : code === 'NOT_LEADER' ? 'not_leader' : 'failed';
       // Rows not appended must be offered again even if the feed answers 304 next time.
       if (outcome !== 'fetch_failed') feed.forgetValidators();
-      rows.merged = merged;
       log.error('blacklist feed sync failed', { outcome, merged, err: err as Error });
-      return end(outcome, merged);
+      return end(outcome);
     }
   }
 }
