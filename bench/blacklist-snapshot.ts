@@ -1,9 +1,9 @@
-// npm run bench:blacklist-snapshot — what the blacklist snapshot costs and saves at 1M reported
+// npm run bench:blacklist-snapshot — what the stream snapshot costs and saves at 1M reported
 // players (BENCH_PLAYERS to choose): the syncer's encode (time, bytes), an engine's boot from it
 // (decode + index build), against replaying the same 1M report events (the boot without a snapshot).
 // In process, no HTTP: these are the CPU costs of compaction and of booting.
 
-import { decodeBlacklistSnapshot, encodeBlacklistSnapshot } from '../engine/core/blacklist-snapshot.js';
+import { decodeStreamSnapshot, encodeStreamSnapshot } from '../engine/core/stream-snapshot.js';
 import { foldEvent, gameCreated, playerReported } from '../engine/core/events.js';
 import { BlacklistIndex } from '../engine/indexes/blacklist-index.js';
 import type { LoggedEvent } from '../engine/store/event-log.js';
@@ -31,11 +31,11 @@ const replayS = seconds(t);
 lines.length = 0;
 
 t = performance.now();
-const { bytes } = encodeBlacklistSnapshot(replayed, `1-${events - 1}`, now);
+const { bytes } = encodeStreamSnapshot(replayed, `1-${events - 1}`, now);
 const encodeS = seconds(t);
 
 t = performance.now();
-const loaded = decodeBlacklistSnapshot(bytes);
+const loaded = decodeStreamSnapshot(bytes);
 const decodeS = seconds(t);
 const same = [0, 1, players - 1, Math.floor(players / 2)].every(
   (i) => JSON.stringify(loaded.index.check(benchEmail(i), now)) === JSON.stringify(replayed.check(benchEmail(i), now)),

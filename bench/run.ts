@@ -212,7 +212,7 @@ function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[
     `${host.date} · ${host.cpu} · ${host.cores} cores · Node ${host.node} · uWS ${host.uws}`,
     scenario === 'ad_request'
       ? `Feed: ${params.ads} ads, 50 countries × 20 langs. Servers pinned to CPU 0, load generator to CPU 1.`
-      : `Event log: ${params.emails.toLocaleString('en-US')} reported emails. Embedded mode's first start compacts it into a blacklist snapshot, ` +
+      : `Event log: ${params.emails.toLocaleString('en-US')} reported emails. Embedded mode's first start compacts it into a stream snapshot, ` +
           `then the engine boots from that: ready in ${boot.seconds.toFixed(1)} s; RSS ${boot.rssMb.toFixed(0)} MB (the engine's index and the in-process syncer's copy). ` +
         'Mix: 3 in 4 checks of reported emails, 1 in 4 never reported (404 by design). Servers pinned to CPU 0, load generator to CPU 1.',
     `Throughput runs: ${params.connections} connections, pipelining ${params.pipelining}, ${params.duration} s × ${params.rounds} rounds per arm (alternating); medians below.`,

@@ -15,7 +15,7 @@ import { InProcessNotifier } from '../engine/store/notifier.js';
 import { FeedClient } from '../syncer/feed/feed-client.js';
 import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
 import { SyncerMetrics } from '../syncer/metrics.js';
-import { createBlacklistJobs } from '../syncer/blacklist/blacklist-jobs.js';
+import { createStreamJobs } from '../syncer/stream/stream-jobs.js';
 import { soleLeader } from '../syncer/leader/leader-lock.js';
 
 runProcess('arcade-edge', async ({ onShutdown }) => {
@@ -37,7 +37,7 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
   // its blacklist from a fresh snapshot. The syncer's jobs and the engine share one event log.
   await sync.run();
   const events = await FileEventLog.open(join(config.dataDir, 'events'));
-  const blacklist = createBlacklistJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
+  const blacklist = createStreamJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
   await blacklist.feed?.run();
   await blacklist.compact.run();
   const engine = await startEngine({

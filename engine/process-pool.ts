@@ -12,7 +12,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { MetricSnapshot } from './metrics/hot-metrics.js';
-import type { InstalledIndex, LoadedBlacklist, ServerPool } from './server-pool.js';
+import type { InstalledIndex, LoadedStream, ServerPool } from './server-pool.js';
 import type { ServerOptions } from './server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
 import type { EventWriter, LoggedEvent } from './store/event-log.js';
@@ -66,9 +66,9 @@ export class ProcessPool implements ServerPool {
     return results[0] as InstalledIndex;
   }
 
-  async loadBlacklist(bytes: Uint8Array): Promise<LoadedBlacklist> {
-    const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'load_blacklist', id, bytes }))));
-    return results[0] as LoadedBlacklist;
+  async loadStream(bytes: Uint8Array): Promise<LoadedStream> {
+    const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'load_stream', id, bytes }))));
+    return results[0] as LoadedStream;
   }
 
   applyEvents(events: readonly LoggedEvent[]): void {
@@ -123,7 +123,7 @@ export class ProcessPool implements ServerPool {
     if (p === undefined) return;
     this.pending.delete(m.id);
     if (m.type === 'failed') p.reject(Object.assign(new Error(m.message), { code: m.code }));
-    else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : m.type === 'blacklist_loaded' ? m.loaded : undefined);
+    else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : m.type === 'stream_loaded' ? m.loaded : undefined);
   }
 }
 

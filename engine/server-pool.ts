@@ -16,8 +16,8 @@ export interface InstalledIndex {
   createdAtMs: number;
 }
 
-/** What a server reports after loading a blacklist snapshot. */
-export interface LoadedBlacklist {
+/** What a server reports after loading a stream snapshot. */
+export interface LoadedStream {
   version: string;
   streamOffset: string;
   games: number;
@@ -33,8 +33,8 @@ export interface ServerPool {
   readonly pids: number[];
   /** Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it. */
   install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
-  /** Loads a blacklist snapshot on every server (at boot, before any event); rejects if any refused it. */
-  loadBlacklist(bytes: Uint8Array): Promise<LoadedBlacklist>;
+  /** Loads a stream snapshot on every server (at boot, before any event); rejects if any refused it. */
+  loadStream(bytes: Uint8Array): Promise<LoadedStream>;
   /** Hands events from the stream, in order, to every server's fold. */
   applyEvents(events: readonly LoggedEvent[]): void;
   /** The event log has been read to its end once: the blacklist routes may answer. Resolves once
@@ -67,8 +67,8 @@ export class LocalPool implements ServerPool {
     return await this.server.install(bytes);
   }
 
-  async loadBlacklist(bytes: Uint8Array): Promise<LoadedBlacklist> {
-    return this.server.loadBlacklist(bytes);
+  async loadStream(bytes: Uint8Array): Promise<LoadedStream> {
+    return this.server.loadStream(bytes);
   }
 
   applyEvents(events: readonly LoggedEvent[]): void {

@@ -38,8 +38,8 @@ process.on('message', async (m: MainToServer) => {
         return post({ type: 'installed', id: m.id, index: await running().install(m.bytes) });
       case 'collect':
         return post({ type: 'collected', id: m.id, metrics: (await running().registry.getMetricsAsJSON()) as never });
-      case 'load_blacklist':
-        return post({ type: 'blacklist_loaded', id: m.id, loaded: running().loadBlacklist(m.bytes) });
+      case 'load_stream':
+        return post({ type: 'stream_loaded', id: m.id, loaded: running().loadStream(m.bytes) });
       case 'events':
         return running().applyEvents(m.events);
       case 'events_caught_up':

@@ -2,7 +2,7 @@
 // server-process.ts), sent over the IPC channel with structured-clone serialization.
 
 import type { MetricSnapshot } from './metrics/hot-metrics.js';
-import type { InstalledIndex, LoadedBlacklist } from './server-pool.js';
+import type { InstalledIndex, LoadedStream } from './server-pool.js';
 import type { ServerOptions } from './server.js';
 import type { LoggedEvent, NewEvent } from './store/event-log.js';
 
@@ -11,7 +11,7 @@ export type MainToServer =
   | { type: 'install'; id: number; version: string; bytes: Uint8Array }
   | { type: 'collect'; id: number }
   | { type: 'drain'; id: number }
-  | { type: 'load_blacklist'; id: number; bytes: Uint8Array }
+  | { type: 'load_stream'; id: number; bytes: Uint8Array }
   | { type: 'events'; events: readonly LoggedEvent[] }
   | { type: 'events_caught_up'; id: number }
   | { type: 'appended'; id: number; eventId: string }
@@ -22,7 +22,7 @@ export type ServerToMain =
   | { type: 'listening'; port: number }
   | { type: 'done'; id: number }
   | { type: 'installed'; id: number; index: InstalledIndex }
-  | { type: 'blacklist_loaded'; id: number; loaded: LoadedBlacklist }
+  | { type: 'stream_loaded'; id: number; loaded: LoadedStream }
   | { type: 'collected'; id: number; metrics: MetricSnapshot[] }
   | { type: 'failed'; id: number; code: string; message: string }
   /** A write on this server: the main process appends it to the event log (ids are per process). */

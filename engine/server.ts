@@ -9,13 +9,13 @@ import { uWS } from './core/uws.js';
 import { PlayerMemory } from './decision/player-memory.js';
 import { Authenticator } from './http/auth.js';
 import { RateLimiter } from './http/rate-limit.js';
-import { BlacklistHolder } from './indexes/blacklist-holder.js';
+import { StreamHolder } from './indexes/stream-holder.js';
 import { IndexHolder } from './indexes/holder.js';
 import { IndexBuilder } from './indexes/index-builder.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
 import type { ServerState } from './server-state.js';
-import type { InstalledIndex, LoadedBlacklist } from './server-pool.js';
-import { decodeBlacklistSnapshot } from './core/blacklist-snapshot.js';
+import type { InstalledIndex, LoadedStream } from './server-pool.js';
+import { decodeStreamSnapshot } from './core/stream-snapshot.js';
 import type { EventWriter, LoggedEvent } from './store/event-log.js';
 
 export interface ServerOptions {
@@ -35,7 +35,7 @@ export interface ServerOptions {
 export class PublicServer {
   readonly registry = new Registry();
   readonly holder = new IndexHolder();
-  readonly blacklist = new BlacklistHolder();
+  readonly blacklist = new StreamHolder();
   private readonly builder = new IndexBuilder();
   private readonly state: ServerState = { draining: false };
   private listenSocket: us_listen_socket | null = null;
@@ -86,8 +86,8 @@ export class PublicServer {
   }
 
   /** Starts the blacklist from snapshot bytes (at boot, before any event): decoded on this thread. */
-  loadBlacklist(bytes: Uint8Array): LoadedBlacklist {
-    const snapshot = decodeBlacklistSnapshot(bytes);
+  loadStream(bytes: Uint8Array): LoadedStream {
+    const snapshot = decodeStreamSnapshot(bytes);
     this.blacklist.load(snapshot);
     const index = snapshot.index;
     return { version: snapshot.version, streamOffset: snapshot.streamOffset, games: index.gameCount, players: index.playerCount, reports: index.reports };

@@ -13,7 +13,7 @@ import { InternalServer } from '../engine/internal-app.js';
 import { openProductionStores } from '../engine/store/production-stores.js';
 import { openRedis } from '../engine/store/redis-connection.js';
 import { RedisEventLog } from '../engine/store/redis-event-log.js';
-import { createBlacklistJobs, type BlacklistJobs } from './blacklist/blacklist-jobs.js';
+import { createStreamJobs, type StreamJobs } from './stream/stream-jobs.js';
 import { FeedClient } from './feed/feed-client.js';
 import { SyncCampaigns } from './jobs/sync-campaigns.js';
 import { LeaderLock, soleLeader, type Leadership } from './leader/leader-lock.js';
@@ -67,11 +67,11 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     onResponse: (status) => metrics.httpResponse(status),
   });
   const sync = new SyncCampaigns({ feed, store, notifier: stores.notifier, metrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
-  let blacklist: BlacklistJobs | null = null;
+  let blacklist: StreamJobs | null = null;
   let events: RedisEventLog | null = null;
   if (stores.redisConnection !== null) {
     events = new RedisEventLog(stores.redisConnection, openRedis(config.redisUrl!, 'syncer-events'));
-    blacklist = createBlacklistJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
+    blacklist = createStreamJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
   } else {
     log.warn('no REDIS_URL: no event stream, so no blacklist compaction and no blacklist feed');
   }
@@ -81,7 +81,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     const result = await sync.run();
     version = result.version;
     await blacklist?.feed?.run();
-    for (const kind of ['ads', 'blacklist'] as const) {
+    for (const kind of ['ads', 'stream'] as const) {
       try {
         const repaired = await store.repair(kind);
         if (repaired !== null) {

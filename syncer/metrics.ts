@@ -70,16 +70,16 @@ export class SyncerMetrics {
       labelNames: ['status'],
       registers,
     });
-    this.compactions = new Counter({ name: 'syncer_blacklist_compactions_total', help: 'Blacklist compaction runs by outcome.', labelNames: ['outcome'], registers });
+    this.compactions = new Counter({ name: 'syncer_stream_compactions_total', help: 'Blacklist compaction runs by outcome.', labelNames: ['outcome'], registers });
     for (const outcome of compactOutcomes) this.compactions.inc({ outcome }, 0);
     this.lastCompaction = new Gauge({
-      name: 'syncer_blacklist_last_compaction_timestamp_seconds',
-      help: 'Unix time of the last compaction that published a blacklist snapshot or found nothing new.',
+      name: 'syncer_stream_last_compaction_timestamp_seconds',
+      help: 'Unix time of the last compaction that published a stream snapshot or found nothing new.',
       registers,
     });
-    this.trimmed = new Counter({ name: 'syncer_events_trimmed_total', help: 'Events trimmed from the stream behind the newest blacklist snapshot.', registers });
-    this.snapshotPlayers = new Gauge({ name: 'syncer_blacklist_snapshot_players', help: 'Reported players in the last blacklist snapshot published.', registers });
-    this.snapshotBytes = new Gauge({ name: 'syncer_blacklist_snapshot_bytes', help: 'Size of the last blacklist snapshot published (uncompressed).', registers });
+    this.trimmed = new Counter({ name: 'syncer_events_trimmed_total', help: 'Events trimmed from the stream behind the newest stream snapshot.', registers });
+    this.snapshotPlayers = new Gauge({ name: 'syncer_blacklist_snapshot_players', help: 'Reported players in the last stream snapshot published.', registers });
+    this.snapshotBytes = new Gauge({ name: 'syncer_stream_snapshot_bytes', help: 'Size of the last stream snapshot published (uncompressed).', registers });
     this.blacklistFeedSyncs = new Counter({
       name: 'syncer_blacklist_feed_syncs_total',
       help: 'Blacklist feed (BLACKLIST_FEED_URL) runs by outcome.',

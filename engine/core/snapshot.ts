@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { SnapshotCorruptError } from './errors.js';
 import { validateFeed, type Ad } from './feed.js';
 
-export const snapshotKinds = ['ads', 'blacklist'] as const;
+export const snapshotKinds = ['ads', 'stream'] as const;
 export type SnapshotKind = (typeof snapshotKinds)[number];
 
 export interface AdsSnapshot {

@@ -7,7 +7,7 @@
 // and reason counts with the current top. The tie rule: the top reason changes only when another
 // reason's count goes strictly above it, so among equal counts the one that reached it first wins.
 //
-// toState()/fromState() are the blacklist snapshot's data (blacklist-snapshot.ts): the whole fold
+// toState()/fromState() are the stream snapshot's data (blacklist-snapshot.ts): the whole fold
 // state, the current top included, so folding more events after a load gives exactly what folding
 // every event from the start gives. Feed rows carry a key and fold at most once (feed re-pulls).
 

@@ -80,7 +80,7 @@ export class EngineMetrics {
     this.logUp = new Gauge({ name: 'engine_event_log_up', help: '1 while reads of the event log succeed, 0 while it is unreachable.', registers });
     this.replayed = new Gauge({
       name: 'engine_event_log_replayed',
-      help: '1 once the blacklist snapshot is loaded and the log read to its end (the blacklist routes answer).',
+      help: '1 once the stream snapshot is loaded and the log read to its end (the blacklist routes answer).',
       registers,
     });
     this.lastEvent = new Gauge({

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { PlayerMemory } from '../decision/player-memory.js';
 import type { Authenticator } from '../http/auth.js';
 import type { RateLimiter } from '../http/rate-limit.js';
-import type { BlacklistHolder } from '../indexes/blacklist-holder.js';
+import type { StreamHolder } from '../indexes/stream-holder.js';
 import type { IndexHolder } from '../indexes/holder.js';
 import type { EventWriter } from '../store/event-log.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
@@ -18,7 +18,7 @@ export interface RouteDeps {
   readonly clock: Clock;
   readonly metrics: RequestMetrics;
   readonly state: ServerState;
-  readonly blacklist: BlacklistHolder;
+  readonly blacklist: StreamHolder;
   /** Where writes go; null when the engine has no event log (writes answer 503). */
   readonly events: EventWriter | null;
   readonly maxBodyBytes: number;

@@ -1,6 +1,6 @@
 // Keeps every server's blacklist index current from the main process (DESIGN.md "Writes": every
 // engine tails the stream and applies events to its memory). Boot is snapshot + tail: the newest
-// blacklist snapshot (games and reports folded up to its stream offset) is loaded on every server,
+// stream snapshot (games and reports folded up to its stream offset) is loaded on every server,
 // then the log is read from that offset to its end, then followed with blocking reads that hand
 // each batch to the pool in order. Until the first catch-up the blacklist routes answer 503 (an
 // engine that has not replayed would say "never reported" wrongly); ads are served regardless.
@@ -81,18 +81,18 @@ export class EventFollower {
     if (this.snapshotLoaded) return true;
     const store = this.snapshots;
     try {
-      const latest = await store.latest('blacklist');
+      const latest = await store.latest('stream');
       const loaded =
         latest === null
           ? null
-          : await newestUsable(store, 'blacklist', latest, (bytes) => this.pool.loadBlacklist(bytes), (version, err) =>
-              this.logger.error('blacklist snapshot refused; trying the one before it', { version, err }),
+          : await newestUsable(store, 'stream', latest, (bytes) => this.pool.loadStream(bytes), (version, err) =>
+              this.logger.error('stream snapshot refused; trying the one before it', { version, err }),
             );
       if (loaded !== null) {
         this.position = loaded.streamOffset;
-        this.logger.info('blacklist snapshot loaded', { ...loaded, store: store.description });
+        this.logger.info('stream snapshot loaded', { ...loaded, store: store.description });
       } else if (latest !== null) {
-        this.logger.error('no blacklist snapshot loads; replaying the event log from its start');
+        this.logger.error('no stream snapshot loads; replaying the event log from its start');
       }
     } catch (err) {
       if (!this.storeFailing) this.logger.error('snapshot store unavailable; the blacklist waits for its snapshot', { store: store.description, err: err as Error });
@@ -109,16 +109,16 @@ export class EventFollower {
   private async skipTrimmedGap(): Promise<void> {
     const oldest = await this.log.first();
     if (oldest === null || this.position === START || compareEventIds(oldest, this.position) <= 0) return;
-    const latest = await this.snapshots.latest('blacklist');
+    const latest = await this.snapshots.latest('stream');
     if (latest === null) return;
-    const loaded = await this.pool.loadBlacklist(await this.snapshots.get('blacklist', latest)).catch((err: Error) => {
+    const loaded = await this.pool.loadStream(await this.snapshots.get('stream', latest)).catch((err: Error) => {
       // Not ahead of us (then no event we lack was trimmed) or refused: read on from where we are.
-      this.logger.warn('blacklist snapshot not loaded after the outage', { version: latest, err });
+      this.logger.warn('stream snapshot not loaded after the outage', { version: latest, err });
       return null;
     });
     if (loaded === null) return;
     this.metrics.gapReloaded();
-    this.logger.warn('the event log was trimmed past this engine during the outage; reloaded the blacklist snapshot', {
+    this.logger.warn('the event log was trimmed past this engine during the outage; reloaded the stream snapshot', {
       from: this.position,
       oldest_kept: oldest,
       ...loaded,

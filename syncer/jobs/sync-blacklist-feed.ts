@@ -11,7 +11,7 @@ import { ArcadeError } from '../../engine/core/errors.js';
 import { playerReported } from '../../engine/core/events.js';
 import type { Logger } from '../../engine/core/logger.js';
 import type { EventWriter } from '../../engine/store/event-log.js';
-import type { BlacklistReplica } from '../blacklist/blacklist-replica.js';
+import type { StreamReplica } from '../stream/stream-replica.js';
 import type { FeedClient } from '../feed/feed-client.js';
 import { parseBlacklistFeed } from '../feed/blacklist-feed.js';
 import type { BlacklistFeedOutcome, SyncerMetrics } from '../metrics.js';
@@ -21,7 +21,7 @@ const APPEND_WINDOW = 256;
 
 export interface SyncBlacklistFeedDeps {
   feed: FeedClient;
-  replica: BlacklistReplica;
+  replica: StreamReplica;
   events: EventWriter;
   /** Checked before appending: only the active syncer merges. */
   assertLeader(): Promise<void>;

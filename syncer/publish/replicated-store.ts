@@ -11,7 +11,7 @@ import type { Leadership } from '../leader/leader-lock.js';
 
 /** Versions Redis keeps per kind (the pointed-to one is always kept). Blacklist snapshots are
  * large (65 MB at 1M players) and only read at boot: the newest and one to fall back on. */
-const REDIS_KEEP: Readonly<Record<SnapshotKind, number>> = { ads: 3, blacklist: 2 };
+const REDIS_KEEP: Readonly<Record<SnapshotKind, number>> = { ads: 3, stream: 2 };
 
 export interface ReplicatedStoreOptions {
   primary: SnapshotStore;

@@ -9,7 +9,7 @@ import t from 'tap';
 import { ManualClock, systemClock } from '../../engine/core/clock.js';
 import { loadConfig } from '../../engine/core/config.js';
 import { createLogger } from '../../engine/core/logger.js';
-import { createBlacklistJobs } from '../../syncer/blacklist/blacklist-jobs.js';
+import { createStreamJobs } from '../../syncer/stream/stream-jobs.js';
 import { soleLeader } from '../../syncer/leader/leader-lock.js';
 import { SyncerMetrics } from '../../syncer/metrics.js';
 import { httpClient, type TestClient } from '../helpers/http.js';
@@ -129,7 +129,7 @@ t.test('an engine restarted after 10,000 reports boots from snapshot + tail and 
   };
   await Promise.all(Array.from({ length: 32 }, reportUntil(10_000)));
   // The syncer's compaction, sharing the engine's log as embedded mode does: snapshot, trim the stream.
-  const compaction = createBlacklistJobs({
+  const compaction = createStreamJobs({
     config: loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0' }),
     events: first.events,
     store: first.store,
@@ -146,7 +146,7 @@ t.test('an engine restarted after 10,000 reports boots from snapshot + tail and 
   await first.stop();
 
   const second = await startTestEngine(t, { dir, workers: 2 });
-  t.match(second.logs.find((l) => l.msg === 'blacklist snapshot loaded'), { reports: 10_000, games: 3 }, 'booted from the snapshot');
+  t.match(second.logs.find((l) => l.msg === 'stream snapshot loaded'), { reports: 10_000, games: 3 }, 'booted from the snapshot');
   t.equal((await second.events.read('0-0', { count: 100_000 })).length, 500, 'and replayed only the 500 events after it');
   const b = api(http, second.url);
   const after = await Promise.all(emails.map((e) => b.check(e).then((r) => r.text)));

@@ -109,14 +109,14 @@ t.test('the syncer merges the blacklist feed, compacts into S3 and Redis, trims 
   const redis = new Redis(stack.redis.url);
   t.teardown(() => redis.disconnect());
   await eventually(() => redis.xlen('arcade:events'), (n) => n === 0, 10_000, 'the stream trimmed behind the snapshot');
-  const s3Latest = await eventually(() => listS3(stack), (keys) => keys.includes('snapshots/blacklist/latest'), 5_000, 'blacklist snapshot in S3');
-  t.ok(s3Latest.some((k) => /^snapshots\/blacklist\/\d{8}T/.test(k)), 'a version object beside the pointer');
-  t.ok(await redis.get('arcade:snap:blacklist:latest'), 'and the pointer in Redis');
+  const s3Latest = await eventually(() => listS3(stack), (keys) => keys.includes('snapshots/stream/latest'), 5_000, 'stream snapshot in S3');
+  t.ok(s3Latest.some((k) => /^snapshots\/stream\/\d{8}T/.test(k)), 'a version object beside the pointer');
+  t.ok(await redis.get('arcade:snap:stream:latest'), 'and the pointer in Redis');
   // A report after the snapshot: the tail a new engine replays.
   t.equal((await post('/blacklist', { game_id: 1, email: 'late@example.com', reason: 'cheating' }, GAME_KEY)).status, 201);
 
   const b = await startEngineProc(t, stack, { API_KEYS: KEYS });
-  const [, reports] = await b.proc.waitFor(/"msg":"blacklist snapshot loaded".*?"reports":(\d+)/, 10_000);
+  const [, reports] = await b.proc.waitFor(/"msg":"stream snapshot loaded".*?"reports":(\d+)/, 10_000);
   // 300 reports and 2 feed rows; the late report too when a compaction ran before B started.
   t.ok(Number(reports) === 302 || Number(reports) === 303, `B booted from a snapshot of ${reports} reports`);
   await eventually(async () => (await stack.http.get(`${b.internal}/readyz`)).status, (s) => s === 200, 10_000, 'B ready');
@@ -130,7 +130,7 @@ t.test('the syncer merges the blacklist feed, compacts into S3 and Redis, trims 
 async function listS3(stack: { s3: { endpoint: string } }): Promise<string[]> {
   const client = new S3Client({ endpoint: stack.s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3_CREDENTIALS });
   try {
-    const r = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'snapshots/blacklist/' }));
+    const r = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'snapshots/stream/' }));
     return (r.Contents ?? []).map((o) => o.Key!);
   } finally {
     client.destroy();

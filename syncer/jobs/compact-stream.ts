@@ -1,5 +1,5 @@
 // Compaction (DESIGN.md: the syncer folds the events stream into snapshots): bring the syncer's copy
-// of the blacklist to the end of the stream, publish it as a blacklist snapshot when events arrived
+// of the blacklist to the end of the stream, publish it as a stream snapshot when events arrived
 // since the last one, then trim the stream behind the newest snapshot. Engines boot from that
 // snapshot and tail from its offset, so boot time and the stream's length stay bounded.
 //
@@ -9,17 +9,17 @@
 
 import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
-import { encodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import { encodeStreamSnapshot } from '../../engine/core/stream-snapshot.js';
 import type { Logger } from '../../engine/core/logger.js';
 import { START, compareEventIds, nextEventId, type EventLog } from '../../engine/store/event-log.js';
 import type { Notifier } from '../../engine/store/notifier.js';
 import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
-import type { BlacklistReplica } from '../blacklist/blacklist-replica.js';
+import type { StreamReplica } from '../stream/stream-replica.js';
 import type { CompactOutcome, SyncerMetrics } from '../metrics.js';
 import { publishSnapshot } from '../publish/publish-snapshot.js';
 
-export interface CompactBlacklistDeps {
-  replica: BlacklistReplica;
+export interface CompactStreamDeps {
+  replica: StreamReplica;
   events: EventLog;
   store: SnapshotStore;
   notifier: Notifier | null;
@@ -32,13 +32,13 @@ export interface CompactBlacklistDeps {
 
 export interface CompactResult {
   readonly outcome: CompactOutcome;
-  /** The newest blacklist snapshot after the run. */
+  /** The newest stream snapshot after the run. */
   readonly version: string | null;
   readonly trimmed: number;
 }
 
-export class CompactBlacklist {
-  constructor(private readonly d: CompactBlacklistDeps) {}
+export class CompactStream {
+  constructor(private readonly d: CompactStreamDeps) {}
 
   /** Runs once; a call while a run is in progress shares it. */
   readonly run = singleFlight(() => this.runOnce());
@@ -52,12 +52,12 @@ export class CompactBlacklist {
       const last = replica.lastSnapshot;
       const news = compareEventIds(replica.applied, last?.streamOffset ?? START) > 0;
       if (news || replica.needsSnapshot) {
-        const { version, bytes } = encodeBlacklistSnapshot(replica.index, replica.applied, clock.now());
-        await publishSnapshot(store, notifier, 'blacklist', version, bytes);
+        const { version, bytes } = encodeStreamSnapshot(replica.index, replica.applied, clock.now());
+        await publishSnapshot(store, notifier, 'stream', version, bytes);
         replica.published(version);
         outcome = 'published';
         metrics.blacklistSnapshot(replica.index.playerCount, bytes.length);
-        log.info('blacklist snapshot published', {
+        log.info('stream snapshot published', {
           version,
           stream_offset: replica.applied,
           previous: last?.version ?? null,

@@ -2,19 +2,19 @@
 // stream order (from the main process's event follower) and are folded at once. A writer that
 // appended an event waits here until its own event has been folded, so its answer (201 with the
 // game id, or 409) comes from the same fold every engine runs, and a read right after a write sees it.
-// A blacklist snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
+// A stream snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
 // stream: it replaces the index and the position when it is ahead, and events up to that position
 // are then skipped as seen.
 
 import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
 import { foldEvent, type FoldOutcome } from '../core/events.js';
 import { BlacklistIndex } from './blacklist-index.js';
-import type { BlacklistSnapshot } from '../core/blacklist-snapshot.js';
+import type { StreamSnapshot } from '../core/stream-snapshot.js';
 
 /** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
 const RECENT_OUTCOMES = 4096;
 
-export class BlacklistHolder {
+export class StreamHolder {
   private current = new BlacklistIndex();
   private position = START;
   private readonly waiters = new Map<string, ((o: FoldOutcome) => void)[]>();
@@ -26,9 +26,9 @@ export class BlacklistHolder {
   }
 
   /** Replaces the index with a snapshot's, which must be ahead of what was applied. */
-  load(snapshot: BlacklistSnapshot): void {
+  load(snapshot: StreamSnapshot): void {
     if (compareEventIds(snapshot.streamOffset, this.position) <= 0 && this.position !== START) {
-      throw new Error(`blacklist snapshot at ${snapshot.streamOffset} is not ahead of the events applied (${this.position})`);
+      throw new Error(`stream snapshot at ${snapshot.streamOffset} is not ahead of the events applied (${this.position})`);
     }
     this.current = snapshot.index;
     this.position = snapshot.streamOffset;

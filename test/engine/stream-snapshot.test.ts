@@ -1,10 +1,10 @@
-// The blacklist snapshot (engine/core/blacklist-snapshot.ts): the fold state at a stream offset.
+// The stream snapshot (engine/core/stream-snapshot.ts): the fold state at a stream offset.
 // What it must prove: an engine that loads it and folds the rest of the stream answers exactly like
 // one that folded every event from the start (the tie rule included), and bytes that do not describe
 // a valid index are refused whole.
 
 import t from 'tap';
-import { decodeBlacklistSnapshot, encodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import { decodeStreamSnapshot, encodeStreamSnapshot } from '../../engine/core/stream-snapshot.js';
 import { foldEvent, gameCreated, playerReported } from '../../engine/core/events.js';
 import { SnapshotCorruptError } from '../../engine/core/errors.js';
 import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
@@ -40,8 +40,8 @@ t.test('snapshot at any offset + the rest of the stream = the whole stream folde
   for (const cut of [0, 1, 4, 1_500, events.length]) {
     const head = fold(new BlacklistIndex(), events.slice(0, cut));
     const offset = cut === 0 ? '0-0' : events[cut - 1]!.id;
-    const { version, bytes } = encodeBlacklistSnapshot(head, offset, NOW);
-    const loaded = decodeBlacklistSnapshot(bytes);
+    const { version, bytes } = encodeStreamSnapshot(head, offset, NOW);
+    const loaded = decodeStreamSnapshot(bytes);
     t.equal(loaded.version, version);
     t.equal(loaded.streamOffset, offset);
     fold(loaded.index, events.slice(cut));
@@ -59,19 +59,19 @@ t.test('the tie rule survives a snapshot: the reason that reached the top first 
   report('cheating');
   report('cheating');
   report('spam'); // 2-2: cheating reached 2 first
-  const loaded = decodeBlacklistSnapshot(encodeBlacklistSnapshot(index, '5-0', NOW).bytes).index;
+  const loaded = decodeStreamSnapshot(encodeStreamSnapshot(index, '5-0', NOW).bytes).index;
   t.equal(loaded.check('p@example.com', NOW)!.most_common_reason, 'cheating');
   loaded.addReport({ gameId: 1, email: 'p@example.com', reason: 'spam', reportedAtMs: NOW });
   t.equal(loaded.check('p@example.com', NOW)!.most_common_reason, 'spam', 'spam goes strictly above');
 });
 
 t.test('bytes that do not describe a valid index are refused as corrupt', async (t) => {
-  const envelope = (data: unknown, kind = 'blacklist') =>
+  const envelope = (data: unknown, kind = 'stream') =>
     Buffer.from(JSON.stringify({ kind, version: 'v1', createdAt: '2030-01-01T00:00:00.000Z', streamOffset: '1-0', data }));
   const good = { games: [[1, 'g']], players: [['p@example.com', 1, NOW, 'cheating']], reports: 1, feedKeys: [] };
-  t.equal(decodeBlacklistSnapshot(envelope(good)).index.check('p@example.com', NOW)!.number_of_games_reported, 1);
+  t.equal(decodeStreamSnapshot(envelope(good)).index.check('p@example.com', NOW)!.number_of_games_reported, 1);
   const bad: [string, Buffer][] = [
-    ['not JSON', Buffer.from('{"kind":"blacklist"')],
+    ['not JSON', Buffer.from('{"kind":"stream"')],
     ['another kind', envelope(good, 'ads')],
     ['no data', envelope(null)],
     ['game ids out of order', envelope({ ...good, games: [[2, 'g']] })],
@@ -82,5 +82,5 @@ t.test('bytes that do not describe a valid index are refused as corrupt', async 
     ['a record of the wrong length', envelope({ ...good, players: [['p@example.com', 1]] })],
     ['reports not a number', envelope({ ...good, reports: 'many' })],
   ];
-  for (const [what, bytes] of bad) t.throws(() => decodeBlacklistSnapshot(bytes), SnapshotCorruptError, what);
+  for (const [what, bytes] of bad) t.throws(() => decodeStreamSnapshot(bytes), SnapshotCorruptError, what);
 });

@@ -10,13 +10,13 @@ import type { EventLog } from '../../engine/store/event-log.js';
 import type { Notifier } from '../../engine/store/notifier.js';
 import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
 import { FeedClient } from '../feed/feed-client.js';
-import { CompactBlacklist } from '../jobs/compact-blacklist.js';
+import { CompactStream } from '../jobs/compact-stream.js';
 import { SyncBlacklistFeed } from '../jobs/sync-blacklist-feed.js';
 import type { Leadership } from '../leader/leader-lock.js';
 import type { SyncerMetrics } from '../metrics.js';
-import { BlacklistReplica } from './blacklist-replica.js';
+import { StreamReplica } from './stream-replica.js';
 
-export interface BlacklistJobsDeps {
+export interface StreamJobsDeps {
   config: Config;
   events: EventLog;
   store: SnapshotStore;
@@ -27,26 +27,26 @@ export interface BlacklistJobsDeps {
   clock: Clock;
 }
 
-export interface BlacklistJobs {
+export interface StreamJobs {
   /** The syncer's copy of the blacklist both jobs work from. */
-  readonly replica: BlacklistReplica;
-  readonly compact: CompactBlacklist;
+  readonly replica: StreamReplica;
+  readonly compact: CompactStream;
   /** Null without BLACKLIST_FEED_URL. */
   readonly feed: SyncBlacklistFeed | null;
   close(): Promise<void>;
 }
 
-export function createBlacklistJobs(d: BlacklistJobsDeps): BlacklistJobs {
-  const replica = new BlacklistReplica(d.events, d.store, (version, err) =>
-    d.log.error('blacklist snapshot does not decode; compacting from the one before it', { version, err }),
+export function createStreamJobs(d: StreamJobsDeps): StreamJobs {
+  const replica = new StreamReplica(d.events, d.store, (version, err) =>
+    d.log.error('stream snapshot does not decode; compacting from the one before it', { version, err }),
   );
-  const compact = new CompactBlacklist({
+  const compact = new CompactStream({
     replica,
     events: d.events,
     store: d.store,
     notifier: d.notifier,
     metrics: d.metrics,
-    log: d.log.child({ job: 'compact-blacklist' }),
+    log: d.log.child({ job: 'compact-stream' }),
     clock: d.clock,
     retentionMs: d.config.eventRetentionMs,
   });

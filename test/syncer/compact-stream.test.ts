@@ -14,7 +14,7 @@ import { createLogger } from '../../engine/core/logger.js';
 import { START, type EventLog } from '../../engine/store/event-log.js';
 import { FileEventLog } from '../../engine/store/file-event-log.js';
 import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
-import { createBlacklistJobs } from '../../syncer/blacklist/blacklist-jobs.js';
+import { createStreamJobs } from '../../syncer/stream/stream-jobs.js';
 import { soleLeader } from '../../syncer/leader/leader-lock.js';
 import { SyncerMetrics } from '../../syncer/metrics.js';
 import { startFeedServer } from '../helpers/feed-server.js';
@@ -33,7 +33,7 @@ function jobs(dir: string, events: EventLog, env: Record<string, string> = {}) {
   const metrics = new SyncerMetrics();
   const config = loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0', ...env });
   const store = new FsSnapshotStore(dir);
-  return { metrics, store, ...createBlacklistJobs({ config, events, store, notifier: null, leadership: soleLeader, metrics, log: quiet, clock: systemClock }) };
+  return { metrics, store, ...createStreamJobs({ config, events, store, notifier: null, leadership: soleLeader, metrics, log: quiet, clock: systemClock }) };
 }
 
 async function reportMany(events: EventLog, n: number, from = 0): Promise<void> {
@@ -58,9 +58,9 @@ t.test('compaction: a snapshot at the stream end, none when nothing came, trim o
   t.equal(first.outcome, 'published');
   t.equal(first.trimmed, 101, 'every event is covered and outside a zero retention');
   t.same(await events.read(START, { count: 10 }), [], 'the stream is empty');
-  const snapshot = JSON.parse(Buffer.from(await j.store.get('blacklist', first.version!)).toString()) as { streamOffset: string };
+  const snapshot = JSON.parse(Buffer.from(await j.store.get('stream', first.version!)).toString()) as { streamOffset: string };
   t.equal(snapshot.streamOffset, last, 'the snapshot covers up to the last event');
-  t.equal(await j.store.latest('blacklist'), first.version);
+  t.equal(await j.store.latest('stream'), first.version);
 
   t.same(await j.compact.run(), { outcome: 'unchanged', version: first.version, trimmed: 0 }, 'nothing new: no snapshot');
   await reportMany(events, 5);
@@ -68,7 +68,7 @@ t.test('compaction: a snapshot at the stream end, none when nothing came, trim o
   t.equal(second.outcome, 'published');
   t.not(second.version, first.version);
   t.equal(second.trimmed, 5);
-  t.match(await j.metrics.registry.getSingleMetricAsString('syncer_blacklist_compactions_total'), /outcome="published"} 2/);
+  t.match(await j.metrics.registry.getSingleMetricAsString('syncer_stream_compactions_total'), /outcome="published"} 2/);
   t.match(await j.metrics.registry.getSingleMetricAsString('syncer_events_trimmed_total'), /syncer_events_trimmed_total 106/);
 });
 
@@ -83,7 +83,7 @@ t.test('trimming keeps the retention window even behind a snapshot', async (t) =
   t.equal((await events.read(START, { count: 100 })).length, 11, 'all younger than an hour: all kept');
 });
 
-t.test('an engine boots from the blacklist snapshot + the tail, and answers as before', async (t) => {
+t.test('an engine boots from the stream snapshot + the tail, and answers as before', async (t) => {
   const dir = await tempDir(t);
   const first = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir, workers: 2 });
   const http = httpClient(t, 16);
@@ -100,7 +100,7 @@ t.test('an engine boots from the blacklist snapshot + the tail, and answers as b
   const second = await startTestEngine(t, { dir, workers: 2 });
   const after = await Promise.all(Array.from({ length: 38 }, (_, i) => check(second.url, i)));
   t.same(after, before, 'every check answers as before');
-  t.match(second.logs.find((l) => l.msg === 'blacklist snapshot loaded'), { version: (await j.store.latest('blacklist'))!, reports: 500, players: 37 });
+  t.match(second.logs.find((l) => l.msg === 'stream snapshot loaded'), { version: (await j.store.latest('stream'))!, reports: 500, players: 37 });
   t.equal((await second.events.read(START, { count: 1_000 })).length, 40, 'only the tail is in the log');
 });
 
@@ -114,13 +114,13 @@ t.test('a newest snapshot that does not decode: the engine boots from the one be
   await reportMany(events, 60, 60);
   await j.compact.run();
   await events.close();
-  await j.store.put('blacklist', '20991231T000000000Z-broken', Buffer.from('{"kind":"blacklist","version":"x"'));
-  await j.store.setLatest('blacklist', '20991231T000000000Z-broken');
+  await j.store.put('stream', '20991231T000000000Z-broken', Buffer.from('{"kind":"stream","version":"x"'));
+  await j.store.setLatest('stream', '20991231T000000000Z-broken');
 
   const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], dir });
   const http = httpClient(t);
-  t.match(eng.logs.find((l) => String(l.msg).startsWith('blacklist snapshot refused')), { version: '20991231T000000000Z-broken', level: 'error' });
-  t.match(eng.logs.find((l) => l.msg === 'blacklist snapshot loaded'), { reports: 120 }, 'the newest good one, in list order');
+  t.match(eng.logs.find((l) => String(l.msg).startsWith('stream snapshot refused')), { version: '20991231T000000000Z-broken', level: 'error' });
+  t.match(eng.logs.find((l) => l.msg === 'stream snapshot loaded'), { reports: 120 }, 'the newest good one, in list order');
   const r = await http.get(`${eng.url}/blacklist/check?email=p1@example.com&api_key=${GAME_KEY}`);
   t.match(r, { status: 200, body: { number_of_games_reported: 1 } });
   // A syncer starting now does the same, and publishes a good snapshot over the broken one.

@@ -1,10 +1,10 @@
-// The syncer's own copy of the blacklist: the newest blacklist snapshot plus the event stream
+// The syncer's own copy of the blacklist: the newest stream snapshot plus the event stream
 // folded after its offset, exactly what an engine holds. The compaction job snapshots it; the
 // blacklist feed job checks feed rows against it (known games, rows already merged).
 // Another syncer may have published since this copy was built (a leader change): catchUp() then
 // starts over from the store's newest snapshot when that one is ahead of this copy.
 
-import { decodeBlacklistSnapshot } from '../../engine/core/blacklist-snapshot.js';
+import { decodeStreamSnapshot } from '../../engine/core/stream-snapshot.js';
 import { foldEvent } from '../../engine/core/events.js';
 import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
 import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
@@ -13,7 +13,7 @@ import { newestUsable, type SnapshotStore } from '../../engine/store/snapshot-st
 /** Events per read while catching up. */
 const BATCH = 10_000;
 
-export class BlacklistReplica {
+export class StreamReplica {
   private current = new BlacklistIndex();
   private position = START;
   /** The snapshot this copy was loaded from or last published, and the offset it covers. */
@@ -55,11 +55,11 @@ export class BlacklistReplica {
 
   /** Loads a newer snapshot if the store has one, then folds the stream to its end. Returns events folded. */
   async catchUp(): Promise<number> {
-    const latest = await this.store.latest('blacklist');
+    const latest = await this.store.latest('stream');
     if (latest !== null && latest !== this.snapshot?.version) {
       // The pointed-to snapshot, or when it does not decode the newest older one that does (as
       // engines do): the next compaction then publishes a good one over it.
-      const s = await newestUsable(this.store, 'blacklist', latest, decodeBlacklistSnapshot, this.onCorrupt);
+      const s = await newestUsable(this.store, 'stream', latest, decodeStreamSnapshot, this.onCorrupt);
       // A copy already past that snapshot keeps its own fold (same events, same state).
       if (s !== null && compareEventIds(s.streamOffset, this.position) > 0) {
         this.current = s.index;
