@@ -5,7 +5,8 @@
 
 import { decodeStreamSnapshot, encodeStreamSnapshot } from '../engine/core/stream-snapshot.js';
 import { foldEvent, gameCreated, playerReported } from '../engine/core/events.js';
-import { BlacklistIndex } from '../engine/indexes/blacklist-index.js';
+import { StreamState } from '../engine/indexes/stream-state.js';
+import { DEFAULT_VOTE_RECEIPTS } from '../engine/indexes/vote-receipts.js';
 import type { LoggedEvent } from '../engine/store/event-log.js';
 import { REASONS, benchEmail } from './blacklist-data.js';
 import { machine } from './lib/machine.js';
@@ -25,7 +26,7 @@ for (let i = 0; i < players * 1.1; i++) {
 const events = lines.length;
 
 let t = performance.now();
-const replayed = new BlacklistIndex();
+const replayed = StreamState.empty(DEFAULT_VOTE_RECEIPTS);
 for (const line of lines) foldEvent(replayed, JSON.parse(line) as LoggedEvent);
 const replayS = seconds(t);
 lines.length = 0;
@@ -35,10 +36,10 @@ const { bytes } = encodeStreamSnapshot(replayed, `1-${events - 1}`, now);
 const encodeS = seconds(t);
 
 t = performance.now();
-const loaded = decodeStreamSnapshot(bytes);
+const loaded = decodeStreamSnapshot(bytes, DEFAULT_VOTE_RECEIPTS);
 const decodeS = seconds(t);
 const same = [0, 1, players - 1, Math.floor(players / 2)].every(
-  (i) => JSON.stringify(loaded.index.check(benchEmail(i), now)) === JSON.stringify(replayed.check(benchEmail(i), now)),
+  (i) => JSON.stringify(loaded.state.blacklist.check(benchEmail(i), now)) === JSON.stringify(replayed.blacklist.check(benchEmail(i), now)),
 );
 if (!same) throw new Error('the loaded snapshot answers differently from the replay');
 
@@ -46,7 +47,7 @@ const host = machine();
 const rows: (string | number)[][] = [
   ['replay the stream (JSON.parse + fold per event)', `${events.toLocaleString('en-US')} events`, replayS.toFixed(2)],
   ['syncer: encode the snapshot', `${(bytes.length / MB).toFixed(0)} MB`, encodeS.toFixed(2)],
-  ['engine boot: decode + build the index', `${loaded.index.playerCount.toLocaleString('en-US')} players`, decodeS.toFixed(2)],
+  ['engine boot: decode + build the index', `${loaded.state.blacklist.playerCount.toLocaleString('en-US')} players`, decodeS.toFixed(2)],
 ];
 const markdown = [
   `# Blacklist snapshot at ${players.toLocaleString('en-US')} players`,

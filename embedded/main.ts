@@ -17,6 +17,8 @@ import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
 import { SyncerMetrics } from '../syncer/metrics.js';
 import { createStreamJobs } from '../syncer/stream/stream-jobs.js';
 import { soleLeader } from '../syncer/leader/leader-lock.js';
+import { FileVoteCounter } from '../syncer/votes/file-vote-counter.js';
+import { VOTES_GROUP, VoteProcessor } from '../syncer/votes/vote-processor.js';
 
 runProcess('arcade-edge', async ({ onShutdown }) => {
   const config = loadConfig();
@@ -40,6 +42,15 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
   const blacklist = createStreamJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
   await blacklist.feed?.run();
   await blacklist.compact.run();
+  const votes = new VoteProcessor({
+    events,
+    counter: new FileVoteCounter(events, VOTES_GROUP),
+    metrics: syncerMetrics,
+    log: log.child({ component: 'vote-processor' }),
+    clock: systemClock,
+    claimIdleMs: config.voteClaimIdleMs,
+  });
+  await votes.start();
   const engine = await startEngine({
     config,
     store,
@@ -65,6 +76,7 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     await task.stop();
     await compactTask.stop();
     await engine.shutdown(config.shutdownTimeoutMs);
+    await votes.stop();
     await events.close();
     await feed.close();
     await blacklist.close();

@@ -9,6 +9,8 @@ import { routeIndex, statusIndex } from './metrics/request-metrics.js';
 import { adRequest } from './routes/ad-request.js';
 import { checkPlayer, reportPlayer } from './routes/blacklist.js';
 import { createGame, listGames } from './routes/games.js';
+import { createTopic, getTopic, listTopics, updateTopic } from './routes/topics.js';
+import { castVote, getVote } from './routes/votes.js';
 import type { RouteDeps } from './routes/route-deps.js';
 
 export type AppDeps = RouteDeps;
@@ -23,6 +25,10 @@ function routeTable(deps: AppDeps): RouteTable {
     '/games': { get: listGames(deps), post: createGame(deps) },
     '/blacklist': { post: reportPlayer(deps) },
     '/blacklist/check': { get: checkPlayer(deps) },
+    '/topics': { get: listTopics(deps), post: createTopic(deps) },
+    '/topics/:id': { get: getTopic(deps), put: updateTopic(deps) },
+    '/votes': { post: castVote(deps) },
+    '/votes/:id': { get: getVote(deps) },
   };
 }
 
@@ -69,9 +75,17 @@ function fallbackDispatch(table: RouteTable, notAllowed: Map<string, Handler>, n
     const url = req.getUrl();
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const methods = table[path];
-    if (methods === undefined) return notFound(res, req);
-    const handler = methods[req.getMethod().toLowerCase() as Method];
-    return (handler ?? notAllowed.get(path)!)(res, req);
+    const route = table[path] === undefined ? patternOf(table, path) : path;
+    if (route === undefined) return notFound(res, req);
+    const handler = table[route]![req.getMethod().toLowerCase() as Method];
+    return (handler ?? notAllowed.get(route)!)(res, req);
   };
+}
+
+/** The `/x/:id` route a path such as `/x/12` falls under (one non-empty last segment). */
+function patternOf(table: RouteTable, path: string): string | undefined {
+  const slash = path.lastIndexOf('/');
+  if (slash <= 0 || slash === path.length - 1) return undefined;
+  const pattern = `${path.slice(0, slash)}/:id`;
+  return table[pattern] === undefined ? undefined : pattern;
 }

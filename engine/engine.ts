@@ -59,6 +59,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     maxBodyBytes: config.maxBodyBytes,
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
+    voteReceipts: config.voteReceipts,
   };
   const onFatal = (err: Error) => {
     log.error('engine server process died', { err });

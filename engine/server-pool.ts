@@ -23,6 +23,9 @@ export interface LoadedStream {
   games: number;
   players: number;
   reports: number;
+  topics: number;
+  votes_cast: number;
+  votes_counted: number;
 }
 
 export interface ServerPool {
@@ -76,7 +79,7 @@ export class LocalPool implements ServerPool {
   }
 
   async eventsCaughtUp(): Promise<void> {
-    this.server.blacklist.markCaughtUp();
+    this.server.stream.markCaughtUp();
   }
 
   async collect(): Promise<MetricSnapshot[][]> {

@@ -43,7 +43,7 @@ process.on('message', async (m: MainToServer) => {
       case 'events':
         return running().applyEvents(m.events);
       case 'events_caught_up':
-        running().blacklist.markCaughtUp();
+        running().stream.markCaughtUp();
         return post({ type: 'done', id: m.id });
       case 'appended':
       case 'append_failed': {

@@ -30,12 +30,14 @@ export interface ServerOptions {
   /** Per-key requests per second (0 = unlimited) and burst. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Vote receipts kept for GET /votes/{id}. */
+  voteReceipts: number;
 }
 
 export class PublicServer {
   readonly registry = new Registry();
   readonly holder = new IndexHolder();
-  readonly blacklist = new StreamHolder();
+  readonly stream: StreamHolder;
   private readonly builder = new IndexBuilder();
   private readonly state: ServerState = { draining: false };
   private listenSocket: us_listen_socket | null = null;
@@ -46,7 +48,9 @@ export class PublicServer {
     private readonly clock: Clock,
     /** Where writes go: the event log (in-process) or the main process (IPC); null = writes get 503. */
     private readonly events: EventWriter | null,
-  ) {}
+  ) {
+    this.stream = new StreamHolder(opts.voteReceipts);
+  }
 
   get port(): number {
     return this.boundPort;
@@ -60,7 +64,7 @@ export class PublicServer {
       clock: this.clock,
       metrics: new RequestMetrics(this.registry),
       state: this.state,
-      blacklist: this.blacklist,
+      stream: this.stream,
       events: this.events,
       maxBodyBytes: this.opts.maxBodyBytes,
       limiter: this.opts.rateLimitPerSecond > 0 ? new RateLimiter(this.opts.rateLimitPerSecond, this.opts.rateLimitBurst) : null,
@@ -85,17 +89,26 @@ export class PublicServer {
     return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
   }
 
-  /** Starts the blacklist from snapshot bytes (at boot, before any event): decoded on this thread. */
+  /** Starts the stream state from snapshot bytes (at boot, or after a trimmed gap): decoded on this thread. */
   loadStream(bytes: Uint8Array): LoadedStream {
-    const snapshot = decodeStreamSnapshot(bytes);
-    this.blacklist.load(snapshot);
-    const index = snapshot.index;
-    return { version: snapshot.version, streamOffset: snapshot.streamOffset, games: index.gameCount, players: index.playerCount, reports: index.reports };
+    const snapshot = decodeStreamSnapshot(bytes, this.opts.voteReceipts);
+    this.stream.load(snapshot);
+    const { blacklist, topics, votes } = snapshot.state;
+    return {
+      version: snapshot.version,
+      streamOffset: snapshot.streamOffset,
+      games: blacklist.gameCount,
+      players: blacklist.playerCount,
+      reports: blacklist.reports,
+      topics: topics.size,
+      votes_cast: votes.votesCast,
+      votes_counted: topics.votesCounted,
+    };
   }
 
-  /** Folds events from the stream (in order) into this server's blacklist index. */
+  /** Folds events from the stream (in order) into this server's stream state. */
   applyEvents(events: readonly LoggedEvent[]): void {
-    this.blacklist.apply(events);
+    this.stream.apply(events);
   }
 
   /** Stops accepting connections; open ones are answered with Connection: close. */

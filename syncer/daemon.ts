@@ -3,7 +3,8 @@
 // one active; the standby only keeps trying for the lock and takes over within its TTL. Each active
 // run also puts Redis back in step with S3 (repair), so a Redis outage or restart heals by itself.
 // With Redis (the event stream) the leader also merges BLACKLIST_FEED_URL into the stream on
-// SYNC_SCHEDULE, and compacts the blacklist into snapshots on COMPACT_SCHEDULE.
+// SYNC_SCHEDULE, and compacts the stream into snapshots on COMPACT_SCHEDULE; every syncer, leader
+// or standby, runs a vote processor in the stream's consumer group.
 
 import cron from 'node-cron';
 import { systemClock } from '../engine/core/clock.js';
@@ -19,6 +20,8 @@ import { SyncCampaigns } from './jobs/sync-campaigns.js';
 import { LeaderLock, soleLeader, type Leadership } from './leader/leader-lock.js';
 import { SyncerMetrics } from './metrics.js';
 import { ReplicatedStore } from './publish/replicated-store.js';
+import { RedisVoteCounter } from './votes/redis-vote-counter.js';
+import { VOTES_GROUP, VoteProcessor } from './votes/vote-processor.js';
 
 /** How long start-up waits for Redis before going on (as standby: the lock needs Redis). */
 const REDIS_WAIT_MS = 5_000;
@@ -69,11 +72,20 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
   const sync = new SyncCampaigns({ feed, store, notifier: stores.notifier, metrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
   let blacklist: StreamJobs | null = null;
   let events: RedisEventLog | null = null;
+  let votes: VoteProcessor | null = null;
   if (stores.redisConnection !== null) {
     events = new RedisEventLog(stores.redisConnection, openRedis(config.redisUrl!, 'syncer-events'));
     blacklist = createStreamJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
+    votes = new VoteProcessor({
+      events,
+      counter: new RedisVoteCounter(stores.redisConnection, events.key, VOTES_GROUP),
+      metrics,
+      log: log.child({ component: 'vote-processor' }),
+      clock: systemClock,
+      claimIdleMs: config.voteClaimIdleMs,
+    });
   } else {
-    log.warn('no REDIS_URL: no event stream, so no blacklist compaction and no blacklist feed');
+    log.warn('no REDIS_URL: no event stream, so no compaction, no blacklist feed and no vote processing');
   }
 
   async function runIfLeader(): Promise<void> {
@@ -98,6 +110,18 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     if (leadership.isLeader) await blacklist?.compact.run();
   }
 
+  /** Starts the vote processor; with Redis down, retries in the background (the group needs Redis). */
+  let stopping = false;
+  async function startVotes(): Promise<void> {
+    if (votes === null || stopping) return;
+    try {
+      await votes.start();
+    } catch (err) {
+      log.error('vote processor could not start; retrying', { err: err as Error });
+      setTimeout(() => void startVotes(), 1_000).unref();
+    }
+  }
+
   let started = false;
   const internal = await InternalServer.start({
     host: config.internalHost,
@@ -114,6 +138,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     await runIfLeader();
   }
   await compactIfLeader();
+  await startVotes();
   const task = cron.schedule(config.syncSchedule, () => void runIfLeader(), { noOverlap: true });
   const compactTask = cron.schedule(config.compactSchedule, () => void compactIfLeader(), { noOverlap: true });
   started = true;
@@ -125,6 +150,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     schedule: config.syncSchedule,
     compact_schedule: blacklist === null ? null : config.compactSchedule,
     blacklist_feed: config.blacklistFeedUrl,
+    vote_consumer: votes?.consumer ?? null,
   });
 
   return {
@@ -132,6 +158,8 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     async stop() {
       await task.stop();
       await compactTask.stop();
+      stopping = true;
+      await votes?.stop();
       await lock?.stop().catch((err: Error) => log.warn('could not release the leader lock; it expires by itself', { err }));
       internal.close();
       await feed.close();

@@ -32,6 +32,10 @@ export class SyncerMetrics {
   private readonly snapshotBytes: Gauge;
   private readonly blacklistFeedSyncs: Counter<'outcome'>;
   private readonly blacklistFeedRows: Counter<'result'>;
+  private readonly votesCounted: Counter;
+  private readonly voteBatches: Counter<'outcome'>;
+  private readonly votesClaimed: Counter;
+  private readonly lastVoteBatch: Gauge;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -87,12 +91,36 @@ export class SyncerMetrics {
       registers,
     });
     for (const outcome of blacklistFeedOutcomes) this.blacklistFeedSyncs.inc({ outcome }, 0);
+    this.votesCounted = new Counter({ name: 'syncer_votes_counted_total', help: 'Votes counted by this vote processor (each vote once, over all processors).', registers });
+    this.voteBatches = new Counter({
+      name: 'syncer_vote_batches_total',
+      help: 'Event batches the vote processor handled, by outcome (failed: left pending, retried or claimed).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['counted', 'failed']) this.voteBatches.inc({ outcome }, 0);
+    this.votesClaimed = new Counter({ name: 'syncer_vote_events_claimed_total', help: 'Pending events claimed from a vote processor idle past VOTE_CLAIM_IDLE_MS.', registers });
+    this.lastVoteBatch = new Gauge({ name: 'syncer_vote_last_batch_timestamp_seconds', help: 'Unix time of the last batch the vote processor counted.', registers });
     this.blacklistFeedRows = new Counter({
       name: 'syncer_blacklist_feed_rows_total',
       help: 'Blacklist feed rows by result: merged (appended to the stream), known (merged before), or the reason it was dropped.',
       labelNames: ['result'],
       registers,
     });
+  }
+
+  /** A batch the vote processor handled: votes newly counted, or a failure (the batch stays pending). */
+  voteBatch(outcome: 'counted' | 'failed', counted: number, nowMs: number): void {
+    this.voteBatches.inc({ outcome });
+    if (outcome === 'counted') {
+      this.votesCounted.inc(counted);
+      this.lastVoteBatch.set(nowMs / 1000);
+    }
+  }
+
+  /** Events taken over from a vote processor that stopped answering. */
+  votesClaimedFromIdle(n: number): void {
+    this.votesClaimed.inc(n);
   }
 
   compactionEnded(outcome: CompactOutcome, nowMs: number, trimmed: number): void {

@@ -10,6 +10,7 @@ import { ConfigError } from './errors.js';
 import { parseApiKeys, type ApiKey } from './api-keys.js';
 import { logLevels, type LogLevel } from './logger.js';
 import { packagePath } from './package-root.js';
+import { DEFAULT_VOTE_RECEIPTS } from '../indexes/vote-receipts.js';
 
 export type Mode = 'embedded' | 'production';
 
@@ -26,6 +27,8 @@ export interface Config {
   readonly feedUrl: string;
   /** Optional blacklist feed the syncer merges into the event stream. */
   readonly blacklistFeedUrl: string | null;
+  /** Optional topics feed the syncer merges into the event stream. */
+  readonly topicsFeedUrl: string | null;
   readonly syncSchedule: string;
   /** Syncer: when the blacklist is compacted into a snapshot and the stream trimmed behind it. */
   readonly compactSchedule: string;
@@ -49,6 +52,10 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** Syncer: how long the leader lock lives without a renewal (the standby's takeover bound). */
   readonly leaderLockTtlMs: number;
+  /** Vote receipts kept per process for GET /votes/{id} (the newest ones). */
+  readonly voteReceipts: number;
+  /** Syncer: a vote handed to a vote processor that has not counted it for this long is claimed by another. */
+  readonly voteClaimIdleMs: number;
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
   readonly warnings: readonly string[];
 }
@@ -113,6 +120,7 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     devKeys,
     feedUrl: v.url('FEED_URL', ['http:', 'https:', 'file:']) ?? sampleFeedUrl(),
     blacklistFeedUrl: v.url('BLACKLIST_FEED_URL', ['http:', 'https:', 'file:']),
+    topicsFeedUrl: v.url('TOPICS_FEED_URL', ['http:', 'https:', 'file:']),
     syncSchedule: schedule,
     compactSchedule,
     eventRetentionMs: v.int('EVENT_RETENTION_SECONDS', 3600, 0, 365 * 86_400) * 1000,
@@ -128,6 +136,8 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
     snapshotPollMs: v.int('SNAPSHOT_POLL_MS', 1000, 50, 3_600_000),
     shutdownTimeoutMs: v.int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     leaderLockTtlMs: v.int('LEADER_LOCK_TTL_MS', 10_000, 1_000, 600_000),
+    voteReceipts: v.int('VOTE_RECEIPTS', DEFAULT_VOTE_RECEIPTS, 1, 100_000_000),
+    voteClaimIdleMs: v.int('VOTE_CLAIM_IDLE_MS', 10_000, 100, 3_600_000),
     maxBodyBytes: v.int('MAX_BODY_BYTES', 16_384, 256, 16 << 20),
     rateLimitPerSecond: rate,
     rateLimitBurst: v.int('RATE_LIMIT_BURST', Math.max(1, rate), 1, 10_000_000),

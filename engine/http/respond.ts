@@ -12,6 +12,7 @@ const RETRY_AFTER = Buffer.from('retry-after');
 const ALLOW = Buffer.from('allow');
 export const STATUS_200 = Buffer.from('200 OK');
 export const STATUS_201 = Buffer.from('201 Created');
+export const STATUS_202 = Buffer.from('202 Accepted');
 
 export const errorStatus: Readonly<Record<ErrorCode, Buffer>> = Object.freeze(
   Object.fromEntries(Object.entries(Errors).map(([code, e]) => [code, Buffer.from(e.status)])) as Record<ErrorCode, Buffer>,

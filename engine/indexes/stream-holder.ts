@@ -1,36 +1,56 @@
-// The blacklist index of one server plus where it stands in the event stream. Events arrive in
+// The stream state of one server (games and reports, topics, votes) plus where it stands in the
+// event stream. Events arrive in
 // stream order (from the main process's event follower) and are folded at once. A writer that
 // appended an event waits here until its own event has been folded, so its answer (201 with the
-// game id, or 409) comes from the same fold every engine runs, and a read right after a write sees it.
-// A stream snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
-// stream: it replaces the index and the position when it is ahead, and events up to that position
+// game or topic, or 409) comes from the same fold every engine runs, and a read right after a write
+// sees it. A stream snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
+// stream: it replaces the state and the position when it is ahead, and events up to that position
 // are then skipped as seen.
 
 import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
 import { foldEvent, type FoldOutcome } from '../core/events.js';
-import { BlacklistIndex } from './blacklist-index.js';
+import { StreamState } from './stream-state.js';
+import type { BlacklistIndex } from './blacklist-index.js';
+import type { TopicsIndex } from './topics-index.js';
+import type { VoteReceipts } from './vote-receipts.js';
 import type { StreamSnapshot } from '../core/stream-snapshot.js';
 
 /** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
 const RECENT_OUTCOMES = 4096;
 
 export class StreamHolder {
-  private current = new BlacklistIndex();
+  private current: StreamState;
   private position = START;
   private readonly waiters = new Map<string, ((o: FoldOutcome) => void)[]>();
   private readonly recent = new Map<string, FoldOutcome>();
   private replayed = false;
 
-  get index(): BlacklistIndex {
+  constructor(voteReceipts: number) {
+    this.current = StreamState.empty(voteReceipts);
+  }
+
+  get state(): StreamState {
     return this.current;
   }
 
-  /** Replaces the index with a snapshot's, which must be ahead of what was applied. */
+  get blacklist(): BlacklistIndex {
+    return this.current.blacklist;
+  }
+
+  get topics(): TopicsIndex {
+    return this.current.topics;
+  }
+
+  get votes(): VoteReceipts {
+    return this.current.votes;
+  }
+
+  /** Replaces the state with a snapshot's, which must be ahead of what was applied. */
   load(snapshot: StreamSnapshot): void {
     if (compareEventIds(snapshot.streamOffset, this.position) <= 0 && this.position !== START) {
       throw new Error(`stream snapshot at ${snapshot.streamOffset} is not ahead of the events applied (${this.position})`);
     }
-    this.current = snapshot.index;
+    this.current = snapshot.state;
     this.position = snapshot.streamOffset;
   }
 

@@ -14,7 +14,7 @@ import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { BanCheck } from '../indexes/blacklist-index.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
-import { BLACKLIST_LOADING, writeRoute } from './write-route.js';
+import { STREAM_LOADING, writeRoute } from './write-route.js';
 
 export function reportPlayer(deps: RouteDeps): Handler {
   return writeRoute(deps, 'blacklist', 'game', async (body) => {
@@ -23,11 +23,11 @@ export function reportPlayer(deps: RouteDeps): Handler {
     if (email === null) throw new BodyError('bad_body', 'email is not a valid email address');
     const reason = normaliseReason(stringField(body, 'reason'));
     if (reason === null) throw new BodyError('bad_body', 'reason must be a lower_snake token such as "cheating"');
-    if (deps.blacklist.index.gameById(gameId) === undefined) return { error: 'unknown_game' };
+    if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
     const id = await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() }));
     // Durable already: the wait only makes a check right after this answer see the report.
-    await deps.blacklist.outcome(id, FOLD_WAIT_MS);
+    await deps.stream.outcome(id, FOLD_WAIT_MS);
     return { status: STATUS_201, body: JSON.stringify({ game_id: gameId, email, reason }) };
   });
 }
@@ -36,7 +36,7 @@ const EMAIL = 0;
 const API_KEY = 1;
 
 export function checkPlayer(deps: RouteDeps): Handler {
-  const { blacklist, clock, metrics, state } = deps;
+  const { stream, clock, metrics, state } = deps;
   const query = new QueryReader([
     { name: 'email', maxLength: 254 },
     { name: 'api_key', maxLength: 256 },
@@ -44,7 +44,7 @@ export function checkPlayer(deps: RouteDeps): Handler {
   const badParam = badParamBodies(query);
   const badEmail = errorBody('bad_param', 'email is not a valid email address');
   const route = routeIndex.blacklist_check;
-  const loading = errorBody('not_ready', BLACKLIST_LOADING);
+  const loading = errorBody('not_ready', STREAM_LOADING);
   const bodies = new CheckBodies();
   return (res, req) => {
     const startedAt = performance.now();
@@ -55,7 +55,7 @@ export function checkPlayer(deps: RouteDeps): Handler {
     }
     const values = query.values;
     if (!admit(deps, res, req, values[API_KEY], 'game', route, startedAt, close)) return;
-    if (!blacklist.caughtUp) {
+    if (!stream.caughtUp) {
       sendError(res, 'not_ready', close, loading);
       return metrics.record(route, statusIndex['503'], startedAt);
     }
@@ -69,7 +69,7 @@ export function checkPlayer(deps: RouteDeps): Handler {
       sendError(res, 'bad_param', close, badEmail);
       return metrics.record(route, statusIndex['400'], startedAt);
     }
-    const result = blacklist.index.check(email, clock.now());
+    const result = stream.blacklist.check(email, clock.now());
     if (result === null) {
       sendError(res, 'not_reported', close);
       return metrics.record(route, statusIndex['404'], startedAt);

@@ -13,7 +13,7 @@ import { rawQuery } from '../core/uws.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { sendError } from '../http/respond.js';
 import type { RouteDeps } from './route-deps.js';
-import { BLACKLIST_LOADING, writeRoute } from './write-route.js';
+import { STREAM_LOADING, writeRoute } from './write-route.js';
 import { errorBody } from '../core/errors.js';
 
 /** How long a writer waits to see its own event folded before answering without it. */
@@ -23,22 +23,22 @@ export function createGame(deps: RouteDeps): Handler {
   return writeRoute(deps, 'games', 'admin', async (body) => {
     const name = normaliseGameName(stringField(body, 'name'));
     if (name === null) throw new BodyError('bad_body', 'name must not be empty (at most 200 characters)');
-    if (deps.blacklist.index.gameByName(name) !== undefined) return { error: 'duplicate_game' };
+    if (deps.stream.blacklist.gameByName(name) !== undefined) return { error: 'duplicate_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
     const id = await deps.events.append(gameCreated({ name }));
-    const outcome = await deps.blacklist.outcome(id, FOLD_WAIT_MS);
+    const outcome = await deps.stream.outcome(id, FOLD_WAIT_MS);
     if (outcome === null) return { error: 'duplicate_game' };
-    const game = typeof outcome === 'object' ? outcome : deps.blacklist.index.gameByName(name);
+    const game = typeof outcome === 'object' ? outcome : deps.stream.blacklist.gameByName(name);
     if (game === undefined) return { error: 'store_unavailable', message: 'the game was recorded but is not visible yet; see GET /games shortly' };
     return { status: STATUS_201, body: JSON.stringify(game) };
   });
 }
 
 export function listGames(deps: RouteDeps): Handler {
-  const { blacklist, metrics, state } = deps;
+  const { stream, metrics, state } = deps;
   const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
   const route = routeIndex.games;
-  const loading = errorBody('not_ready', BLACKLIST_LOADING);
+  const loading = errorBody('not_ready', STREAM_LOADING);
   return (res, req) => {
     const startedAt = performance.now();
     if (!query.read(rawQuery(req))) {
@@ -46,11 +46,11 @@ export function listGames(deps: RouteDeps): Handler {
       return metrics.record(route, statusIndex['400'], startedAt);
     }
     if (!admit(deps, res, req, query.values[0], 'game', route, startedAt, state.draining)) return;
-    if (!blacklist.caughtUp) {
+    if (!stream.caughtUp) {
       sendError(res, 'not_ready', state.draining, loading);
       return metrics.record(route, statusIndex['503'], startedAt);
     }
-    sendJson(res, STATUS_200, JSON.stringify(blacklist.index.games), state.draining);
+    sendJson(res, STATUS_200, JSON.stringify(stream.blacklist.games), state.draining);
     metrics.record(route, statusIndex['200'], startedAt);
   };
 }

@@ -18,7 +18,8 @@ export interface RouteDeps {
   readonly clock: Clock;
   readonly metrics: RequestMetrics;
   readonly state: ServerState;
-  readonly blacklist: StreamHolder;
+  /** The fold of the events stream: games and reports, topics, votes. */
+  readonly stream: StreamHolder;
   /** Where writes go; null when the engine has no event log (writes answer 503). */
   readonly events: EventWriter | null;
   readonly maxBodyBytes: number;

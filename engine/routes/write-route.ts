@@ -2,6 +2,9 @@
 // the event log, wait for our own event to be folded, answer. Everything after the first await goes
 // through AsyncReply (onAborted registered first, corked writes). Errors end in the catalogue:
 // BodyError → 400/413/415; anything else (the event log down) → 503 store_unavailable.
+// Topic writes also accept the key as an `api_key` field of the JSON body (the original voting
+// API's clients send it there): with no key in the query or headers, the body is read first and
+// its key checked before anything in it is used.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Scope } from '../core/api-keys.js';
@@ -11,17 +14,28 @@ import { AuthResult } from '../http/auth.js';
 import { BodyError, readJsonBody } from '../http/body.js';
 import { QueryReader, problemText } from '../http/query.js';
 import { rawQuery } from '../core/uws.js';
+import { pathParam } from '../http/path-param.js';
 import { AsyncReply, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex, type Route, type Status } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
 /** The 503 message while the event log has not been replayed yet (answers would be incomplete). */
-export const BLACKLIST_LOADING = 'games and reports are still loading from the event log; retry shortly';
+export const STREAM_LOADING = 'games, reports, topics and votes are still loading from the event log; retry shortly';
 
 /** What the route's logic decided: a status line and JSON body, or a catalogue error. */
 export type WriteResult = { status: Buffer; body: string } | { error: ErrorCode; message?: string };
 
-export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: (body: unknown) => Promise<WriteResult>): Handler {
+export interface WriteRouteOptions {
+  /** Accept the key as an `api_key` field of the JSON body when the query and headers have none. */
+  bodyKey?: boolean;
+  /** The path prefix before the route's id parameter (`/topics/`): the id is handed to the logic. */
+  idAfter?: string;
+}
+
+/** The logic of one write route: the parsed body and the path's id ('' when the route has none). */
+export type WriteLogic = (body: unknown, pathId: string) => Promise<WriteResult>;
+
+export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: WriteLogic, o: WriteRouteOptions = {}): Handler {
   const { auth, metrics } = deps;
   const routeSlot = routeIndex[route];
   // The key may come in the query, as the game-ban contract's clients send it.
@@ -30,34 +44,48 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
     const startedAt = performance.now();
     const reply = new AsyncReply(res);
     const finish = (statusLine: string) => metrics.record(routeSlot, statusIndex[statusLine.slice(0, 3) as Status], startedAt);
-    if (!query.read(rawQuery(req))) {
-      res.onData(() => {});
-      reply.error('bad_param', `${query.problemParam < 0 ? '' : 'api_key '}${problemText[query.problem]}`);
-      return finish(Errors.bad_param.status);
-    }
-    const key = query.values[0] ?? headerKey(req);
-    const authResult = auth.check(key, scope);
-    if (authResult !== AuthResult.Ok) {
-      const code = authResult === AuthResult.WrongScope ? 'forbidden' : 'unauthorized';
+    const refuse = (code: ErrorCode, message?: string) => {
       res.onData(() => {}); // read and drop the body: the connection stays usable
-      reply.error(code);
-      return finish(Errors[code].status);
+      reply.error(code, message);
+      finish(Errors[code].status);
+    };
+    if (!query.read(rawQuery(req))) return refuse('bad_param', `${query.problemParam < 0 ? '' : 'api_key '}${problemText[query.problem]}`);
+    const pathId = o.idAfter === undefined ? '' : pathParam(req, o.idAfter);
+    const sentKey = query.values[0] ?? headerKey(req);
+    // Checks the key, its scope and its rate: null to go on, else the refusal already counted.
+    const door = (key: string): ErrorCode | null => {
+      const authResult = auth.check(key, scope);
+      if (authResult !== AuthResult.Ok) return authResult === AuthResult.WrongScope ? 'forbidden' : 'unauthorized';
+      const wait = deps.limiter?.take(key, startedAt) ?? 0;
+      if (wait > 0) {
+        reply.rateLimited(wait);
+        finish(Errors.rate_limited.status);
+        return 'rate_limited';
+      }
+      return null;
+    };
+    const keyInBody = o.bodyKey === true && sentKey === '';
+    let admitted = !keyInBody;
+    if (!keyInBody) {
+      const refused = door(sentKey);
+      if (refused === 'rate_limited') return void res.onData(() => {});
+      if (refused !== null) return refuse(refused);
     }
-    const wait = deps.limiter?.take(key, startedAt) ?? 0;
-    if (wait > 0) {
-      res.onData(() => {});
-      reply.rateLimited(wait);
-      return finish(Errors.rate_limited.status);
-    }
-    if (!deps.blacklist.caughtUp) {
-      res.onData(() => {});
-      reply.error('not_ready', BLACKLIST_LOADING);
-      return finish(Errors.not_ready.status);
-    }
+    if (!deps.stream.caughtUp) return refuse('not_ready', STREAM_LOADING);
     readJsonBody(res, req, reply, deps.maxBodyBytes)
-      .then(handle)
+      .then((body) => {
+        if (keyInBody) {
+          const bodyKey = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).api_key : undefined;
+          const refused = door(typeof bodyKey === 'string' ? bodyKey : '');
+          if (refused === 'rate_limited') return null;
+          if (refused !== null) return { error: refused };
+          admitted = true;
+        }
+        return handle(body, pathId);
+      })
       .then(
         (r) => {
+          if (r === null) return; // answered already (rate limited)
           if ('error' in r) {
             reply.error(r.error, r.message);
             finish(Errors[r.error].status);
@@ -67,8 +95,9 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
           }
         },
         (err: unknown) => {
-          const code: ErrorCode = err instanceof BodyError ? err.code : 'store_unavailable';
-          reply.error(code, err instanceof BodyError ? err.message : undefined);
+          // Without a key anywhere, a body that cannot be read cannot carry one either: 401.
+          const code: ErrorCode = !admitted ? 'unauthorized' : err instanceof BodyError ? err.code : 'store_unavailable';
+          reply.error(code, err instanceof BodyError && admitted ? err.message : undefined);
           finish(Errors[code].status);
         },
       );

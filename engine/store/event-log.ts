@@ -10,7 +10,8 @@
 //   first, at most `count`; with blockMs it waits that long for the first one.
 // - Consumer groups: readGroup() hands each new event to one consumer of the group and keeps it
 //   pending until ack(); claimIdle() moves events pending longer than minIdleMs to another consumer
-//   (a consumer that died). Delivery is at least once: consumers are idempotent.
+//   (a consumer that died). Delivery is at least once: consumers are idempotent. groupFloor() is
+//   the oldest event a group still needs (pending, or not delivered yet): trimming stops there.
 // - trim(minId) drops events older than minId (behind the newest snapshot); never newer ones.
 //   first() is the oldest event kept (null when none): a reader whose position is older than it
 //   may have missed trimmed events, and reloads from a snapshot.
@@ -45,6 +46,11 @@ export interface EventLog extends EventWriter {
   readGroup(group: string, consumer: string, o: ReadOptions): Promise<LoggedEvent[]>;
   ack(group: string, ids: readonly string[]): Promise<number>;
   claimIdle(group: string, consumer: string, minIdleMs: number, count: number): Promise<LoggedEvent[]>;
+  /**
+   * The smallest id the group still needs: its oldest pending event, else the id after the last one
+   * it delivered. Null when the group does not exist.
+   */
+  groupFloor(group: string): Promise<string | null>;
   trim(minId: string): Promise<number>;
   /** Id of the oldest event kept, or null when the log holds none. */
   first(): Promise<string | null>;

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, open, readFile, rename, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from './atomic-file.js';
-import { START, splitEventId, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
+import { START, compareEventIds, nextEventId, splitEventId, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
 
 interface Pending {
   consumer: string;
@@ -195,6 +195,14 @@ export class FileEventLog implements EventLog {
     }
     if (claimed.length > 0) await this.saveGroups();
     return claimed;
+  }
+
+  async groupFloor(group: string): Promise<string | null> {
+    const g = this.groups.get(group);
+    if (g === undefined) return null;
+    let oldest: string | null = null;
+    for (const id of g.pending.keys()) if (oldest === null || compareEventIds(id, oldest) < 0) oldest = id;
+    return oldest ?? nextEventId(g.lastDelivered);
   }
 
   async trim(minId: string): Promise<number> {

@@ -4,7 +4,7 @@
 // deploy/ configures it.
 
 import type { Redis } from 'ioredis';
-import type { EventLog, LoggedEvent, NewEvent, ReadOptions } from './event-log.js';
+import { nextEventId, type EventLog, type LoggedEvent, type NewEvent, type ReadOptions } from './event-log.js';
 
 type Entry = [id: string, fields: string[]];
 
@@ -15,7 +15,7 @@ export class RedisEventLog implements EventLog {
     private readonly redis: Redis,
     /** A connection used only for blocking reads. */
     private readonly blocking: Redis,
-    private readonly key = 'arcade:events',
+    readonly key = 'arcade:events',
   ) {
     this.description = `redis stream ${key}`;
   }
@@ -56,6 +56,17 @@ export class RedisEventLog implements EventLog {
     return reply[1].filter((e) => e !== null).map(decode);
   }
 
+  async groupFloor(group: string): Promise<string | null> {
+    const groups = (await this.redis.xinfo('GROUPS', this.key).catch((err: Error) => {
+      if (err.message.includes('no such key')) return [];
+      throw err;
+    })) as unknown[][];
+    const info = groups.map(fieldMap).find((g) => g.name === group);
+    if (info === undefined) return null;
+    const [count, oldest] = (await this.redis.xpending(this.key, group)) as [number, string | null];
+    return count > 0 && oldest !== null ? oldest : nextEventId(String(info['last-delivered-id']));
+  }
+
   async trim(minId: string): Promise<number> {
     return this.redis.xtrim(this.key, 'MINID', minId);
   }
@@ -68,6 +79,13 @@ export class RedisEventLog implements EventLog {
   async close(): Promise<void> {
     this.blocking.disconnect();
   }
+}
+
+/** XINFO's flat [field, value, ...] reply as an object. */
+function fieldMap(flat: unknown[]): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) o[String(flat[i])] = flat[i + 1];
+  return o;
 }
 
 function decode([id, fields]: Entry): LoggedEvent {

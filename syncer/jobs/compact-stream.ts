@@ -1,11 +1,12 @@
 // Compaction (DESIGN.md: the syncer folds the events stream into snapshots): bring the syncer's copy
-// of the blacklist to the end of the stream, publish it as a stream snapshot when events arrived
+// of the stream state to the end of the stream, publish it as a stream snapshot when events arrived
 // since the last one, then trim the stream behind the newest snapshot. Engines boot from that
 // snapshot and tail from its offset, so boot time and the stream's length stay bounded.
 //
 // Trimming keeps the retention window too (EVENT_RETENTION_SECONDS): a running engine that lost
 // the stream for a while resumes from where it stopped, and it can only do that while the events
-// after its position are still there. Trimming never goes past the newest snapshot's offset.
+// after its position are still there. Trimming never goes past the newest snapshot's offset, nor
+// past the oldest event the vote processors' group still needs.
 
 import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
@@ -17,6 +18,7 @@ import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
 import type { StreamReplica } from '../stream/stream-replica.js';
 import type { CompactOutcome, SyncerMetrics } from '../metrics.js';
 import { publishSnapshot } from '../publish/publish-snapshot.js';
+import { VOTES_GROUP } from '../votes/vote-processor.js';
 
 export interface CompactStreamDeps {
   replica: StreamReplica;
@@ -52,19 +54,22 @@ export class CompactStream {
       const last = replica.lastSnapshot;
       const news = compareEventIds(replica.applied, last?.streamOffset ?? START) > 0;
       if (news || replica.needsSnapshot) {
-        const { version, bytes } = encodeStreamSnapshot(replica.index, replica.applied, clock.now());
+        const { version, bytes } = encodeStreamSnapshot(replica.state, replica.applied, clock.now());
         await publishSnapshot(store, notifier, 'stream', version, bytes);
         replica.published(version);
         outcome = 'published';
-        metrics.blacklistSnapshot(replica.index.playerCount, bytes.length);
+        metrics.blacklistSnapshot(replica.state.blacklist.playerCount, bytes.length);
         log.info('stream snapshot published', {
           version,
           stream_offset: replica.applied,
           previous: last?.version ?? null,
           events_folded: folded,
-          games: replica.index.gameCount,
-          players: replica.index.playerCount,
-          reports: replica.index.reports,
+          games: replica.state.blacklist.gameCount,
+          players: replica.state.blacklist.playerCount,
+          reports: replica.state.blacklist.reports,
+          topics: replica.state.topics.size,
+          votes_cast: replica.state.votes.votesCast,
+          votes_counted: replica.state.topics.votesCounted,
           bytes: bytes.length,
           ms: Math.round(performance.now() - started),
         });
@@ -80,13 +85,17 @@ export class CompactStream {
     }
   }
 
-  /** Drops events covered by the newest snapshot and older than the retention window. */
+  /**
+   * Drops events covered by the newest snapshot and older than the retention window, and never one
+   * the vote processors still need (a vote not yet counted, or not yet delivered).
+   */
   private async trim(): Promise<number> {
     const last = this.d.replica.lastSnapshot;
     if (last === null) return 0;
     const afterSnapshot = nextEventId(last.streamOffset);
     const retained = `${Math.max(0, this.d.clock.now() - this.d.retentionMs)}-0`;
-    const minId = compareEventIds(afterSnapshot, retained) < 0 ? afterSnapshot : retained;
+    const votesNeed = await this.d.events.groupFloor(VOTES_GROUP);
+    const minId = [afterSnapshot, retained, votesNeed ?? afterSnapshot].reduce((a, b) => (compareEventIds(a, b) <= 0 ? a : b));
     const trimmed = await this.d.events.trim(minId);
     if (trimmed > 0) this.d.log.info('event stream trimmed', { before: minId, events: trimmed, snapshot: last.version });
     return trimmed;

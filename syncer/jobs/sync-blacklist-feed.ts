@@ -55,10 +55,10 @@ export class SyncBlacklistFeed {
       if (!pull.changed) return end('not_modified');
       // The games and merged rows as of the stream's end: names resolve to ids, repeats are known.
       await replica.catchUp();
-      const v = parseBlacklistFeed(pull.text, replica.index, clock.now());
+      const v = parseBlacklistFeed(pull.text, replica.state.blacklist, clock.now());
       Object.assign(rows, v.rejectedByReason);
       for (const r of v.rejectedSamples) log.warn('blacklist feed row dropped', { row: r.row, reason: r.reason });
-      const fresh = v.reports.filter((r) => !replica.index.hasFeedRow(r.feed_key));
+      const fresh = v.reports.filter((r) => !replica.state.blacklist.hasFeedRow(r.feed_key));
       rows.known = v.reports.length - fresh.length;
       if (fresh.length === 0) return end('unchanged');
       await this.d.assertLeader();

@@ -39,6 +39,7 @@ export interface StreamJobs {
 export function createStreamJobs(d: StreamJobsDeps): StreamJobs {
   const replica = new StreamReplica(d.events, d.store, (version, err) =>
     d.log.error('stream snapshot does not decode; compacting from the one before it', { version, err }),
+    d.config.voteReceipts,
   );
   const compact = new CompactStream({
     replica,

@@ -1,12 +1,12 @@
-// The syncer's own copy of the blacklist: the newest stream snapshot plus the event stream
+// The syncer's own copy of the stream state: the newest stream snapshot plus the event stream
 // folded after its offset, exactly what an engine holds. The compaction job snapshots it; the
-// blacklist feed job checks feed rows against it (known games, rows already merged).
+// feed jobs check their rows against it (known games, rows and topics already merged).
 // Another syncer may have published since this copy was built (a leader change): catchUp() then
 // starts over from the store's newest snapshot when that one is ahead of this copy.
 
 import { decodeStreamSnapshot } from '../../engine/core/stream-snapshot.js';
 import { foldEvent } from '../../engine/core/events.js';
-import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
+import { StreamState } from '../../engine/indexes/stream-state.js';
 import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
 import { newestUsable, type SnapshotStore } from '../../engine/store/snapshot-store.js';
 
@@ -14,7 +14,7 @@ import { newestUsable, type SnapshotStore } from '../../engine/store/snapshot-st
 const BATCH = 10_000;
 
 export class StreamReplica {
-  private current = new BlacklistIndex();
+  private current: StreamState;
   private position = START;
   /** The snapshot this copy was loaded from or last published, and the offset it covers. */
   private snapshot: { version: string; streamOffset: string } | null = null;
@@ -26,9 +26,13 @@ export class StreamReplica {
     private readonly store: SnapshotStore,
     /** A stored snapshot that does not decode (logged by the caller; it is skipped). */
     private readonly onCorrupt: (version: string, err: Error) => void,
-  ) {}
+    /** Vote receipts kept (VOTE_RECEIPTS): the snapshots carry this many. */
+    private readonly voteReceipts: number,
+  ) {
+    this.current = StreamState.empty(voteReceipts);
+  }
 
-  get index(): BlacklistIndex {
+  get state(): StreamState {
     return this.current;
   }
 
@@ -59,10 +63,10 @@ export class StreamReplica {
     if (latest !== null && latest !== this.snapshot?.version) {
       // The pointed-to snapshot, or when it does not decode the newest older one that does (as
       // engines do): the next compaction then publishes a good one over it.
-      const s = await newestUsable(this.store, 'stream', latest, decodeStreamSnapshot, this.onCorrupt);
+      const s = await newestUsable(this.store, 'stream', latest, (bytes) => decodeStreamSnapshot(bytes, this.voteReceipts), this.onCorrupt);
       // A copy already past that snapshot keeps its own fold (same events, same state).
       if (s !== null && compareEventIds(s.streamOffset, this.position) > 0) {
-        this.current = s.index;
+        this.current = s.state;
         this.position = s.streamOffset;
       }
       if (s !== null) this.snapshot = { version: s.version, streamOffset: s.streamOffset };

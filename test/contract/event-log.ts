@@ -2,7 +2,7 @@
 // and the embedded file log. An adapter is done when this passes.
 
 import type { Test } from 'tap';
-import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
+import { START, compareEventIds, nextEventId, type EventLog } from '../../engine/store/event-log.js';
 
 export function runEventLogContract(t: Test, name: string, make: (t: Test) => Promise<EventLog>): void {
   const ev = (n: number) => ({ type: 'report', data: { n, email: `p${n}@example.com`, note: 'ünïcode "quoted"' } });
@@ -57,6 +57,22 @@ export function runEventLogContract(t: Test, name: string, make: (t: Test) => Pr
     t.equal(await log.ack('votes', claimed.map((e) => e.id)), 2);
     await new Promise((r) => setTimeout(r, 60));
     t.same(await log.claimIdle('votes', 'd', 50, 10), [], 'acked events are never claimed');
+  });
+
+  t.test(`${name}: groupFloor() is the oldest event a group still needs`, async (t) => {
+    const log = await make(t);
+    t.equal(await log.groupFloor('votes'), null, 'no group, no floor');
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n++) ids.push(await log.append(ev(n)));
+    await log.ensureGroup('votes', START);
+    t.ok(compareEventIds((await log.groupFloor('votes'))!, ids[0]!) <= 0, 'nothing delivered: the floor is at or before the first event');
+    const [a, b] = await log.readGroup('votes', 'a', { count: 2 });
+    t.equal(await log.groupFloor('votes'), a!.id, 'the oldest pending');
+    await log.ack('votes', [a!.id]);
+    t.equal(await log.groupFloor('votes'), b!.id);
+    await log.ack('votes', [b!.id]);
+    t.equal(await log.groupFloor('votes'), nextEventId(b!.id), 'all acked: after the last delivered');
+    t.ok(compareEventIds((await log.groupFloor('votes'))!, ids[2]!) <= 0, 'the undelivered are still needed');
   });
 
   t.test(`${name}: a group created at "$" sees only later events; blocking group reads wait`, async (t) => {

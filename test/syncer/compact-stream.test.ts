@@ -126,7 +126,7 @@ t.test('a newest snapshot that does not decode: the engine boots from the one be
   // A syncer starting now does the same, and publishes a good snapshot over the broken one.
   const fresh = jobs(dir, eng.events, { EVENT_RETENTION_SECONDS: '3600' });
   t.match(await fresh.compact.run(), { outcome: 'published' });
-  t.equal(fresh.replica.index.reports, 120);
+  t.equal(fresh.replica.state.blacklist.reports, 120);
   t.match(await fresh.compact.run(), { outcome: 'unchanged' }, 'and then finds nothing new');
 });
 
@@ -161,7 +161,7 @@ t.test('an engine cut off from the log while it was trimmed past its position re
   const truth = async () => {
     await j.replica.catchUp();
     return Array.from({ length: 38 }, (_, i) => {
-      const c = j.replica.index.check(`p${i}@example.com`, Date.now());
+      const c = j.replica.state.blacklist.check(`p${i}@example.com`, Date.now());
       return c === null ? null : JSON.stringify(c);
     });
   };

@@ -1,0 +1,133 @@
+// Player polls (DESIGN.md "Topics and votes"): POST /topics and PUT /topics/{id} (admin scope; the
+// key may also come as an `api_key` body field), GET /topics and GET /topics/{id} (game scope,
+// `?include_votes=true` fills the tallies). Topic ids and choice ids are decided by the fold of the
+// events stream, like game ids, so a write answers from the fold of its own event.
+
+import { errorBody } from '../core/errors.js';
+import { topicCreated, topicUpdated } from '../core/events.js';
+import { rawQuery } from '../core/uws.js';
+import { parseTopicBody } from '../decision/topics.js';
+import { admit } from '../http/admit.js';
+import { pathParam } from '../http/path-param.js';
+import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
+import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../http/respond.js';
+import { topicJson, type Topic } from '../indexes/topics-index.js';
+import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
+import { FOLD_WAIT_MS } from './games.js';
+import type { RouteDeps } from './route-deps.js';
+import { STREAM_LOADING, writeRoute, type WriteResult } from './write-route.js';
+
+export const TOPIC_PATH = '/topics/';
+
+export function createTopic(deps: RouteDeps): Handler {
+  return writeRoute(
+    deps,
+    'topics',
+    'admin',
+    async (body) => {
+      const topic = parseTopicBody(body);
+      if (deps.events === null) return { error: 'store_unavailable' };
+      const id = await deps.events.append(topicCreated({ topic, at: deps.clock.now() }));
+      return answerFolded(deps, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_201);
+    },
+    { bodyKey: true },
+  );
+}
+
+export function updateTopic(deps: RouteDeps): Handler {
+  return writeRoute(
+    deps,
+    'topic',
+    'admin',
+    async (body, pathId) => {
+      const topicId = topicIdOf(pathId);
+      if (topicId === null || deps.stream.topics.byId(topicId) === undefined) return { error: 'unknown_topic' };
+      const topic = parseTopicBody(body);
+      if (deps.events === null) return { error: 'store_unavailable' };
+      const id = await deps.events.append(topicUpdated({ id: topicId, topic, at: deps.clock.now() }));
+      return answerFolded(deps, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_200);
+    },
+    { bodyKey: true, idAfter: TOPIC_PATH },
+  );
+}
+
+/** The topic as folded from our own event (votes null: a write does not report tallies). */
+function answerFolded(deps: RouteDeps, outcome: unknown, status: Buffer): WriteResult {
+  if (outcome === 'timeout') return { error: 'store_unavailable', message: 'the topic was recorded but is not visible yet; see GET /topics shortly' };
+  if (outcome === null || typeof outcome !== 'object') return { error: 'unknown_topic' };
+  return { status, body: JSON.stringify(topicJson(deps.stream.topics, outcome as Topic, false)) };
+}
+
+const INCLUDE_VOTES = 0;
+const API_KEY = 1;
+
+export function listTopics(deps: RouteDeps): Handler {
+  const read = topicReader(deps, 'topics');
+  return (res, req) => {
+    const r = read(res, req);
+    if (r === null) return;
+    const { topics } = deps.stream;
+    sendJson(res, STATUS_200, JSON.stringify(topics.all.map((t) => topicJson(topics, t, r.includeVotes))), deps.state.draining);
+    deps.metrics.record(routeIndex.topics, statusIndex['200'], r.startedAt);
+  };
+}
+
+export function getTopic(deps: RouteDeps): Handler {
+  const read = topicReader(deps, 'topic');
+  return (res, req) => {
+    const r = read(res, req);
+    if (r === null) return;
+    const id = topicIdOf(pathParam(req, TOPIC_PATH));
+    const { topics } = deps.stream;
+    const topic = id === null ? undefined : topics.byId(id);
+    if (topic === undefined) {
+      sendError(res, 'unknown_topic', deps.state.draining);
+      return deps.metrics.record(routeIndex.topic, statusIndex['404'], r.startedAt);
+    }
+    sendJson(res, STATUS_200, JSON.stringify(topicJson(topics, topic, r.includeVotes)), deps.state.draining);
+    deps.metrics.record(routeIndex.topic, statusIndex['200'], r.startedAt);
+  };
+}
+
+/**
+ * The shared door of the two reads: query (include_votes, api_key), key and scope, and the stream
+ * replayed. Answers the refusals itself and returns null; else what the read needs.
+ */
+function topicReader(deps: RouteDeps, route: 'topics' | 'topic') {
+  const { metrics, state } = deps;
+  const slot = routeIndex[route];
+  const query = new QueryReader([
+    { name: 'include_votes', maxLength: 5 },
+    { name: 'api_key', maxLength: 256 },
+  ]);
+  const badParam = badParamBodies(query);
+  const badInclude = errorBody('bad_param', 'include_votes must be true or false');
+  const loading = errorBody('not_ready', STREAM_LOADING);
+  return (res: Parameters<Handler>[0], req: Parameters<Handler>[1]): { startedAt: number; includeVotes: boolean } | null => {
+    const startedAt = performance.now();
+    if (!query.read(rawQuery(req))) {
+      sendError(res, 'bad_param', state.draining, badParam(query.problemParam, query.problem as QueryProblem));
+      metrics.record(slot, statusIndex['400'], startedAt);
+      return null;
+    }
+    const include = query.values[INCLUDE_VOTES];
+    if (include !== undefined && include !== 'true' && include !== 'false') {
+      sendError(res, 'bad_param', state.draining, badInclude);
+      metrics.record(slot, statusIndex['400'], startedAt);
+      return null;
+    }
+    if (!admit(deps, res, req, query.values[API_KEY], 'game', slot, startedAt, state.draining)) return null;
+    if (!deps.stream.caughtUp) {
+      sendError(res, 'not_ready', state.draining, loading);
+      metrics.record(slot, statusIndex['503'], startedAt);
+      return null;
+    }
+    return { startedAt, includeVotes: include === 'true' };
+  };
+}
+
+/** A topic id from the path: a positive integer, else null (no topic can have it). */
+export function topicIdOf(raw: string): number | null {
+  if (!/^[1-9]\d{0,9}$/.test(raw)) return null;
+  return Number(raw);
+}

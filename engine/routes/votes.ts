@@ -1,0 +1,71 @@
+// POST /votes and GET /votes/{id} (DESIGN.md "Topics and votes"). A vote is answered 202 once its
+// vote_cast event is durable in the events log (nothing is counted here); the vote processor counts
+// it exactly once and its votes_counted event reaches every engine's fold. A vote's id is its event
+// id, so it needs no generator and is unique across engines.
+
+import { errorBody } from '../core/errors.js';
+import { voteCast } from '../core/events.js';
+import { rawQuery } from '../core/uws.js';
+import { admit } from '../http/admit.js';
+import { idField } from '../http/body.js';
+import { pathParam } from '../http/path-param.js';
+import { QueryReader, badParamBodies } from '../http/query.js';
+import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../http/respond.js';
+import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
+import { FOLD_WAIT_MS } from './games.js';
+import type { RouteDeps } from './route-deps.js';
+import { STREAM_LOADING, writeRoute } from './write-route.js';
+
+export const VOTE_PATH = '/votes/';
+/** Event ids: "<ms>-<seq>". */
+const VOTE_ID = /^\d{1,16}-\d{1,16}$/;
+
+export function castVote(deps: RouteDeps): Handler {
+  return writeRoute(deps, 'votes', 'game', async (body) => {
+    const topicId = idField(body, 'topic_id');
+    const choiceId = idField(body, 'choice_id');
+    const topic = deps.stream.topics.byId(topicId);
+    if (topic === undefined) return { error: 'unknown_topic' };
+    if (!topic.choices.some((c) => c.id === choiceId)) return { error: 'unknown_choice' };
+    if (!topic.isActive) return { error: 'topic_inactive' };
+    if (deps.events === null) return { error: 'store_unavailable' };
+    const queuedAt = deps.clock.now();
+    const id = await deps.events.append(voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt }));
+    // Durable already: the wait only makes GET /votes/{id} on this engine know the vote at once.
+    await deps.stream.outcome(id, FOLD_WAIT_MS);
+    return { status: STATUS_202, body: JSON.stringify({ id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString() }) };
+  });
+}
+
+export function getVote(deps: RouteDeps): Handler {
+  const { metrics, state } = deps;
+  const route = routeIndex.vote;
+  const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
+  const badParam = badParamBodies(query);
+  const loading = errorBody('not_ready', STREAM_LOADING);
+  return (res, req) => {
+    const startedAt = performance.now();
+    if (!query.read(rawQuery(req))) {
+      sendError(res, 'bad_param', state.draining, badParam(query.problemParam, query.problem));
+      return metrics.record(route, statusIndex['400'], startedAt);
+    }
+    if (!admit(deps, res, req, query.values[0], 'game', route, startedAt, state.draining)) return;
+    if (!deps.stream.caughtUp) {
+      sendError(res, 'not_ready', state.draining, loading);
+      return metrics.record(route, statusIndex['503'], startedAt);
+    }
+    const id = pathParam(req, VOTE_PATH);
+    const receipt = VOTE_ID.test(id) ? deps.stream.votes.get(id) : undefined;
+    if (receipt === undefined) {
+      sendError(res, 'unknown_vote', state.draining);
+      return metrics.record(route, statusIndex['404'], startedAt);
+    }
+    if (receipt.countedMs === 0) {
+      sendJson(res, STATUS_202, JSON.stringify({ id, status: 'queued', queued_at: new Date(receipt.queuedMs).toISOString() }), state.draining);
+      return metrics.record(route, statusIndex['202'], startedAt);
+    }
+    const counted = { id, topic_id: receipt.topicId, choice_id: receipt.choiceId, created: new Date(receipt.countedMs).toISOString() };
+    sendJson(res, STATUS_200, JSON.stringify(counted), state.draining);
+    metrics.record(route, statusIndex['200'], startedAt);
+  };
+}
