@@ -52,23 +52,26 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
     if (!query.read(rawQuery(req))) return refuse('bad_param', `${query.problemParam < 0 ? '' : 'api_key '}${problemText[query.problem]}`);
     const pathId = o.idAfter === undefined ? '' : pathParam(req, o.idAfter);
     const sentKey = query.values[0] ?? headerKey(req);
-    // Checks the key, its scope and its rate: null to go on, else the refusal already counted.
+    // Checks the key, its scope and its rate: null to go on, else the refusal (not answered yet).
     const door = (key: string): ErrorCode | null => {
       const authResult = auth.check(key, scope);
       if (authResult !== AuthResult.Ok) return authResult === AuthResult.WrongScope ? 'forbidden' : 'unauthorized';
-      const wait = deps.limiter?.take(key, startedAt) ?? 0;
-      if (wait > 0) {
-        reply.rateLimited(wait);
-        finish(Errors.rate_limited.status);
-        return 'rate_limited';
-      }
-      return null;
+      wait = deps.limiter?.take(key, startedAt) ?? 0;
+      return wait > 0 ? 'rate_limited' : null;
+    };
+    let wait = 0;
+    const rateLimited = () => {
+      reply.rateLimited(wait);
+      finish(Errors.rate_limited.status);
     };
     const keyInBody = o.bodyKey === true && sentKey === '';
     let admitted = !keyInBody;
     if (!keyInBody) {
       const refused = door(sentKey);
-      if (refused === 'rate_limited') return void res.onData(() => {});
+      if (refused === 'rate_limited') {
+        res.onData(() => {}); // before the answer: res is gone once it is sent
+        return rateLimited();
+      }
       if (refused !== null) return refuse(refused);
     }
     if (!deps.stream.caughtUp) return refuse('not_ready', STREAM_LOADING);
@@ -77,7 +80,10 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
         if (keyInBody) {
           const bodyKey = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).api_key : undefined;
           const refused = door(typeof bodyKey === 'string' ? bodyKey : '');
-          if (refused === 'rate_limited') return null;
+          if (refused === 'rate_limited') {
+            rateLimited();
+            return null;
+          }
           if (refused !== null) return { error: refused };
           admitted = true;
         }

@@ -53,7 +53,7 @@ export class VoteProcessor {
     this.loop = this.run();
   }
 
-  /** Stops after the batch in hand (a blocking read returns within a second). */
+  /** Stops after the batch in hand is counted (a blocking read returns within a second). */
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
@@ -64,7 +64,7 @@ export class VoteProcessor {
       try {
         await this.claimIdle();
         const batch = await this.d.events.readGroup(VOTES_GROUP, this.consumer, { count: BATCH, blockMs: BLOCK_MS });
-        if (!this.running) return; // shutting down: what was read stays pending for the next one
+        // Counted even when stopping: left pending, it would wait VOTE_CLAIM_IDLE_MS for a claim.
         await this.count(batch);
         await this.forgetOld();
         if (this.failing) this.d.log.info('vote processing resumed', { consumer: this.consumer });
