@@ -36,12 +36,12 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
   const sync = new SyncCampaigns({ feed, store, notifier, metrics: syncerMetrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
 
   // Publish before the engine starts, so it is ready on its first look at the store and boots
-  // its blacklist from a fresh snapshot. The syncer's jobs and the engine share one event log.
+  // its stream state from a fresh snapshot. The syncer's jobs and the engine share one event log.
   await sync.run();
   const events = await FileEventLog.open(join(config.dataDir, 'events'));
-  const blacklist = createStreamJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
-  await blacklist.feed?.run();
-  await blacklist.compact.run();
+  const streamJobs = createStreamJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
+  await streamJobs.runFeeds();
+  await streamJobs.compact.run();
   const votes = new VoteProcessor({
     events,
     counter: new FileVoteCounter(events, VOTES_GROUP),
@@ -64,11 +64,11 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     config.syncSchedule,
     async () => {
       await sync.run();
-      await blacklist.feed?.run();
+      await streamJobs.runFeeds();
     },
     { noOverlap: true },
   );
-  const compactTask = cron.schedule(config.compactSchedule, () => void blacklist.compact.run(), { noOverlap: true });
+  const compactTask = cron.schedule(config.compactSchedule, () => void streamJobs.compact.run(), { noOverlap: true });
 
   printBanner(config, engine.port, engine.internalPort);
   onShutdown(async () => {
@@ -79,7 +79,7 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     await votes.stop();
     await events.close();
     await feed.close();
-    await blacklist.close();
+    await streamJobs.close();
     log.info('drained; exiting');
   });
   return log;

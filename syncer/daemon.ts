@@ -70,12 +70,12 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     onResponse: (status) => metrics.httpResponse(status),
   });
   const sync = new SyncCampaigns({ feed, store, notifier: stores.notifier, metrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
-  let blacklist: StreamJobs | null = null;
+  let streamJobs: StreamJobs | null = null;
   let events: RedisEventLog | null = null;
   let votes: VoteProcessor | null = null;
   if (stores.redisConnection !== null) {
     events = new RedisEventLog(stores.redisConnection, openRedis(config.redisUrl!, 'syncer-events'));
-    blacklist = createStreamJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
+    streamJobs = createStreamJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
     votes = new VoteProcessor({
       events,
       counter: new RedisVoteCounter(stores.redisConnection, events.key, VOTES_GROUP),
@@ -92,7 +92,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     if (!leadership.isLeader) return;
     const result = await sync.run();
     version = result.version;
-    await blacklist?.feed?.run();
+    await streamJobs?.runFeeds();
     for (const kind of ['ads', 'stream'] as const) {
       try {
         const repaired = await store.repair(kind);
@@ -107,7 +107,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
   }
 
   async function compactIfLeader(): Promise<void> {
-    if (leadership.isLeader) await blacklist?.compact.run();
+    if (leadership.isLeader) await streamJobs?.compact.run();
   }
 
   /** Starts the vote processor; with Redis down, retries in the background (the group needs Redis). */
@@ -148,8 +148,9 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     store: store.description,
     feed: config.feedUrl,
     schedule: config.syncSchedule,
-    compact_schedule: blacklist === null ? null : config.compactSchedule,
+    compact_schedule: streamJobs === null ? null : config.compactSchedule,
     blacklist_feed: config.blacklistFeedUrl,
+    topics_feed: config.topicsFeedUrl,
     vote_consumer: votes?.consumer ?? null,
   });
 
@@ -163,7 +164,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
       await lock?.stop().catch((err: Error) => log.warn('could not release the leader lock; it expires by itself', { err }));
       internal.close();
       await feed.close();
-      await blacklist?.close();
+      await streamJobs?.close();
       await events?.close();
       stores.close();
     },

@@ -4,6 +4,7 @@
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { rejectReasons, type RejectReason } from '../engine/core/feed.js';
+import { topicsRejectReasons, type TopicsRejectReason } from './feed/topics-feed.js';
 
 export const syncOutcomes = ['published', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'publish_failed', 'not_leader'] as const;
 export type SyncOutcome = (typeof syncOutcomes)[number];
@@ -13,6 +14,12 @@ export type CompactOutcome = (typeof compactOutcomes)[number];
 
 export const blacklistFeedOutcomes = ['merged', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'failed', 'not_leader'] as const;
 export type BlacklistFeedOutcome = (typeof blacklistFeedOutcomes)[number];
+
+export const topicsFeedOutcomes = ['merged', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'failed', 'not_leader'] as const;
+export type TopicsFeedOutcome = (typeof topicsFeedOutcomes)[number];
+
+/** What became of a topics feed row: appended as a new topic, as an update, nothing to do, or why it was dropped. */
+export type TopicsFeedRowResult = 'created' | 'updated' | 'unchanged' | TopicsRejectReason;
 
 export class SyncerMetrics {
   readonly registry: Registry;
@@ -36,6 +43,8 @@ export class SyncerMetrics {
   private readonly voteBatches: Counter<'outcome'>;
   private readonly votesClaimed: Counter;
   private readonly lastVoteBatch: Gauge;
+  private readonly topicsFeedSyncs: Counter<'outcome'>;
+  private readonly topicsFeedRows: Counter<'result'>;
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -107,6 +116,21 @@ export class SyncerMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.topicsFeedSyncs = new Counter({
+      name: 'syncer_topics_feed_syncs_total',
+      help: 'Topics feed (TOPICS_FEED_URL) runs by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of topicsFeedOutcomes) this.topicsFeedSyncs.inc({ outcome }, 0);
+    this.topicsFeedRows = new Counter({
+      name: 'syncer_topics_feed_rows_total',
+      help: 'Topics feed rows by result: created or updated (appended to the stream), unchanged (nothing to append), or the reason it was dropped.',
+      labelNames: ['result'],
+      registers,
+    });
+    // A closed set of labels: every series exists from the start, so a rate over it needs no absent().
+    for (const result of ['created', 'updated', 'unchanged', ...topicsRejectReasons] as const) this.topicsFeedRows.inc({ result }, 0);
   }
 
   /** A batch the vote processor handled: votes newly counted, or a failure (the batch stays pending). */
@@ -137,6 +161,11 @@ export class SyncerMetrics {
   blacklistFeedEnded(outcome: BlacklistFeedOutcome, rows: Readonly<Record<string, number>>): void {
     this.blacklistFeedSyncs.inc({ outcome });
     for (const [result, n] of Object.entries(rows)) if (n > 0) this.blacklistFeedRows.inc({ result }, n);
+  }
+
+  topicsFeedEnded(outcome: TopicsFeedOutcome, rows: Readonly<Partial<Record<TopicsFeedRowResult, number>>>): void {
+    this.topicsFeedSyncs.inc({ outcome });
+    for (const [result, n] of Object.entries(rows)) if (n > 0) this.topicsFeedRows.inc({ result }, n);
   }
 
   leadership(isLeader: boolean): void {

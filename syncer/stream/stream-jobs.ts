@@ -1,7 +1,7 @@
-// The syncer's blacklist work, assembled once for the daemon and for embedded mode: one replica of
-// the blacklist shared by the compaction job (on COMPACT_SCHEDULE) and, when BLACKLIST_FEED_URL is
-// set, the blacklist feed job (on SYNC_SCHEDULE, each merge followed by nothing else: the next
-// compaction snapshots it).
+// The syncer's stream work, assembled once for the daemon and for embedded mode: one replica of the
+// stream state shared by the compaction job (on COMPACT_SCHEDULE) and the optional feed jobs,
+// BLACKLIST_FEED_URL and TOPICS_FEED_URL (on SYNC_SCHEDULE; each merge is appended to the stream
+// and the next compaction snapshots it).
 
 import type { Clock } from '../../engine/core/clock.js';
 import type { Config } from '../../engine/core/config.js';
@@ -12,6 +12,7 @@ import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
 import { FeedClient } from '../feed/feed-client.js';
 import { CompactStream } from '../jobs/compact-stream.js';
 import { SyncBlacklistFeed } from '../jobs/sync-blacklist-feed.js';
+import { SyncTopicsFeed } from '../jobs/sync-topics-feed.js';
 import type { Leadership } from '../leader/leader-lock.js';
 import type { SyncerMetrics } from '../metrics.js';
 import { StreamReplica } from './stream-replica.js';
@@ -33,6 +34,10 @@ export interface StreamJobs {
   readonly compact: CompactStream;
   /** Null without BLACKLIST_FEED_URL. */
   readonly feed: SyncBlacklistFeed | null;
+  /** Null without TOPICS_FEED_URL. */
+  readonly topicsFeed: SyncTopicsFeed | null;
+  /** Runs the feeds that are configured, one after the other (SYNC_SCHEDULE). */
+  runFeeds(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,5 +72,33 @@ export function createStreamJobs(d: StreamJobsDeps): StreamJobs {
           log: d.log.child({ job: 'sync-blacklist-feed' }),
           clock: d.clock,
         });
-  return { replica, compact, feed, close: async () => client?.close() };
+  const topicsClient =
+    d.config.topicsFeedUrl === null
+      ? null
+      : new FeedClient(d.config.topicsFeedUrl, { timeoutMs: d.config.feedTimeoutMs, maxBytes: d.config.feedMaxBytes });
+  const topicsFeed =
+    topicsClient === null
+      ? null
+      : new SyncTopicsFeed({
+          feed: topicsClient,
+          replica,
+          events: d.events,
+          assertLeader: () => d.leadership.assertLeader(),
+          metrics: d.metrics,
+          log: d.log.child({ job: 'sync-topics-feed' }),
+          clock: d.clock,
+        });
+  return {
+    replica,
+    compact,
+    feed,
+    topicsFeed,
+    async runFeeds() {
+      await feed?.run();
+      await topicsFeed?.run();
+    },
+    close: async () => {
+      await Promise.all([client?.close(), topicsClient?.close()]);
+    },
+  };
 }

@@ -20,6 +20,8 @@ export class StreamReplica {
   private snapshot: { version: string; streamOffset: string } | null = null;
   /** The store's pointer names a snapshot that does not decode: the next compaction replaces it. */
   private pointerBroken = false;
+  /** The catch-up in progress (or done): the next one starts after it. */
+  private previous: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly events: EventLog,
@@ -57,8 +59,18 @@ export class StreamReplica {
     this.pointerBroken = false;
   }
 
-  /** Loads a newer snapshot if the store has one, then folds the stream to its end. Returns events folded. */
-  async catchUp(): Promise<number> {
+  /**
+   * Loads a newer snapshot if the store has one, then folds the stream to its end. Returns events
+   * folded. Calls run one after another: two folds from the same position at once (compaction and a
+   * feed job on their own schedules) would fold every event twice.
+   */
+  catchUp(): Promise<number> {
+    const run = this.previous.then(() => this.catchUpNow());
+    this.previous = run.catch(() => undefined);
+    return run;
+  }
+
+  private async catchUpNow(): Promise<number> {
     const latest = await this.store.latest('stream');
     if (latest !== null && latest !== this.snapshot?.version) {
       // The pointed-to snapshot, or when it does not decode the newest older one that does (as

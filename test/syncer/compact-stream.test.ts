@@ -72,6 +72,20 @@ t.test('compaction: a snapshot at the stream end, none when nothing came, trim o
   t.match(await j.metrics.registry.getSingleMetricAsString('syncer_events_trimmed_total'), /syncer_events_trimmed_total 106/);
 });
 
+t.test('catch-ups asked for at once run one after the other: every event folds once', async (t) => {
+  const dir = await tempDir(t);
+  const events = await FileEventLog.open(join(dir, 'events'));
+  t.teardown(() => events.close());
+  await events.append(gameCreated({ name: 'g' }));
+  await reportMany(events, 60);
+  const j = jobs(dir, events);
+  // Compaction and a feed job on their own schedules may both catch the replica up at once.
+  const folded = await Promise.all([j.replica.catchUp(), j.replica.catchUp(), j.replica.catchUp()]);
+  t.same(folded, [61, 0, 0], 'the first folds everything, the others find nothing new');
+  t.equal(j.replica.state.blacklist.reports, 60);
+  t.equal(j.replica.state.blacklist.gameCount, 1);
+});
+
 t.test('trimming keeps the retention window even behind a snapshot', async (t) => {
   const dir = await tempDir(t);
   const events = await FileEventLog.open(join(dir, 'events'));
