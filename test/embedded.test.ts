@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
+import type { VotesCounted } from '../engine/core/events.js';
+import { FileEventLog } from '../engine/store/file-event-log.js';
 import { httpClient } from './helpers/http.js';
 import { startProcess } from './helpers/spawn.js';
 
@@ -80,4 +82,75 @@ t.test('a bad setting stops start-up with a one-line reason and exit code 78', a
   t.same(await proc.exited, { code: 78, signal: null });
   t.match(proc.stderr(), "arcade-edge: config: PORT must be an integer 0..65535, got 'eighty'\n");
   t.match(proc.stderr(), "arcade-edge: config: ENGINE_WORKERS must be an integer 1..256, got '0'\n");
+});
+
+t.test('embedded crash: votes in flight, the process SIGKILLed mid-stream and restarted; tallies = votes answered 202', async (t) => {
+  const dir = await tempDir(t);
+  const env = { ...baseEnv(dir), VOTE_CLAIM_IDLE_MS: '300' };
+  const first = startProcess(t, 'embedded/main.ts', env);
+  const [, url] = await first.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const http = httpClient(t, 32);
+  const json = (key: string) => ({ 'content-type': 'application/json', 'x-api-key': key });
+  const created = await http.send('POST', `${url}/topics`, JSON.stringify({ title: 'Crash', choices: [{ description: 'a' }, { description: 'b' }] }), json('dev-admin-key'));
+  t.equal(created.status, 201);
+
+  // 16 clients vote until the process dies under them; only 202s count as accepted.
+  const accepted: string[] = [];
+  let dead = false;
+  const client = async () => {
+    while (!dead) {
+      try {
+        const r = await http.send('POST', `${url}/votes`, JSON.stringify({ topic_id: 1, choice_id: 1 + (accepted.length % 2) }), json('dev-game-key'));
+        if (r.status === 202) accepted.push((r.body as { id: string }).id);
+      } catch {
+        return; // the connection died with the process: this vote was never answered 202
+      }
+    }
+  };
+  const load = Promise.all(Array.from({ length: 16 }, client));
+  const tally = async (base: string) => {
+    const r = await http.get(`${base}/topics/1?include_votes=true`, { 'x-api-key': 'dev-game-key' });
+    return r.status === 200 ? (r.body as { choices: { votes: number }[] }).choices.reduce((a, c) => a + c.votes, 0) : -1;
+  };
+  while ((await tally(url!)) < 1_000) await new Promise((r) => setTimeout(r, 20));
+  first.child.kill('SIGKILL'); // mid-stream: votes queued, some batches read and not yet counted
+  dead = true;
+  await first.exited;
+  await load;
+  t.ok(accepted.length > 1_000, `${accepted.length} votes answered 202 before the kill`);
+
+  const second = startProcess(t, 'embedded/main.ts', env);
+  const [, url2] = await second.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  // Settled: at least every accepted vote, and unchanged for half a second.
+  let shown = -1;
+  for (let i = 0, last = -2; i < 100 && !(shown >= accepted.length && shown === last); i++) {
+    last = shown;
+    await new Promise((r) => setTimeout(r, 500));
+    shown = await tally(url2!);
+  }
+  let counted = 0;
+  for (const id of accepted.slice(-200)) if ((await http.get(`${url2}/votes/${id}?api_key=dev-game-key`)).status === 200) counted++;
+  t.equal(counted, 200, 'the last 200 receipts say counted');
+  second.child.kill('SIGTERM');
+  t.same(await second.exited, { code: 0, signal: null });
+
+  // The log after both lives: every vote recorded (a vote durable when the process died, before
+  // its 202 went out, is in it too) is counted exactly once, and the engine showed exactly that.
+  const log = await FileEventLog.open(join(dir, 'events'));
+  t.teardown(() => log.close());
+  const cast = new Set<string>();
+  const mentions: string[] = [];
+  for (let after = '0-0'; ; ) {
+    const batch = await log.read(after, { count: 10_000 });
+    if (batch.length === 0) break;
+    for (const e of batch) {
+      if (e.type === 'vote_cast') cast.add(e.id);
+      if (e.type === 'votes_counted') for (const [id] of (e.data as VotesCounted).votes) mentions.push(id);
+    }
+    after = batch[batch.length - 1]!.id;
+  }
+  t.ok(accepted.every((id) => cast.has(id)), 'every vote answered 202 is in the log');
+  t.equal(mentions.length, cast.size, 'counted once each: as many counts as votes');
+  t.same(new Set(mentions), cast, 'the very votes in the log');
+  t.equal(shown, cast.size, `the engine's tallies: ${shown} = ${accepted.length} answered 202 + ${cast.size - accepted.length} durable but unanswered at the kill`);
 });
