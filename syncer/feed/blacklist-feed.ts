@@ -6,10 +6,10 @@
 // (every SYNC_SCHEDULE tick) is recognised and merged once.
 
 import { createHash } from 'node:crypto';
-import { FeedRejectedError } from '../../engine/core/errors.js';
 import type { PlayerReported } from '../../engine/core/events.js';
 import { normaliseEmail, normaliseGameName, normaliseReason } from '../../engine/decision/reports.js';
 import type { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
+import { NOT_JSON, splitFeedRows } from './feed-rows.js';
 
 /** Why a row was dropped. A closed set: it is a metric label. */
 export const blacklistRejectReasons = [
@@ -40,7 +40,7 @@ export interface BlacklistFeedValidation {
 
 /** `games` resolves game_id and game_name; `nowMs` bounds reported_at. */
 export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'gameById' | 'gameByName'>, nowMs: number): BlacklistFeedValidation {
-  const rows = splitRows(text);
+  const rows = splitFeedRows(text, 'blacklist feed');
   const rejectedByReason = Object.fromEntries(blacklistRejectReasons.map((r) => [r, 0])) as Record<BlacklistRejectReason, number>;
   const rejectedSamples: { row: number; reason: BlacklistRejectReason }[] = [];
   const reports: Required<PlayerReported>[] = [];
@@ -61,31 +61,6 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
   return { reports, rejectedByReason, rejectedTotal, rejectedSamples };
 }
 
-const NOT_JSON = Symbol('not json');
-
-/** The rows of a JSON array or of JSON lines (blank lines skipped); a line that does not parse is NOT_JSON. */
-function splitRows(text: string): unknown[] {
-  const body = text.trim();
-  if (body === '') return [];
-  if (body.startsWith('[')) {
-    try {
-      const doc: unknown = JSON.parse(body);
-      if (Array.isArray(doc)) return doc;
-    } catch {
-      // Not an array after all: maybe JSON lines whose first row is an array; judged below.
-    }
-  }
-  const lines = body.split('\n').filter((l) => l.trim() !== '');
-  const rows = lines.map((line) => {
-    try {
-      return JSON.parse(line) as unknown;
-    } catch {
-      return NOT_JSON;
-    }
-  });
-  if (rows.every((r) => r === NOT_JSON)) throw new FeedRejectedError('blacklist feed is neither a JSON array nor JSON lines');
-  return rows;
-}
 
 function validateRow(raw: unknown, games: Pick<BlacklistIndex, 'gameById' | 'gameByName'>, nowMs: number): Required<PlayerReported> | BlacklistRejectReason {
   if (raw === NOT_JSON) return 'not_json';

@@ -7,9 +7,9 @@
 // names descriptions (the job maps them onto the current choices). The feed id, as a string, is the
 // topic's feed key: what recognises it on every later pull. Pure: the job merges the result.
 
-import { FeedRejectedError } from '../../engine/core/errors.js';
 import { parseTopicBody, type TopicInput } from '../../engine/decision/topics.js';
 import { BodyError } from '../../engine/http/body.js';
+import { NOT_JSON, splitFeedRows } from './feed-rows.js';
 
 /** Why a row was dropped. A closed set: it is a metric label. */
 export const topicsRejectReasons = ['not_json', 'not_an_object', 'missing_id', 'bad_id', 'bad_topic', 'duplicate_id'] as const;
@@ -52,7 +52,7 @@ export interface TopicsFeedValidation {
  * a topic the feed meant is not ours to guess, and first-wins is stable from pull to pull.
  */
 export function parseTopicsFeed(text: string): TopicsFeedValidation {
-  const rows = splitRows(text);
+  const rows = splitFeedRows(text, 'topics feed');
   const rejectedByReason = Object.fromEntries(topicsRejectReasons.map((r) => [r, 0])) as Record<TopicsRejectReason, number>;
   const rejectedSamples: TopicsRowRejection[] = [];
   const topics: FeedTopic[] = [];
@@ -74,31 +74,6 @@ export function parseTopicsFeed(text: string): TopicsFeedValidation {
   return { topics, rejectedByReason, rejectedTotal, rejectedSamples };
 }
 
-const NOT_JSON = Symbol('not json');
-
-/** The rows of a JSON array or of JSON lines (blank lines skipped); a line that does not parse is NOT_JSON. */
-function splitRows(text: string): unknown[] {
-  const body = text.trim();
-  if (body === '') return [];
-  if (body.startsWith('[')) {
-    try {
-      const doc: unknown = JSON.parse(body);
-      if (Array.isArray(doc)) return doc;
-    } catch {
-      // Not an array after all: maybe JSON lines whose first row is an array; judged below.
-    }
-  }
-  const lines = body.split('\n').filter((l) => l.trim() !== '');
-  const rows = lines.map((line) => {
-    try {
-      return JSON.parse(line) as unknown;
-    } catch {
-      return NOT_JSON;
-    }
-  });
-  if (rows.every((r) => r === NOT_JSON)) throw new FeedRejectedError('topics feed is neither a JSON array nor JSON lines');
-  return rows;
-}
 
 function validateRow(raw: unknown, row: number): FeedTopic | TopicsRowRejection {
   if (raw === NOT_JSON) return { row, reason: 'not_json' };
