@@ -51,6 +51,7 @@ export class TopicsIndex {
   private readonly byFeedKey = new Map<string, number>();
   private nextChoiceId = 1;
   private counted = 0;
+  private changes = 0;
 
   get all(): readonly Topic[] {
     return [...this.topics.values()];
@@ -58,6 +59,11 @@ export class TopicsIndex {
 
   get size(): number {
     return this.topics.size;
+  }
+
+  /** Bumped by every change (topic or tally): a body serialised at one revision stays valid until the next. */
+  get revision(): number {
+    return this.changes;
   }
 
   /** Votes counted over all choices. */
@@ -107,6 +113,7 @@ export class TopicsIndex {
   addVotes(choiceId: number, n: number): void {
     this.tallies.set(choiceId, this.votes(choiceId) + n);
     this.counted += n;
+    this.changes++;
   }
 
   toState(): TopicsState {
@@ -158,6 +165,7 @@ export class TopicsIndex {
       id: c.id !== undefined && keep.has(c.id) ? c.id : this.nextChoiceId++,
       description: c.description,
     }));
+    this.changes++;
     const topic: Topic = { id, title: input.title, isActive: input.is_active, createdMs, lastUpdMs, choices, ...(feedKey === undefined ? {} : { feedKey }) };
     this.topics.set(id, topic);
     for (const c of choices) this.topicOfChoice.set(c.id, id);

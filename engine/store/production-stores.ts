@@ -40,7 +40,7 @@ export function openProductionStores(config: Config, name: string, o: { subscrib
   let connection: Redis | null = null;
   let notifier: RedisNotifier | null = null;
   if (config.redisUrl !== null) {
-    connection = openRedis(config.redisUrl, name);
+    connection = openRedis(config.redisUrl, name, { autoPipelining: true });
     closers.push(() => connection!.disconnect());
     redis = new RedisSnapshotStore(connection);
     const subscriber = o.subscribe ? openRedis(config.redisUrl, `${name}-sub`) : null;

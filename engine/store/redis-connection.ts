@@ -4,9 +4,20 @@
 
 import { Redis } from 'ioredis';
 
-export function openRedis(url: string, name: string): Redis {
+export interface RedisOptions {
+  /**
+   * Send the commands issued in one event-loop tick as one pipelined write. For the shared command
+   * connection: POST /votes at load issues an XADD per request, and one socket write each measured
+   * as the largest single cost of a vote (bench/results/latest-votes.md). Not for blocking or
+   * subscriber connections, which carry one command at a time.
+   */
+  autoPipelining?: boolean;
+}
+
+export function openRedis(url: string, name: string, o: RedisOptions = {}): Redis {
   const redis = new Redis(url, {
     connectionName: `arcade-edge-${name}`,
+    enableAutoPipelining: o.autoPipelining ?? false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,

@@ -117,7 +117,10 @@ for (const workers of [1, 2]) {
     t.match(await a.update('abc', { title: 'x', choices: [{ description: 'a' }] }), { status: 404, body: { error: 'unknown_topic' } });
     t.match(await a.update(1, { title: 'x', choices: [{ description: 'a' }] }, GAME_KEY), { status: 403 });
     t.match(await a.update(2, { title: 'Open now', is_active: true, choices: [{ id: 3, description: 'Yes' }], api_key: ADMIN_KEY }, null), { status: 200, body: { is_active: true } }, 'PUT takes the body key too');
+    const listed = (await a.list('?include_votes=true')).body as { choices: { votes: number }[] }[];
+    t.equal(listed[1]!.choices[0]!.votes, 0, 'the list with votes, before the vote');
     t.equal((await a.vote({ topic_id: 2, choice_id: 3 })).status, 202, 'reopened: takes votes');
+    await until(() => a.list('?include_votes=true'), (r) => (r.body as { choices: { votes: number }[] }[])[1]!.choices[0]!.votes === 1, 'the list shows the new tally (its cached body was rebuilt)');
 
     // Reads.
     const list = await a.list();
