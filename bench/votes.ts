@@ -936,9 +936,9 @@ function report(host: Machine, stacks: StackResult[], ceilings: CeilingRun[], to
           '## Reference: bare uWS POST servers on the same core, same Redis (no AOF)',
           '',
           'bench/lib/vote-ceiling.ts: no auth, no metrics, no fold wait. `static` reads the body and answers a fixed 202 (the floor of one ' +
-            'unpipelined POST on this core); `xadd` also JSON.parses it, XADDs a vote_cast-like entry with ioredis configured as the engine\'s ' +
-            'connection is (one socket write per command) and answers once Redis acknowledged it; `xadd-pipelined` is the same with ioredis ' +
-            '`enableAutoPipelining` (the XADDs of one event-loop turn in one write); `xadd-raw` sends the same XADDs through a ~60-line RESP ' +
+            'unpipelined POST on this core); `xadd` also JSON.parses it, XADDs a vote_cast-like entry with ioredis\'s defaults (one socket ' +
+            'write per command) and answers once Redis acknowledged it; `xadd-pipelined` is the same with ioredis `enableAutoPipelining` ' +
+            '(the XADDs of one event-loop turn in one write), as the engine\'s shared connection has been since f8a73a9; `xadd-raw` sends the same XADDs through a ~60-line RESP ' +
             'writer/reader on node:net (one write per event-loop turn, no ioredis): the floor of a Redis-acknowledged vote from Node on this core.',
           '',
           table(

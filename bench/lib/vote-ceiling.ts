@@ -1,11 +1,10 @@
 // Reference servers for the POST /votes bench (bench/votes.ts), same process model as an
 // ENGINE_WORKERS=1 engine: a bare uWS app answering POST with 202, in one of three modes.
 //   static          reads the body, answers a fixed 202 body: the floor of a POST on this core.
-//   xadd            reads the body, JSON.parse, XADDs a vote_cast-like entry (ioredis, one write per
-//                   command, as the engine's connection is configured) and answers {id,…} once
-//                   Redis acknowledged it: the least an "acknowledged by Redis" vote costs.
+//   xadd            reads the body, JSON.parse, XADDs a vote_cast-like entry (ioredis's defaults: one
+//                   write per command) and answers {id,…} once Redis acknowledged it.
 //   xadd-pipelined  the same with ioredis enableAutoPipelining (every XADD of one event-loop turn in
-//                   one socket write).
+//                   one socket write), as the engine's shared connection is configured.
 //   xadd-raw        the same XADD through a minimal RESP writer/reader on node:net (no ioredis): the
 //                   XADDs of one event-loop turn in one write, replies matched in order. The floor of
 //                   an acknowledged vote from Node on this core.
