@@ -25,6 +25,13 @@ export const DEFAULT_VOTE_RECEIPTS = 250_000;
 
 export class VoteReceipts {
   private readonly receipts = new Map<string, VoteReceipt>();
+  /**
+   * The kept ids in arrival order, as a ring: the slot at `oldest` names the next to drop. Not the
+   * Map's own first key: a Map iterator started from the front walks every entry deleted since the
+   * last rehash, which measured 37 µs per vote at the cap (1 µs below it).
+   */
+  private readonly order: string[] = [];
+  private oldest = 0;
   private cast = 0;
 
   constructor(readonly max: number = DEFAULT_VOTE_RECEIPTS) {}
@@ -67,15 +74,23 @@ export class VoteReceipts {
       if (!Array.isArray(r) || typeof r[0] !== 'string' || !isCount(r[1]) || !isCount(r[2]) || !isCount(r[3]) || !isCount(r[4])) {
         throw new InvalidStateError(`bad vote receipt ${JSON.stringify(r).slice(0, 200)}`);
       }
+      if (v.receipts.has(r[0])) throw new InvalidStateError(`vote receipt ${r[0]} listed twice`);
       v.keep(r[0], { topicId: r[1], choiceId: r[2], queuedMs: r[3], countedMs: r[4] });
     }
     v.cast = s.cast;
     return v;
   }
 
+  /** Keeps a receipt for a new id (event ids never repeat), dropping the oldest at the cap. */
   private keep(id: string, r: VoteReceipt): void {
     this.receipts.set(id, r);
-    if (this.receipts.size > this.max) this.receipts.delete(this.receipts.keys().next().value!);
+    if (this.order.length < this.max) {
+      this.order.push(id);
+      return;
+    }
+    this.receipts.delete(this.order[this.oldest]!);
+    this.order[this.oldest] = id;
+    this.oldest = (this.oldest + 1) % this.max;
   }
 }
 

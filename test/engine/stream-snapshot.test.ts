@@ -10,6 +10,7 @@ import { SnapshotCorruptError } from '../../engine/core/errors.js';
 import { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
 import { StreamState } from '../../engine/indexes/stream-state.js';
 import { topicJson } from '../../engine/indexes/topics-index.js';
+import { VoteReceipts } from '../../engine/indexes/vote-receipts.js';
 import type { LoggedEvent, NewEvent } from '../../engine/store/event-log.js';
 
 const RECEIPTS = 1_000;
@@ -139,6 +140,21 @@ t.test('bytes that do not describe a valid index are refused as corrupt', async 
     ['a negative tally', envelope({ ...good, topics: { ...topics, tallies: [[1, -1]] } })],
     ['no votes', envelope({ blacklist, topics })],
     ['a receipt without a time', envelope({ ...good, votes: { cast: 1, receipts: [['9-0', 1, 1]] } })],
+    ['a receipt listed twice', envelope({ ...good, votes: { cast: 2, receipts: [['9-0', 1, 1, NOW, 0], ['9-0', 1, 1, NOW, 0]] } })],
   ];
   for (const [what, bytes] of bad) t.throws(() => decodeStreamSnapshot(bytes, RECEIPTS), SnapshotCorruptError, what);
+});
+
+t.test('receipts past the cap: the oldest go first, over many turns of the ring', async (t) => {
+  const receipts = new VoteReceipts(3);
+  for (let i = 1; i <= 10; i++) receipts.queued(`${i}-0`, 1, 1, NOW);
+  t.same(receipts.toState().receipts.map((r) => r[0]), ['8-0', '9-0', '10-0'], 'the newest 3, oldest first');
+  t.equal(receipts.votesCast, 10);
+  receipts.counted('2-0', NOW + 1); // dropped: stays dropped
+  receipts.counted('9-0', NOW + 1);
+  t.equal(receipts.get('2-0'), undefined);
+  t.equal(receipts.get('9-0')!.countedMs, NOW + 1);
+  const reloaded = VoteReceipts.fromState(receipts.toState(), 3);
+  reloaded.queued('11-0', 1, 1, NOW);
+  t.same(reloaded.toState().receipts.map((r) => r[0]), ['9-0', '10-0', '11-0'], 'a reloaded ring drops in the same order');
 });
