@@ -3,18 +3,15 @@
 // it exactly once and its votes_counted event reaches every engine's fold. A vote's id is its event
 // id, so it needs no generator and is unique across engines.
 
-import { errorBody } from '../core/errors.js';
 import { voteCast } from '../core/events.js';
-import { rawQuery } from '../core/uws.js';
-import { admit } from '../http/admit.js';
 import { idField } from '../http/body.js';
 import { pathParam } from '../http/path-param.js';
-import { QueryReader, badParamBodies } from '../http/query.js';
 import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../http/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
-import { STREAM_LOADING, writeRoute } from './write-route.js';
+import { streamReadDoor } from './read-door.js';
+import { writeRoute } from './write-route.js';
 
 export const VOTE_PATH = '/votes/';
 /** Event ids: "<ms>-<seq>". */
@@ -40,20 +37,11 @@ export function castVote(deps: RouteDeps): Handler {
 export function getVote(deps: RouteDeps): Handler {
   const { metrics, state } = deps;
   const route = routeIndex.vote;
-  const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
-  const badParam = badParamBodies(query);
-  const loading = errorBody('not_ready', STREAM_LOADING);
+  const door = streamReadDoor(deps, 'vote', []);
   return (res, req) => {
-    const startedAt = performance.now();
-    if (!query.read(rawQuery(req))) {
-      sendError(res, 'bad_param', state.draining, badParam(query.problemParam, query.problem));
-      return metrics.record(route, statusIndex['400'], startedAt);
-    }
-    if (!admit(deps, res, req, query.values[0], 'game', route, startedAt, state.draining)) return;
-    if (!deps.stream.caughtUp) {
-      sendError(res, 'not_ready', state.draining, loading);
-      return metrics.record(route, statusIndex['503'], startedAt);
-    }
+    const r = door(res, req);
+    if (r === null) return;
+    const startedAt = r.startedAt;
     const id = pathParam(req, VOTE_PATH);
     const receipt = VOTE_ID.test(id) ? deps.stream.votes.get(id) : undefined;
     if (receipt === undefined) {

@@ -52,6 +52,7 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
     if (!query.read(rawQuery(req))) return refuse('bad_param', `${query.problemParam < 0 ? '' : 'api_key '}${problemText[query.problem]}`);
     const pathId = o.idAfter === undefined ? '' : pathParam(req, o.idAfter);
     const sentKey = query.values[0] ?? headerKey(req);
+    let wait = 0; // set by door() when the key is over its rate
     // Checks the key, its scope and its rate: null to go on, else the refusal (not answered yet).
     const door = (key: string): ErrorCode | null => {
       const authResult = auth.check(key, scope);
@@ -59,7 +60,6 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
       wait = deps.limiter?.take(key, startedAt) ?? 0;
       return wait > 0 ? 'rate_limited' : null;
     };
-    let wait = 0;
     const rateLimited = () => {
       reply.rateLimited(wait);
       finish(Errors.rate_limited.status);
