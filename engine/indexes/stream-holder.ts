@@ -1,6 +1,6 @@
 // The stream state of one server (games and reports, topics, votes) plus where it stands in the
-// event stream. Events arrive in
-// stream order (from the main process's event follower) and are folded at once. A writer that
+// event stream. Events arrive in stream order (from the main process's event follower) and are
+// folded at once. A writer that
 // appended an event waits here until its own event has been folded, so its answer (201 with the
 // game or topic, or 409) comes from the same fold every engine runs, and a read right after a write
 // sees it. A stream snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
@@ -9,6 +9,7 @@
 
 import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
 import { foldEvent, type FoldOutcome } from '../core/events.js';
+import { CappedMap } from './capped-map.js';
 import { StreamState } from './stream-state.js';
 import type { BlacklistIndex } from './blacklist-index.js';
 import type { TopicsIndex } from './topics-index.js';
@@ -22,7 +23,7 @@ export class StreamHolder {
   private current: StreamState;
   private position = START;
   private readonly waiters = new Map<string, ((o: FoldOutcome) => void)[]>();
-  private readonly recent = new Map<string, FoldOutcome>();
+  private readonly recent = new CappedMap<string, FoldOutcome>(RECENT_OUTCOMES);
   private replayed = false;
 
   constructor(voteReceipts: number) {
@@ -78,8 +79,7 @@ export class StreamHolder {
         this.waiters.delete(e.id);
         for (const w of waiting) w(outcome);
       } else {
-        this.recent.set(e.id, outcome);
-        if (this.recent.size > RECENT_OUTCOMES) this.recent.delete(this.recent.keys().next().value!);
+        this.recent.add(e.id, outcome);
       }
     }
   }
