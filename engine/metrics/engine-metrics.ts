@@ -34,6 +34,12 @@ export class EngineMetrics {
   constructor(clock: Clock, facts: { uwsNative: boolean; workers: number }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names three gauges with a counter's `_total` suffix, which `promtool check metrics`
+    // rejects (and which rate() would misread). Each is the sum of its labelled sibling
+    // (nodejs_active_handles{type} …), so nothing is lost by dropping them.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      this.registry.removeSingleMetric(name);
+    }
     const self = this;
     new Gauge({
       name: 'engine_uws_native',
