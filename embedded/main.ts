@@ -5,7 +5,7 @@
 import cron from 'node-cron';
 import { systemClock } from '../engine/core/clock.js';
 import { loadConfig, type Config } from '../engine/core/config.js';
-import { createLogger } from '../engine/core/logger.js';
+import { createLogger, redactUrls } from '../engine/core/logger.js';
 import { runProcess } from '../engine/core/process.js';
 import { startEngine } from '../engine/engine.js';
 import { FsSnapshotStore } from '../engine/store/fs-snapshot-store.js';
@@ -70,7 +70,10 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
   );
   const compactTask = cron.schedule(config.compactSchedule, () => void streamJobs.compact.run(), { noOverlap: true });
 
-  printBanner(config, engine.port, engine.internalPort);
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${engine.port}`;
+  log.info('embedded mode serving', { url, internal_url: `http://${host}:${engine.internalPort}`, feed: config.feedUrl, data_dir: config.dataDir, dev_keys: config.devKeys });
+  printBanner(config, url, `http://${host}:${engine.internalPort}`);
   onShutdown(async () => {
     log.info('shutting down: draining', { timeout_ms: config.shutdownTimeoutMs });
     await task.stop();
@@ -85,15 +88,17 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
   return log;
 });
 
-function printBanner(config: Config, port: number, internalPort: number): void {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const base = `http://${host}:${port}`;
+/**
+ * The human welcome for `npm start`, on stderr: stdout carries only JSON log lines, so a log
+ * pipeline never meets this text, while a person at the terminal sees both.
+ */
+function printBanner(config: Config, base: string, internal: string): void {
   const lines = [
     '',
     `arcade-edge (embedded mode) serving ${base}`,
-    `  feed:     ${config.feedUrl}`,
+    `  feed:     ${redactUrls(config.feedUrl)}`,
     `  data:     ${config.dataDir}`,
-    `  metrics:  http://${host}:${internalPort}/metrics   health: /healthz   ready: /readyz`,
+    `  metrics:  ${internal}/metrics   health: /healthz   ready: /readyz`,
   ];
   if (config.devKeys) {
     lines.push(
@@ -107,5 +112,5 @@ function printBanner(config: Config, port: number, internalPort: number): void {
   } else {
     lines.push('', `  try:  curl -s '${base}/ad_request?country=us&lang=eng' -H 'x-api-key: <your game key>'`);
   }
-  process.stdout.write(lines.join('\n') + '\n\n');
+  process.stderr.write(lines.join('\n') + '\n\n');
 }

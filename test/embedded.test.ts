@@ -10,7 +10,7 @@ import t from 'tap';
 import type { VotesCounted } from '../engine/core/events.js';
 import { FileEventLog } from '../engine/store/file-event-log.js';
 import { httpClient } from './helpers/http.js';
-import { startProcess } from './helpers/spawn.js';
+import { EMBEDDED_SERVING, startProcess } from './helpers/spawn.js';
 
 async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-embedded-'));
@@ -23,8 +23,8 @@ const baseEnv = (dir: string) => ({ DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0',
 t.test('default: sample feed, dev keys announced, the printed curl answers 200', async (t) => {
   const dir = await tempDir(t);
   const proc = startProcess(t, 'embedded/main.ts', baseEnv(dir));
-  const [, url] = await proc.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
-  const banner = proc.stdout();
+  const [, url] = await proc.waitFor(EMBEDDED_SERVING);
+  const banner = (await proc.waitFor(/try:\s+curl[^\n]*\n/, 30_000, 'stderr')).input!;
   t.match(banner, /DEV-ONLY API KEYS/);
   t.match(banner, /game scope:\s+dev-game-key/);
   t.match(banner, /admin scope:\s+dev-admin-key/);
@@ -49,8 +49,8 @@ t.test('FEED_URL=http://… replaces the sample feed; API_KEYS replaces the dev 
   const feedUrl = `http://127.0.0.1:${(feed.address() as { port: number }).port}/feed.json`;
 
   const proc = startProcess(t, 'embedded/main.ts', { ...baseEnv(dir), FEED_URL: feedUrl, API_KEYS: 'game:integration-key' });
-  const [, url] = await proc.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
-  t.notMatch(proc.stdout(), /DEV-ONLY/, 'no dev keys when API_KEYS is set');
+  const [, url] = await proc.waitFor(EMBEDDED_SERVING);
+  t.notMatch((await proc.waitFor(/try:\s+curl[^\n]*\n/, 30_000, 'stderr')).input!, /DEV-ONLY/, 'no dev keys when API_KEYS is set');
   const http = httpClient(t);
   const r = await http.get(`${url}/ad_request?country=DE&lang=deu`, { 'x-api-key': 'integration-key' });
   t.same(r.body, { id: 'from-http', video_url: 'https://x.test/v.mp4' });
@@ -64,7 +64,7 @@ t.test('FEED_URL=file://… with a feed where every row is invalid: refused, not
   const file = join(dir, 'feed.json');
   await writeFile(file, JSON.stringify({ ads: [{ id: 'x', country: 'usa' }] }));
   const proc = startProcess(t, 'embedded/main.ts', { ...baseEnv(dir), FEED_URL: pathToFileURL(file).href });
-  await proc.waitFor(/serving http/);
+  await proc.waitFor(EMBEDDED_SERVING);
   const internal = /"internal_port":(\d+)/.exec(proc.stdout());
   t.ok(internal, 'logs its internal port');
   const http = httpClient(t);
@@ -88,7 +88,7 @@ t.test('embedded crash: votes in flight, the process SIGKILLed mid-stream and re
   const dir = await tempDir(t);
   const env = { ...baseEnv(dir), VOTE_CLAIM_IDLE_MS: '300' };
   const first = startProcess(t, 'embedded/main.ts', env);
-  const [, url] = await first.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const [, url] = await first.waitFor(EMBEDDED_SERVING);
   const http = httpClient(t, 32);
   const json = (key: string) => ({ 'content-type': 'application/json', 'x-api-key': key });
   const created = await http.send('POST', `${url}/topics`, JSON.stringify({ title: 'Crash', choices: [{ description: 'a' }, { description: 'b' }] }), json('dev-admin-key'));
@@ -120,7 +120,7 @@ t.test('embedded crash: votes in flight, the process SIGKILLed mid-stream and re
   t.ok(accepted.length > 1_000, `${accepted.length} votes answered 202 before the kill`);
 
   const second = startProcess(t, 'embedded/main.ts', env);
-  const [, url2] = await second.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const [, url2] = await second.waitFor(EMBEDDED_SERVING);
   // Settled: at least every accepted vote, and unchanged for half a second.
   let shown = -1;
   for (let i = 0, last = -2; i < 100 && !(shown >= accepted.length && shown === last); i++) {

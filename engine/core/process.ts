@@ -2,7 +2,7 @@
 // exit 78, turn SIGTERM/SIGINT into one orderly shutdown bounded in time, exit 0 when done.
 
 import { ArcadeError, ConfigError } from './errors.js';
-import type { Logger } from './logger.js';
+import { createLogger, redactUrls, type Logger } from './logger.js';
 
 export interface ProcessHooks {
   /** Registers the shutdown routine; signals run it once. */
@@ -15,17 +15,19 @@ const HARD_EXIT_MS = 30_000;
 export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise<Logger>): void {
   let shutdown: (() => Promise<void>) | null = null;
   let stopping = false;
+  // Until start-up hands over its own logger (with LOG_LEVEL and bindings), errors still log as JSON.
+  let log: Logger = createLogger('error', { service: name });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     setTimeout(() => {
-      process.stderr.write(`${name}: shutdown did not finish in time after ${signal}; forcing exit\n`);
+      log.error('shutdown did not finish in time; forcing exit', { signal, exit_code: 1 });
       process.exit(1);
     }, HARD_EXIT_MS).unref();
     (shutdown ?? (async () => {}))().then(
       () => process.exit(0),
       (err: Error) => {
-        process.stderr.write(`${name}: shutdown failed: ${err.message}\n`);
+        log.error('shutdown failed; exiting', { signal, err, exit_code: 1 });
         process.exit(1);
       },
     );
@@ -34,17 +36,24 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
   process.on('SIGINT', () => stop('SIGINT'));
 
   start({ onShutdown: (fn) => (shutdown = fn) }).then(
-    (log) => {
+    (started) => {
+      log = started;
       process.on('uncaughtException', (err) => {
-        log.error('uncaught exception; exiting', { err });
+        // A bug, not an operator's problem: keep the stack, which error fields otherwise leave out.
+        log.error('uncaught exception; exiting', { err, stack: err.stack });
         process.exit(1);
       });
     },
     (err: Error) => {
+      // Start-up failed before (or while) the process had a logger of its own: say it twice, as
+      // one JSON line on stdout for the log pipeline and as plain lines on stderr for the person
+      // at the terminal. Errors pass every LOG_LEVEL, and LOG_LEVEL itself may be what is wrong.
       if (err instanceof ConfigError) {
-        for (const p of err.problems) process.stderr.write(`${name}: config: ${p}\n`);
+        log.error('config invalid; not starting', { problems: err.problems, exit_code: 78 });
+        for (const p of err.problems) process.stderr.write(`${name}: config: ${redactUrls(p)}\n`);
         process.exit(78);
       }
+      log.error('start-up failed; exiting', { err, exit_code: 1 });
       // Our typed errors are expected failures with a message written for operators: no stack.
       const text = err instanceof ArcadeError ? `${err.code}: ${err.message}` : (err.stack ?? err.message);
       process.stderr.write(`${name}: failed: ${text}\n`);

@@ -60,6 +60,7 @@ export class CompactStream {
         outcome = 'published';
         metrics.blacklistSnapshot(replica.state.blacklist.playerCount, bytes.length);
         log.info('stream snapshot published', {
+          outcome,
           version,
           stream_offset: replica.applied,
           previous: last?.version ?? null,
@@ -76,11 +77,13 @@ export class CompactStream {
       }
       const trimmed = await this.trim();
       metrics.compactionEnded(outcome, clock.now(), trimmed);
+      // One line per run: a published one said so above.
+      if (outcome === 'unchanged') log.info('stream compaction: nothing new since the last snapshot', { outcome, version: last?.version ?? null, trimmed });
       return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed };
     } catch (err) {
       outcome = (err as { code?: string }).code === 'NOT_LEADER' ? 'not_leader' : 'failed';
       metrics.compactionEnded(outcome, clock.now(), 0);
-      log.error('blacklist compaction failed; engines keep tailing the stream', { outcome, err: err as Error });
+      log.error('stream compaction failed; engines keep tailing the stream', { outcome, err: err as Error });
       return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed: 0 };
     }
   }

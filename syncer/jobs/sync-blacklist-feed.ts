@@ -48,6 +48,8 @@ export class SyncBlacklistFeed {
     const end = (outcome: BlacklistFeedOutcome): BlacklistFeedResult => {
       rows.merged = merged;
       metrics.blacklistFeedEnded(outcome, rows);
+      // One line per run: merged and failed runs say more below.
+      if (outcome === 'not_modified' || outcome === 'unchanged') log.info('blacklist feed unchanged; nothing to merge', { outcome, known: rows.known ?? null });
       return { outcome, merged };
     };
     try {
@@ -66,7 +68,7 @@ export class SyncBlacklistFeed {
         await Promise.all(fresh.slice(i, i + APPEND_WINDOW).map((r) => events.append(playerReported(r))));
         merged = Math.min(fresh.length, i + APPEND_WINDOW);
       }
-      log.info('blacklist feed merged', { rows: v.reports.length + v.rejectedTotal, merged, known: rows.known, rejected: v.rejectedTotal });
+      log.info('blacklist feed merged', { outcome: 'merged', rows: v.reports.length + v.rejectedTotal, merged, known: rows.known, rejected: v.rejectedTotal });
       return end('merged');
     } catch (err) {
       const code = (err as ArcadeError).code;

@@ -47,7 +47,10 @@ export class SyncCampaigns {
     try {
       current = await store.latest('ads');
       const pull = await feed.pull();
-      if (!pull.changed) return end('not_modified', current);
+      if (!pull.changed) {
+        log.info('campaign feed not modified; nothing to publish', { outcome: 'not_modified', version: current, ms: msSince(started) });
+        return end('not_modified', current);
+      }
       const validation = parseFeed(pull.text);
       metrics.pulled((performance.now() - started) / 1000, pull.bytes);
       metrics.validated(validation.ads.length, validation.rejectedByReason);
@@ -59,25 +62,31 @@ export class SyncCampaigns {
       const contentHash = adsContentHash(validation.ads);
       const hash = contentHash.slice(0, 12);
       if (current !== null && versionHash(current) === hash) {
-        log.debug('feed unchanged', { version: current });
+        log.info('campaign feed unchanged; nothing to publish', { outcome: 'unchanged', version: current, ms: msSince(started) });
         return end('unchanged', current);
       }
       // After a rollback the pointer names an older version than the newest stored one. Keep it
       // until the feed differs from what was rolled back from, or the next run would undo it.
       const newest = current === null ? undefined : (await store.list('ads')).at(-1);
       if (newest !== undefined && newest !== current && versionHash(newest) === hash) {
-        log.debug('feed unchanged since the rollback; the rolled-back version stays', { version: current, rolled_back_from: newest });
+        log.info('campaign feed unchanged since the rollback; the rolled-back version stays', {
+          outcome: 'unchanged',
+          version: current,
+          rolled_back_from: newest,
+          ms: msSince(started),
+        });
         return end('unchanged', current);
       }
       const compiled = compileAdsSnapshot(validation.ads, clock.now(), '0', contentHash);
       await publishSnapshot(store, notifier, 'ads', compiled.snapshot.version, compiled.bytes);
       log.info('ads snapshot published', {
+        outcome: 'published',
         version: compiled.snapshot.version,
         previous: current,
         ads: validation.ads.length,
         rejected: validation.rejectedTotal,
         bytes: compiled.bytes.length,
-        ms: Math.round(performance.now() - started),
+        ms: msSince(started),
       });
       return end('published', compiled.snapshot.version);
     } catch (err) {
@@ -92,8 +101,10 @@ export class SyncCampaigns {
               : 'publish_failed';
       // A refused body must not be skipped as "not modified" next time just because its ETag repeats.
       if (outcome === 'feed_rejected') feed.forgetValidators();
-      log.error('campaign sync failed; last good snapshot stays published', { outcome, kept: current, err: err as Error });
+      log.error('campaign sync failed; last good snapshot stays published', { outcome, kept: current, ms: msSince(started), err: err as Error });
       return end(outcome, current);
     }
   }
 }
+
+const msSince = (started: number): number => Math.round(performance.now() - started);

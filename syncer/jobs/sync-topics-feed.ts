@@ -64,6 +64,8 @@ export class SyncTopicsFeed {
       rows.created = created;
       rows.updated = updated;
       metrics.topicsFeedEnded(outcome, rows);
+      // One line per run: merged and failed runs say more below.
+      if (outcome === 'not_modified' || outcome === 'unchanged') log.info('topics feed unchanged; nothing to merge', { outcome, unchanged: rows.unchanged ?? null });
       return { outcome, created, updated };
     };
     try {
@@ -97,7 +99,7 @@ export class SyncTopicsFeed {
           else updated++;
         }
       }
-      log.info('topics feed merged', { rows: v.topics.length + v.rejectedTotal, created, updated, unchanged: rows.unchanged, rejected: v.rejectedTotal });
+      log.info('topics feed merged', { outcome: 'merged', rows: v.topics.length + v.rejectedTotal, created, updated, unchanged: rows.unchanged, rejected: v.rejectedTotal });
       return end('merged');
     } catch (err) {
       const code = (err as ArcadeError).code;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { httpClient } from '../helpers/http.js';
-import { startProcess } from '../helpers/spawn.js';
+import { EMBEDDED_SERVING, startProcess } from '../helpers/spawn.js';
 
 t.test('on the JS fallback: loud log, metric 0, correct answers', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-fallback-'));
@@ -20,7 +20,7 @@ t.test('on the JS fallback: loud log, metric 0, correct answers', async (t) => {
     INTERNAL_PORT: '0',
     ENGINE_WORKERS: '1',
   });
-  const [, url] = await proc.waitFor(/serving (http:\/\/127\.0\.0\.1:\d+)/);
+  const [, url] = await proc.waitFor(EMBEDDED_SERVING);
   const internal = /"internal_port":(\d+)/.exec(proc.stdout())![1];
   t.match(proc.stdout(), /"level":"error","msg":"uWebSockets.js is running its pure-JS FALLBACK/);
 

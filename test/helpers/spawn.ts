@@ -9,12 +9,15 @@ export interface RunningProcess {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the first match of re on stdout, or rejects when the process exits first. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of re on stdout (or stderr), or rejects when the process exits first. */
+  waitFor(re: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const UNCORKED = /uncorked|cork/i;
+
+/** Embedded mode's start-up log line; group 1 is the public URL. (The human banner is on stderr.) */
+export const EMBEDDED_SERVING = /"msg":"embedded mode serving".*?"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
 
 export function startProcess(
   t: { teardown(fn: () => unknown): void; fail(msg: string): void },
@@ -44,10 +47,11 @@ export function startProcess(
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(re, timeoutMs = 30_000) {
+    waitFor(re, timeoutMs = 30_000, stream = 'stdout') {
+      const source = child[stream]!;
       return new Promise((resolve, reject) => {
         const check = () => {
-          const m = out.match(re);
+          const m = (stream === 'stdout' ? out : err).match(re);
           if (m !== null) {
             cleanup();
             resolve(m);
@@ -55,7 +59,7 @@ export function startProcess(
         };
         const onExit = () => {
           cleanup();
-          reject(new Error(`process exited before printing ${re}\nstdout:\n${out}\nstderr:\n${err}`));
+          reject(new Error(`process exited before printing ${re} on ${stream}\nstdout:\n${out}\nstderr:\n${err}`));
         };
         const timer = setTimeout(() => {
           cleanup();
@@ -63,10 +67,10 @@ export function startProcess(
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
-          child.stdout!.off('data', check);
+          source.off('data', check);
           child.off('exit', onExit);
         };
-        child.stdout!.on('data', check);
+        source.on('data', check);
         child.once('exit', onExit);
         check();
       });
