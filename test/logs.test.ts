@@ -1,0 +1,216 @@
+// The log contract (issue 6 item 5): stdout carries JSON lines only, one per start-up step, sync,
+// swap and error, none per request, filtered by LOG_LEVEL; secrets never appear. Checked on the
+// logger itself and on real processes (embedded mode, a production syncer against a real Redis).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import t, { type Test } from 'tap';
+import { createLogger, logLevels, type LogLevel } from '../engine/core/logger.js';
+import { packagePath } from '../engine/core/package-root.js';
+import { httpClient } from './helpers/http.js';
+import { startRedis } from './helpers/redis.js';
+import { EMBEDDED_SERVING, startProcess, type RunningProcess } from './helpers/spawn.js';
+
+interface Line {
+  time: string;
+  level: LogLevel;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Every stdout line, parsed; a line that is not a JSON object with time, level and msg fails the test. */
+function lines(t: Test, text: string): Line[] {
+  const out: Line[] = [];
+  for (const raw of text.split('\n')) {
+    if (raw === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      t.fail(`stdout line is not JSON: ${raw}`);
+      continue;
+    }
+    const line = parsed as Line;
+    if (!(typeof line.time === 'string' && !Number.isNaN(Date.parse(line.time)) && logLevels.includes(line.level) && typeof line.msg === 'string')) {
+      t.fail(`stdout line lacks time, level or msg: ${raw}`);
+      continue;
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+const SECRET = 's3cr3t-token-value';
+// A feed URL whose query carries a token: the logs may name the feed, never the token.
+const sampleFeedWithToken = `${pathToFileURL(packagePath('syncer/sample/campaign-feed.json')).href}?token=${SECRET}`;
+// Nothing scheduled during a test: the lines seen are the start-up's and the test's own.
+const NEVER = '0 0 1 1 *';
+
+async function tempDir(t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-logs-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const embeddedEnv = (dir: string, more: Record<string, string>) => ({
+  DATA_DIR: dir,
+  HOST: '127.0.0.1',
+  PORT: '0',
+  INTERNAL_PORT: '0',
+  ENGINE_WORKERS: '1',
+  SYNC_SCHEDULE: NEVER,
+  COMPACT_SCHEDULE: NEVER,
+  ...more,
+});
+
+t.test('the logger: one JSON object per line, the level threshold, secrets masked', async (t) => {
+  for (const level of logLevels) {
+    const written: string[] = [];
+    const log = createLogger(level, { service: 'test' }, (l) => written.push(l));
+    for (const l of logLevels) log[l](`a ${l} line`, { n: 1 });
+    const expected = logLevels.slice(logLevels.indexOf(level));
+    t.same(
+      written.map((w) => (JSON.parse(w) as Line).level),
+      expected,
+      `LOG_LEVEL=${level} writes ${expected.join(', ')}`,
+    );
+    t.ok(written.every((w) => w.endsWith('\n') && w.indexOf('\n') === w.length - 1), 'each call is exactly one line');
+  }
+
+  const written: string[] = [];
+  const log = createLogger('debug', { service: 'test' }, (l) => written.push(l)).child({ job: 'j' });
+  const err = Object.assign(new Error(`GET https://user:${SECRET}@feeds.example/x failed`), { code: 'E_X' });
+  log.error('something failed', {
+    api_key: 'k1',
+    authorization: 'Bearer k2',
+    password: 'p',
+    keys: 3,
+    feed: `https://feeds.example/c.json?token=${SECRET}&v=2`,
+    redis: `redis://:${SECRET}@cache:6379/0`,
+    problems: [`FEED_URL bad: https://feeds.example/?sig=${SECRET}`],
+    err,
+  });
+  const line = JSON.parse(written[0]!) as Line;
+  t.match(line, { level: 'error', msg: 'something failed', service: 'test', job: 'j' });
+  t.same([line.api_key, line.authorization, line.password, line.keys], ['[redacted]', '[redacted]', '[redacted]', 3], 'secret-named fields are masked');
+  t.equal(line.feed, 'https://feeds.example/c.json?token=[redacted]&v=[redacted]', 'query values are masked');
+  t.equal(line.redis, 'redis://:[redacted]@cache:6379/0', 'a URL password is masked');
+  t.same(line.problems, ['FEED_URL bad: https://feeds.example/?sig=[redacted]'], 'strings inside arrays too');
+  t.same(line.err, { name: 'Error', message: 'GET https://user:[redacted]@feeds.example/x failed', code: 'E_X' }, 'an error is name, message, code: no stack');
+  t.notMatch(written[0]!, SECRET);
+});
+
+t.test('embedded, LOG_LEVEL=info: start-up, sync and swap lines, none per request, shutdown lines', async (t) => {
+  const proc = startProcess(t, 'embedded/main.ts', embeddedEnv(await tempDir(t), { LOG_LEVEL: 'info', FEED_URL: sampleFeedWithToken }));
+  const [, url] = await proc.waitFor(EMBEDDED_SERVING);
+  const atStart = lines(t, proc.stdout());
+  const msgs = atStart.map((l) => l.msg);
+  for (const expected of ['ads snapshot published', 'ad index swapped', 'event log replayed', 'engine listening', 'embedded mode serving']) {
+    t.ok(msgs.includes(expected), `logs "${expected}"`);
+  }
+  t.match(atStart.find((l) => l.msg === 'ads snapshot published'), { level: 'info', job: 'sync-campaigns', outcome: 'published', ads: 24 });
+  t.match(atStart.find((l) => l.msg === 'ad index swapped'), { level: 'info', version: String, ads: 24 });
+  t.ok(atStart.every((l) => l.service === 'arcade-edge' && l.mode === 'embedded'), 'every line names its service');
+
+  // Answers of every kind, good and bad: none of them is a log line.
+  const http = httpClient(t);
+  const game = { 'x-api-key': 'dev-game-key' };
+  const answered = new Map<number, number>();
+  for (let i = 0; i < 50; i++) {
+    for (const r of await Promise.all([
+      http.get(`${url}/ad_request?country=us&lang=eng`, game),
+      http.get(`${url}/ad_request?country=usa&lang=eng`, game),
+      http.get(`${url}/ad_request?country=us&lang=eng`),
+      http.get(`${url}/nowhere`, game),
+      http.send('POST', `${url}/votes`, '{"topic_id":99,"choice_id":1}', { ...game, 'content-type': 'application/json' }),
+      http.send('POST', `${url}/votes`, '{not json', { ...game, 'content-type': 'application/json' }),
+    ])) {
+      answered.set(r.status, (answered.get(r.status) ?? 0) + 1);
+    }
+  }
+  t.same(Object.fromEntries(answered), { 200: 50, 400: 100, 401: 50, 404: 100 }, '300 requests answered');
+
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+  const all = lines(t, proc.stdout());
+  t.same(
+    all.slice(atStart.length).map((l) => l.msg),
+    ['shutting down: draining', 'drained; exiting'],
+    'between start-up and shutdown, 300 requests logged nothing',
+  );
+  t.notMatch(proc.stdout() + proc.stderr(), SECRET, 'the feed token is never printed');
+  t.match(proc.stdout(), /"feed":"file:\/\/[^"]*campaign-feed\.json\?token=\[redacted\]"/, 'the feed is named without its token');
+});
+
+t.test('embedded, LOG_LEVEL=warn: the warning and the failed sync, no info lines', async (t) => {
+  const dir = await tempDir(t);
+  const missing = pathToFileURL(join(dir, 'no-such-feed.json')).href;
+  const proc = startProcess(t, 'embedded/main.ts', embeddedEnv(dir, { LOG_LEVEL: 'warn', FEED_URL: missing }));
+  await proc.waitFor(/"msg":"campaign sync failed/);
+  // The banner on stderr comes after the whole start-up: once it is there, every start-up line is too.
+  await proc.waitFor(/try:\s+curl/, 30_000, 'stderr');
+  proc.child.kill('SIGTERM');
+  await proc.exited;
+  const all = lines(t, proc.stdout());
+  t.same([...new Set(all.map((l) => l.level))].sort(), ['error', 'warn'], 'only warn and error lines');
+  t.match(all.find((l) => l.level === 'warn'), { msg: /DEV-ONLY/ });
+  t.match(all.find((l) => l.level === 'error'), {
+    msg: 'campaign sync failed; last good snapshot stays published',
+    job: 'sync-campaigns',
+    outcome: 'fetch_failed',
+    err: { name: String, message: /no-such-feed\.json/, code: 'FEED_FETCH_FAILED' },
+  });
+});
+
+t.test('a bad LOG_LEVEL: exit 78, one JSON error line on stdout, the plain line on stderr', async (t) => {
+  const proc = startProcess(t, 'engine/main.ts', { LOG_LEVEL: 'loud', PORT: '0', INTERNAL_PORT: '0' });
+  t.equal((await proc.exited).code, 78);
+  const all = lines(t, proc.stdout());
+  t.equal(all.length, 1);
+  t.match(all[0], { level: 'error', msg: 'config invalid; not starting', service: 'engine', exit_code: 78, problems: [/^LOG_LEVEL must be one of debug, info, warn, error/] });
+  t.match(proc.stderr(), /^engine: config: LOG_LEVEL must be one of/m);
+});
+
+t.test('production syncer: start-up and sync lines; a failing feed is an error line without its token', async (t) => {
+  const redis = await startRedis(t);
+  const dir = await tempDir(t);
+  const missing = `${pathToFileURL(join(dir, 'gone.json')).href}?token=${SECRET}`;
+  let proc: RunningProcess = startProcess(t, 'syncer/main.ts', {
+    REDIS_URL: redis.url,
+    FEED_URL: sampleFeedWithToken,
+    INTERNAL_HOST: '127.0.0.1',
+    INTERNAL_PORT: '0',
+    SYNC_SCHEDULE: NEVER,
+    COMPACT_SCHEDULE: NEVER,
+  });
+  // The leader's first run starts when it wins the lock, beside the rest of start-up.
+  await proc.waitFor(/"msg":"syncer running"/);
+  await proc.waitFor(/"msg":"ads snapshot published"/);
+  let all = lines(t, proc.stdout());
+  t.match(all.find((l) => l.msg === 'became leader'), { level: 'info', service: 'syncer' });
+  t.match(all.find((l) => l.msg === 'ads snapshot published'), { level: 'info', outcome: 'published', job: 'sync-campaigns' });
+  t.match(all.find((l) => l.msg === 'syncer running'), { level: 'info', role: 'leader', feed: /\?token=\[redacted\]$/ });
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+
+  // Same Redis, the feed now gone: the run is one error line naming why, and the token stays out.
+  proc = startProcess(t, 'syncer/main.ts', {
+    REDIS_URL: redis.url,
+    FEED_URL: missing,
+    INTERNAL_HOST: '127.0.0.1',
+    INTERNAL_PORT: '0',
+    SYNC_SCHEDULE: NEVER,
+    COMPACT_SCHEDULE: NEVER,
+  });
+  await proc.waitFor(/"msg":"syncer running"/);
+  await proc.waitFor(/"job":"sync-campaigns"/);
+  all = lines(t, proc.stdout());
+  const syncLines = all.filter((l) => l.job === 'sync-campaigns');
+  t.equal(syncLines.length, 1, 'one line for the one sync run');
+  t.match(syncLines[0], { level: 'error', outcome: 'fetch_failed', kept: /^\d{8}T/, err: { code: 'FEED_FETCH_FAILED' } });
+  proc.child.kill('SIGTERM');
+  await proc.exited;
+  t.notMatch(proc.stdout() + proc.stderr(), SECRET);
+});
