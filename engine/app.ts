@@ -9,27 +9,50 @@ import { routeIndex, statusIndex } from './metrics/request-metrics.js';
 import { adRequest } from './routes/ad-request.js';
 import { checkPlayer, reportPlayer } from './routes/blacklist.js';
 import { createGame, listGames } from './routes/games.js';
+import { openApiDocument } from './routes/openapi.js';
 import { createTopic, getTopic, listTopics, updateTopic } from './routes/topics.js';
 import { castVote, getVote } from './routes/votes.js';
 import type { RouteDeps } from './routes/route-deps.js';
 
 export type AppDeps = RouteDeps;
 
-type Method = 'get' | 'post' | 'put';
-/** Path → method → handler. Any other method on a listed path is a 405 with an Allow list. */
+export type Method = 'get' | 'post' | 'put';
+/** Builds one route's handler from the server's state, once per app. */
+type HandlerFactory = (deps: AppDeps) => Handler;
+
+/**
+ * The public routes: path → method → handler factory. The one list: the app below, its 405 Allow
+ * lists, and the OpenAPI document's test (publicRoutes) all read it. Any other method on a listed
+ * path is a 405 with an Allow list; `:id` is one non-empty last path segment.
+ */
+const routes = {
+  '/ad_request': { get: adRequest },
+  '/games': { get: listGames, post: createGame },
+  '/blacklist': { post: reportPlayer },
+  '/blacklist/check': { get: checkPlayer },
+  '/topics': { get: listTopics, post: createTopic },
+  '/topics/:id': { get: getTopic, put: updateTopic },
+  '/votes': { post: castVote },
+  '/votes/:id': { get: getVote },
+  '/openapi.json': { get: openApiDocument },
+} as const satisfies Readonly<Record<string, Partial<Record<Method, HandlerFactory>>>>;
+
+/** Every (path, method) the public app serves, paths in uWS's `/x/:id` form. */
+export const publicRoutes: readonly { readonly path: string; readonly method: Method }[] = Object.freeze(
+  Object.entries(routes).flatMap(([path, methods]) => Object.keys(methods).map((method) => Object.freeze({ path, method: method as Method }))),
+);
+
+/** Path → method → handler. */
 type RouteTable = Readonly<Record<string, Partial<Record<Method, Handler>>>>;
 
 function routeTable(deps: AppDeps): RouteTable {
-  return {
-    '/ad_request': { get: adRequest(deps) },
-    '/games': { get: listGames(deps), post: createGame(deps) },
-    '/blacklist': { post: reportPlayer(deps) },
-    '/blacklist/check': { get: checkPlayer(deps) },
-    '/topics': { get: listTopics(deps), post: createTopic(deps) },
-    '/topics/:id': { get: getTopic(deps), put: updateTopic(deps) },
-    '/votes': { post: castVote(deps) },
-    '/votes/:id': { get: getVote(deps) },
-  };
+  const table: Record<string, Partial<Record<Method, Handler>>> = {};
+  for (const [path, methods] of Object.entries(routes)) {
+    const handlers: Partial<Record<Method, Handler>> = {};
+    for (const [method, make] of Object.entries(methods) as [Method, HandlerFactory][]) handlers[method] = make(deps);
+    table[path] = handlers;
+  }
+  return table;
 }
 
 export function buildPublicApp(deps: AppDeps): TemplatedApp {

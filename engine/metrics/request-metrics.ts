@@ -5,7 +5,7 @@
 import type { Registry } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.js';
 
-export const routes = ['ad_request', 'games', 'blacklist', 'blacklist_check', 'topics', 'topic', 'votes', 'vote', 'unmatched'] as const;
+export const routes = ['ad_request', 'games', 'blacklist', 'blacklist_check', 'topics', 'topic', 'votes', 'vote', 'openapi', 'unmatched'] as const;
 export type Route = (typeof routes)[number];
 export const statuses = ['200', '201', '202', '400', '401', '403', '404', '405', '409', '413', '415', '429', '503'] as const;
 export type Status = (typeof statuses)[number];
