@@ -1,12 +1,16 @@
 // Real answers against engine/openapi.json. Over HTTP, every documented operation is routed (no
-// 404 not_found, no 405) and every other method on a documented path is a 405. Then each operation
+// 404 not_found, no 405) and every other method on a documented path is a 405, natively and on
+// uWS's pure-JS fallback (its own dispatcher). Then each operation
 // is driven through every status it documents — success, 400, 401, 403, the 404s, 409, 413, 415,
 // 429 (an engine with a tiny rate limit), 503 (an engine whose event log cannot be read and that has
 // no ads; writes with the log failing) — and every answer must be one the document declares for
 // that operation and status: content-type, body schema, required headers. An undocumented status
 // fails, and so does a documented one that no request produced.
 
-import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
 import { systemClock } from '../../engine/core/clock.js';
 import { createLogger } from '../../engine/core/logger.js';
 import type { EventLog } from '../../engine/store/event-log.js';
@@ -15,6 +19,7 @@ import { SyncerMetrics } from '../../syncer/metrics.js';
 import { FileVoteCounter } from '../../syncer/votes/file-vote-counter.js';
 import { VOTES_GROUP, VoteProcessor } from '../../syncer/votes/vote-processor.js';
 import { httpClient, type Reply, type TestClient } from '../helpers/http.js';
+import { EMBEDDED_SERVING, startProcess } from '../helpers/spawn.js';
 import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
 import { ContractChecker, HTTP_METHODS, loadDocument, operations } from './openapi-doc.js';
 
@@ -38,9 +43,9 @@ function faulty(faults: { reads: boolean; appends: boolean }) {
 const jsonWith = (key: string | null, type = 'application/json'): Record<string, string> => ({ 'content-type': type, ...(key === null ? {} : { 'x-api-key': key }) });
 
 /** A request for an operation: its path with ids filled in, a key, and a body for writes. */
-function requester(http: TestClient, url: string) {
+function requester(http: TestClient, url: string, adminKey = ADMIN_KEY) {
   return (method: string, path: string, o: { key?: string | null; body?: string; type?: string; query?: string } = {}): Promise<Reply> => {
-    const key = o.key === undefined ? ADMIN_KEY : o.key;
+    const key = o.key === undefined ? adminKey : o.key;
     const target = `${url}${path}${o.query ?? ''}`;
     if (method === 'GET') return http.get(target, key === null ? {} : { 'x-api-key': key });
     return http.send(method, target, o.body ?? '{}', jsonWith(key, o.type));
@@ -69,10 +74,9 @@ t.test('the checker refuses what the document does not declare', async (t) => {
   t.match(checker.check('DELETE /ad_request', reply(405, {})), [/not a documented operation/]);
 });
 
-t.test('over HTTP: every documented operation is routed; other methods on its path are 405', async (t) => {
-  const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')] });
-  const http = httpClient(t);
-  const send = requester(http, eng.url);
+/** Every documented operation is routed (no 404 not_found, no 405); other methods on its path are 405. */
+async function routedAsDocumented(t: Test, http: TestClient, url: string, adminKey: string): Promise<void> {
+  const send = requester(http, url, adminKey);
   for (const o of ops) {
     const r = await send(o.method, fill(o.path), { query: o.path === '/ad_request' ? '?country=us&lang=eng' : '' });
     t.not(r.status, 405, `${o.key} is served (answered ${r.status})`);
@@ -82,11 +86,31 @@ t.test('over HTTP: every documented operation is routed; other methods on its pa
     const documented = ops.filter((o) => o.path === path).map((o) => o.method);
     for (const method of HTTP_METHODS.map((m) => m.toUpperCase())) {
       if (documented.includes(method) || method === 'HEAD' || method === 'TRACE') continue;
-      const r = await http.send(method, `${eng.url}${fill(path)}`);
+      const r = await http.send(method, `${url}${fill(path)}`);
       t.equal(r.status, 405, `${method} ${path}: not documented, not served`);
       t.same(String(r.headers.allow).split(', ').sort(), [...documented].sort(), `${method} ${path}: Allow lists the documented methods`);
     }
   }
+}
+
+t.test('over HTTP: every documented operation is routed; other methods on its path are 405', async (t) => {
+  const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')] });
+  await routedAsDocumented(t, httpClient(t), eng.url, ADMIN_KEY);
+});
+
+t.test('the same on uWS\'s pure-JS fallback, which dispatches from the route table itself', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-openapi-fallback-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const proc = startProcess(t, 'embedded/main.ts', { UWS_USE_FALLBACK: '1', DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', ENGINE_WORKERS: '1' });
+  const [, url] = await proc.waitFor(EMBEDDED_SERVING);
+  const http = httpClient(t);
+  t.match(proc.stdout(), /pure-JS FALLBACK/, 'running on the fallback');
+  await routedAsDocumented(t, http, url!, 'dev-admin-key');
+  const r = await http.get(`${url}/openapi.json?x=1`);
+  t.equal(r.status, 200);
+  t.same(r.body, doc);
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
 });
 
 t.test('contract: every answer is declared, and every declared answer is produced', async (t) => {
