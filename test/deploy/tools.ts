@@ -29,8 +29,17 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * Runs a tool to its end, through sh to drop NODE_OPTIONS: tap's process tracking puts its loader
+ * there for every child (even one given its own env), and a tool written in JS (tsc) breaks under it.
+ */
 export function run(command: string, args: readonly string[], opts: { input?: string; cwd?: string } = {}): RunResult {
-  const r = spawnSync(command, args, { encoding: 'utf8', cwd: opts.cwd ?? packagePath('.'), input: opts.input, maxBuffer: 64 << 20 });
+  const r = spawnSync('sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', command, ...args], {
+    encoding: 'utf8',
+    cwd: opts.cwd ?? packagePath('.'),
+    input: opts.input,
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
