@@ -3,7 +3,11 @@
 // manifest's), its user; and the container's effective environment run through the programs' own
 // loadConfig, so a typo'd value in a manifest fails here as it would fail the process at start-up.
 
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
+import { freePort } from '../../bench/lib/free-port.js';
 import { loadConfig, type Config, type Service } from '../../engine/core/config.js';
 import { ConfigError } from '../../engine/core/errors.js';
 import { commandArgv, lastOf, parseDockerfile, type Stage } from './dockerfile.js';
@@ -62,4 +66,39 @@ export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url);
   const defaults: Record<string, number> = { 'redis:': 6379, 'rediss:': 6379, 'http:': 80, 'https:': 443 };
   return { host: u.hostname, port: u.port === '' ? defaults[u.protocol]! : Number(u.port) };
+}
+
+/** Runs argv with env; resolves with the exit code. */
+function exitCode(argv: string[], env: Record<string, string>): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** A stand-in internal port answering `status` to everything; records the paths asked for. */
+async function internalPort(t: Test, status: number): Promise<{ port: number; paths: string[] }> {
+  const paths: string[] = [];
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as AddressInfo).port, paths };
+}
+
+/**
+ * Runs a container health check command here, for real, against a stand-in internal port given
+ * as INTERNAL_PORT (over the container's env): healthy (exit 0) when /healthz answers 200, and
+ * unhealthy (exit 1) on a 503 or when nothing listens.
+ */
+export async function assertHealthcheck(t: Test, argv: string[], env: Record<string, string>): Promise<void> {
+  const ok = await internalPort(t, 200);
+  t.equal(await exitCode(argv, { ...env, INTERNAL_PORT: String(ok.port) }), 0, 'exit 0 when /healthz answers 200');
+  t.same(ok.paths, ['/healthz'], 'asked /healthz once');
+  const down = await internalPort(t, 503);
+  t.equal(await exitCode(argv, { ...env, INTERNAL_PORT: String(down.port) }), 1, 'exit 1 on a 503');
+  t.equal(await exitCode(argv, { ...env, INTERNAL_PORT: String(await freePort()) }), 1, 'exit 1 when nothing listens');
 }

@@ -10,12 +10,9 @@
 // - the HEALTHCHECK command, run here for real against a stand-in internal port, asks for /healthz
 //   on INTERNAL_PORT and exits 0 only on a 2xx.
 
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import t, { type Test } from 'tap';
-import { freePort } from '../../bench/lib/free-port.js';
+import t from 'tap';
 import { loadConfig, type Service } from '../../engine/core/config.js';
+import { assertHealthcheck } from './deployed.js';
 import { commandArgv, copiedTo, ignored, lastOf, parseDockerfile, parseDockerignore, reachFrom, readDockerignore, repoFileExists, sourceOfDist, type Dockerfile } from './dockerfile.js';
 
 const BASE = 'node:20-bookworm-slim';
@@ -24,27 +21,6 @@ const images: { dockerfile: string; service: Service; entry: string }[] = [
   { dockerfile: 'Dockerfile.syncer', service: 'syncer', entry: 'syncer/main.ts' },
 ];
 const ignoreRules = readDockerignore();
-
-/** Runs argv with env; resolves with the exit code. */
-function exitCode(argv: string[], env: Record<string, string>): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve(code));
-  });
-}
-
-/** A stand-in internal port answering `status` to everything; records the paths asked for. */
-async function internalPort(t: Test, status: number): Promise<{ port: number; paths: string[] }> {
-  const paths: string[] = [];
-  const server = createServer((req, res) => {
-    paths.push(req.url ?? '');
-    res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { port: (server.address() as AddressInfo).port, paths };
-}
 
 for (const { dockerfile, service, entry } of images) {
   const df: Dockerfile = parseDockerfile(dockerfile);
@@ -147,15 +123,7 @@ for (const { dockerfile, service, entry } of images) {
     t.ok(m, 'HEALTHCHECK [options] CMD …');
     t.match(m![1], /--interval=\d+s/, 'an interval');
     t.match(m![1], /--timeout=\d+s/, 'a timeout');
-    const argv = commandArgv(m![2]!);
-
-    const ok = await internalPort(t, 200);
-    t.equal(await exitCode(argv, { ...final.env, INTERNAL_PORT: String(ok.port) }), 0, 'exit 0 when /healthz answers 200');
-    t.same(ok.paths, ['/healthz'], 'asked /healthz once');
-
-    const down = await internalPort(t, 503);
-    t.equal(await exitCode(argv, { ...final.env, INTERNAL_PORT: String(down.port) }), 1, 'exit 1 on a 503');
-    t.equal(await exitCode(argv, { ...final.env, INTERNAL_PORT: String(await freePort()) }), 1, 'exit 1 when nothing listens');
+    await assertHealthcheck(t, commandArgv(m![2]!), final.env);
 
     // Without an override it uses the image's INTERNAL_PORT, the program's default.
     const config = loadConfig({ ...final.env, REDIS_URL: 'redis://r:6379', API_KEYS: `game:sha256:${'0'.repeat(64)}` }, service);
