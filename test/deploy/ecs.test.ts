@@ -61,6 +61,7 @@ const defs = files.map((file) => ({ file, def: obj(JSON.parse(readFileSync(packa
 t.test('the engine and the syncer task definitions, and nothing else', async (t) => {
   t.same(files, Object.keys(expected).sort(), files.join(', '));
   t.equal(new Set(defs.map((d) => d.def.family)).size, defs.length, 'distinct families');
+  t.equal(new Set(defs.map((d) => d.def.taskRoleArn)).size, defs.length, 'distinct task roles: the engine only reads the bucket, the syncer writes it');
 });
 
 t.test('botocore: valid RegisterTaskDefinition input for the ECS API', async (t) => {

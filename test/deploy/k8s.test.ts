@@ -266,6 +266,12 @@ t.test('PodDisruptionBudgets: each selects one Deployment\'s pods and lets a dra
   }
 });
 
+t.test('engine and syncer under their own service accounts (read-only and read-write IAM roles)', async (t) => {
+  const accounts = arcade.map((r) => String(podSpec(r.deployment).serviceAccountName));
+  t.equal(new Set(accounts).size, accounts.length, accounts.join(', '));
+  for (const a of accounts) t.equal(one('ServiceAccount', a)?.automountServiceAccountToken, false, `${a}: no Kubernetes API token mounted`);
+});
+
 t.test('two syncers, and a standby always there during a rollout', async (t) => {
   for (const r of syncers) {
     const spec = obj(r.deployment.spec, 'spec');
