@@ -83,7 +83,10 @@ const seconds = (d: unknown): number => {
 
 t.test('docker-compose config accepts the file', async (t) => {
   t.equal(checked.status, 0, `docker-compose config -q exits 0 ${checked.stderr}`);
-  t.equal(checked.stderr.trim(), '', 'no warning');
+  // Compose's own warnings (an unset variable, an ignored key) are plain lines on stderr; a Python
+  // library's DeprecationWarning (file:line: XWarning: … and an indented source line) is not ours.
+  const composeSays = checked.stderr.split('\n').filter((l) => l.trim() !== '' && !/\w+Warning: /.test(l) && !/^\s/.test(l));
+  t.same(composeSays, [], 'no warning from compose');
   t.ok(engines.length >= 2, `${engines.length} engines: ${engines.map((e) => e.name).join(', ')}`);
   t.ok(syncers.length >= 2, `${syncers.length} syncers: ${syncers.map((e) => e.name).join(', ')}`);
   for (const a of arcade) t.equal(obj(a.s.build, 'build').context, root, `${a.name} builds from the repository root`);

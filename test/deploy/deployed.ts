@@ -4,12 +4,14 @@
 // loadConfig, so a typo'd value in a manifest fails here as it would fail the process at start-up.
 
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
 import { freePort } from '../../bench/lib/free-port.js';
 import { loadConfig, type Config, type Service } from '../../engine/core/config.js';
 import { ConfigError } from '../../engine/core/errors.js';
+import { packagePath } from '../../engine/core/package-root.js';
 import { commandArgv, lastOf, parseDockerfile, type Stage } from './dockerfile.js';
 
 export interface Image {
@@ -42,11 +44,23 @@ export function imageByName(ref: string): Image | null {
 }
 
 /**
- * Asserts that `env` (the container's whole environment, image ENV included) is a valid production
- * configuration of the program with no warning (a setting that does nothing is a manifest mistake
- * too), and returns it.
+ * Variables something in the container reads: the ones engine/core/config.ts names (the only place
+ * the programs read the environment), the AWS SDK's credential and region chain, and Node's
+ * NODE_ENV. loadConfig ignores a name it does not know, so a misspelt one would pass it silently.
+ */
+export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
+  ...[...readFileSync(packagePath('engine/core/config.ts'), 'utf8').matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)].map((m) => m[1]!),
+  ...['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'],
+  'NODE_ENV',
+]);
+
+/**
+ * Asserts that `env` (the container's whole environment, image ENV included) sets only variables
+ * something reads (KNOWN_VARIABLES) and is a valid production configuration of the program with no
+ * warning (a setting that does nothing is a manifest mistake too); returns the configuration.
  */
 export function assertConfig(t: Test, env: Record<string, string>, service: Service, what: string): Config | null {
+  t.same(Object.keys(env).filter((k) => !KNOWN_VARIABLES.has(k)), [], `${what}: every variable set is one something reads`);
   let config: Config;
   try {
     config = loadConfig(env, service);
