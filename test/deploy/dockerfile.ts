@@ -224,6 +224,8 @@ export interface Reach {
   runtimeFiles: { file: string; from: string }[];
   /** packagePath(...) calls whose argument this reader could not resolve to a string. */
   unresolved: string[];
+  /** npm packages the reached sources load at run time (`import type` is erased, so left out). */
+  packages: { name: string; from: string }[];
 }
 
 /**
@@ -235,6 +237,7 @@ export function reachFrom(entry: string): Reach {
   const seen = new Set<string>();
   const runtimeFiles: { file: string; from: string }[] = [];
   const unresolved: string[] = [];
+  const packages: { name: string; from: string }[] = [];
   const todo = [entry];
   while (todo.length > 0) {
     const file = todo.pop()!;
@@ -246,6 +249,14 @@ export function reachFrom(entry: string): Reach {
       if (existsSync(packagePath(target))) todo.push(target);
       else throw new Error(`${file}: ${m[0]} resolves to no source file (${target})`);
     }
+    // With verbatimModuleSyntax only `import type` / `export type` disappear from the output; an
+    // import of type specifiers alone stays as `import {} from 'x'`, so it still loads the package.
+    for (const m of src.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^;'"]*?\sfrom\s+)?['"]([^'".][^'"]*)['"]|\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/gm)) {
+      const spec = (m[1] ?? m[2])!;
+      if (spec.startsWith('node:')) continue;
+      const parts = spec.split('/');
+      packages.push({ name: spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!, from: file });
+    }
     const consts = new Map<string, string>();
     for (const m of src.matchAll(/\bconst\s+([A-Za-z_$][\w$]*)\s*=\s*'([^']*)'/g)) consts.set(m[1]!, m[2]!);
     for (const m of src.matchAll(/\bpackagePath\(\s*([^)]*?)\s*\)/g)) {
@@ -255,7 +266,7 @@ export function reachFrom(entry: string): Reach {
       else runtimeFiles.push({ file: posix.normalize(literal), from: file });
     }
   }
-  return { sources: [...seen].sort(), runtimeFiles, unresolved };
+  return { sources: [...seen].sort(), runtimeFiles, unresolved, packages };
 }
 
 /** The TypeScript entry compiled to dist/<path>.js (tsconfig: rootDir ".", outDir "dist"). */

@@ -10,10 +10,15 @@
 // - the HEALTHCHECK command, run here for real against a stand-in internal port, asks for /healthz
 //   on INTERNAL_PORT and exits 0 only on a 2xx.
 
+import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { packagePath } from '../../engine/core/package-root.js';
 import { loadConfig, type Service } from '../../engine/core/config.js';
 import { assertHealthcheck } from './deployed.js';
 import { commandArgv, copiedTo, ignored, lastOf, parseDockerfile, parseDockerignore, reachFrom, readDockerignore, repoFileExists, sourceOfDist, type Dockerfile } from './dockerfile.js';
+
+/** `package file`: loaded only when the program runs from .ts source (tests, under tsx), never from dist/. */
+const FROM_SOURCE_ONLY = new Set(['tsx engine/indexes/index-builder.ts']);
 
 const BASE = 'node:20-bookworm-slim';
 const images: { dockerfile: string; service: Service; entry: string }[] = [
@@ -78,6 +83,20 @@ for (const { dockerfile, service, entry } of images) {
     const missing = reach.sources.filter((f) => copiedTo(build, f) !== `${build.workdir}/${f}`);
     t.same(missing, [], 'every reached source lands at its repo path in the build stage');
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json']) t.equal(copiedTo(build, f), `${build.workdir}/${f}`, `${f} copied`);
+  });
+
+  t.test(`${dockerfile}: every npm package ${entry} loads is a production dependency`, async (t) => {
+    // The final stage installs with --omit=dev: a devDependency imported at run time would build
+    // and pass every test here, then fail to start in the image.
+    const { dependencies = {} } = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const reach = reachFrom(entry);
+    const names = [...new Set(reach.packages.map((p) => p.name))].sort();
+    t.ok(names.includes('uWebSockets.js') || service === 'syncer', `loads ${names.join(', ')}`);
+    t.same(
+      reach.packages.filter((p) => !(p.name in dependencies) && !FROM_SOURCE_ONLY.has(`${p.name} ${p.from}`)).map((p) => `${p.name} (imported by ${p.from})`),
+      [],
+      'every one is in package.json "dependencies"',
+    );
   });
 
   t.test(`${dockerfile}: every file read at run time through packagePath() is in the final stage`, async (t) => {
