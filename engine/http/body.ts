@@ -4,7 +4,7 @@
 // cap. Every failure becomes one of the catalogue's errors: 415 not JSON, 413 too large, 400 bad body.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { ErrorCode } from '../core/errors.js';
+import { Errors, type ErrorCode } from '../core/errors.js';
 import type { AsyncReply } from './respond.js';
 
 export class BodyError extends Error {
@@ -12,7 +12,8 @@ export class BodyError extends Error {
     readonly code: ErrorCode,
     message?: string,
   ) {
-    super(message ?? code);
+    // Without a message of its own the answer says what the error catalogue says for the code.
+    super(message ?? Errors[code].message);
   }
 }
 

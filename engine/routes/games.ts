@@ -8,7 +8,7 @@ import { gameCreated } from '../core/events.js';
 import { normaliseGameName } from '../decision/reports.js';
 import { BodyError, stringField } from '../http/body.js';
 import { STATUS_200, STATUS_201, sendJson, type Handler } from '../http/respond.js';
-import { QueryReader } from '../http/query.js';
+import { QueryReader, badParamBodies } from '../http/query.js';
 import { rawQuery } from '../core/uws.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { sendError } from '../http/respond.js';
@@ -39,10 +39,11 @@ export function listGames(deps: RouteDeps): Handler {
   const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
   const route = routeIndex.games;
   const loading = errorBody('not_ready', STREAM_LOADING);
+  const badParam = badParamBodies(query);
   return (res, req) => {
     const startedAt = performance.now();
     if (!query.read(rawQuery(req))) {
-      sendError(res, 'bad_param', state.draining);
+      sendError(res, 'bad_param', state.draining, badParam(query.problemParam, query.problem));
       return metrics.record(route, statusIndex['400'], startedAt);
     }
     if (!admit(deps, res, req, query.values[0], 'game', route, startedAt, state.draining)) return;

@@ -82,7 +82,11 @@ t.test('bodies: not JSON 415, too large 413, malformed 400; the server keeps ans
   const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], env: { MAX_BODY_BYTES: '1024' } });
   const http = httpClient(t);
   const post = (body: string, headers: Record<string, string>) => http.send('POST', `${eng.url}/games`, body, { 'x-api-key': ADMIN_KEY, ...headers });
-  t.match(await post('{"name":"x"}', { 'content-type': 'text/plain' }), { status: 415, body: { error: 'not_json' } });
+  t.match(await post('{"name":"x"}', { 'content-type': 'text/plain' }), {
+    status: 415,
+    body: { error: 'not_json', message: 'the body must be JSON (content-type: application/json)' },
+  });
+  t.match(await http.get(`${eng.url}/games?api_key=a&api_key=b`), { status: 400, body: { error: 'bad_param', message: /^api_key / } }, 'a 400 names the parameter');
   t.match(await post('{"name":"x"}', {}), { status: 415 }, 'no content-type');
   t.match(await post(JSON.stringify({ name: 'x'.repeat(5000) }), { 'content-type': 'application/json' }), { status: 413, body: { error: 'body_too_large' } });
   t.match(await post('{"name":', { 'content-type': 'application/json' }), { status: 400, body: { error: 'bad_body', message: /JSON/ } });
