@@ -84,7 +84,7 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     await feed.close();
     await streamJobs.close();
     log.info('drained; exiting');
-  });
+  }, config.shutdownTimeoutMs);
   return log;
 });
 

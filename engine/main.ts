@@ -45,6 +45,6 @@ runProcess('engine', async ({ onShutdown }) => {
     await events?.close();
     production?.close();
     log.info('drained; exiting');
-  });
+  }, config.shutdownTimeoutMs);
   return log;
 });

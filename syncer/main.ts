@@ -34,7 +34,7 @@ if (command === 'rollback') {
     onShutdown(async () => {
       log.info('shutting down: releasing the leader lock');
       await daemon.stop();
-    });
+    }, config.shutdownTimeoutMs);
     return log;
   });
 }

@@ -5,15 +5,16 @@ import { ArcadeError, ConfigError } from './errors.js';
 import { createLogger, redactUrls, type Logger } from './logger.js';
 
 export interface ProcessHooks {
-  /** Registers the shutdown routine; signals run it once. */
-  onShutdown(fn: () => Promise<void>): void;
+  /** Registers the shutdown routine and the time it promises to finish in; signals run it once. */
+  onShutdown(fn: () => Promise<void>, boundMs: number): void;
 }
 
 /** Extra time beyond a shutdown routine's own bound before the process is forced out. */
-const HARD_EXIT_MS = 30_000;
+const HARD_EXIT_MARGIN_MS = 20_000;
 
 export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise<Logger>): void {
   let shutdown: (() => Promise<void>) | null = null;
+  let shutdownBoundMs = 0;
   let stopping = false;
   // Until start-up hands over its own logger (with LOG_LEVEL and bindings), errors still log as JSON.
   let log: Logger = createLogger('error', { service: name });
@@ -23,7 +24,7 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
     setTimeout(() => {
       log.error('shutdown did not finish in time; forcing exit', { signal, exit_code: 1 });
       process.exit(1);
-    }, HARD_EXIT_MS).unref();
+    }, shutdownBoundMs + HARD_EXIT_MARGIN_MS).unref();
     (shutdown ?? (async () => {}))().then(
       () => process.exit(0),
       (err: Error) => {
@@ -35,7 +36,12 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  start({ onShutdown: (fn) => (shutdown = fn) }).then(
+  start({
+    onShutdown: (fn, boundMs) => {
+      shutdown = fn;
+      shutdownBoundMs = boundMs;
+    },
+  }).then(
     (started) => {
       log = started;
       process.on('uncaughtException', (err) => {
