@@ -110,6 +110,13 @@ export class EngineMetrics {
     this.lastEvent.set(splitEventId(lastId)[0] / 1000);
   }
 
+  /** The engine now stands at `id` without folding to it (a stream snapshot loaded at that offset). */
+  eventPositionRestored(id: string): void {
+    const ms = splitEventId(id)[0];
+    // The metric stays "time of the newest event this engine reflects", not 0 until the next write.
+    if (ms > 0) this.lastEvent.set(ms / 1000);
+  }
+
   eventLogReplayed(): void {
     this.replayed.set(1);
   }

@@ -90,6 +90,7 @@ export class EventFollower {
             );
       if (loaded !== null) {
         this.position = loaded.streamOffset;
+        this.metrics.eventPositionRestored(this.position);
         this.logger.info('stream snapshot loaded', { ...loaded, store: store.description });
       } else if (latest !== null) {
         this.logger.error('no stream snapshot loads; replaying the event log from its start');
@@ -124,6 +125,7 @@ export class EventFollower {
       ...loaded,
     });
     this.position = loaded.streamOffset;
+    this.metrics.eventPositionRestored(this.position);
   }
 
   private async markCaughtUp(): Promise<void> {
