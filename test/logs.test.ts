@@ -177,14 +177,16 @@ t.test('production syncer: start-up and sync lines; a failing feed is an error l
   const redis = await startRedis(t);
   const dir = await tempDir(t);
   const missing = `${pathToFileURL(join(dir, 'gone.json')).href}?token=${SECRET}`;
-  let proc: RunningProcess = startProcess(t, 'syncer/main.ts', {
-    REDIS_URL: redis.url,
-    FEED_URL: sampleFeedWithToken,
-    INTERNAL_HOST: '127.0.0.1',
-    INTERNAL_PORT: '0',
-    SYNC_SCHEDULE: NEVER,
-    COMPACT_SCHEDULE: NEVER,
-  });
+  const startSyncer = (feedUrl: string): RunningProcess =>
+    startProcess(t, 'syncer/main.ts', {
+      REDIS_URL: redis.url,
+      FEED_URL: feedUrl,
+      INTERNAL_HOST: '127.0.0.1',
+      INTERNAL_PORT: '0',
+      SYNC_SCHEDULE: NEVER,
+      COMPACT_SCHEDULE: NEVER,
+    });
+  let proc = startSyncer(sampleFeedWithToken);
   // The leader's first run starts when it wins the lock, beside the rest of start-up.
   await proc.waitFor(/"msg":"syncer running"/);
   await proc.waitFor(/"msg":"ads snapshot published"/);
@@ -196,14 +198,7 @@ t.test('production syncer: start-up and sync lines; a failing feed is an error l
   t.equal((await proc.exited).code, 0);
 
   // Same Redis, the feed now gone: the run is one error line naming why, and the token stays out.
-  proc = startProcess(t, 'syncer/main.ts', {
-    REDIS_URL: redis.url,
-    FEED_URL: missing,
-    INTERNAL_HOST: '127.0.0.1',
-    INTERNAL_PORT: '0',
-    SYNC_SCHEDULE: NEVER,
-    COMPACT_SCHEDULE: NEVER,
-  });
+  proc = startSyncer(missing);
   await proc.waitFor(/"msg":"syncer running"/);
   await proc.waitFor(/"job":"sync-campaigns"/);
   all = lines(t, proc.stdout());

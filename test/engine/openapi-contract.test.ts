@@ -11,14 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { systemClock } from '../../engine/core/clock.js';
-import { createLogger } from '../../engine/core/logger.js';
 import type { EventLog } from '../../engine/store/event-log.js';
 import type { FileEventLog } from '../../engine/store/file-event-log.js';
-import { SyncerMetrics } from '../../syncer/metrics.js';
-import { FileVoteCounter } from '../../syncer/votes/file-vote-counter.js';
-import { VOTES_GROUP, VoteProcessor } from '../../syncer/votes/vote-processor.js';
 import { httpClient, type Reply, type TestClient } from '../helpers/http.js';
+import { startVoteProcessor } from '../helpers/vote-processor.js';
 import { EMBEDDED_SERVING, startProcess } from '../helpers/spawn.js';
 import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
 import { ContractChecker, HTTP_METHODS, loadDocument, operations } from './openapi-doc.js';
@@ -287,16 +283,3 @@ t.test('contract: every answer is declared, and every declared answer is produce
   t.same(checker.documented().filter((s) => !checker.seen.has(s)), [], 'every documented (operation, status) was produced by a real request');
 });
 
-/** The embedded vote processor on the engine's own file log, stopped at teardown. */
-async function startVoteProcessor(t: { teardown(fn: () => unknown): void }, events: FileEventLog): Promise<void> {
-  const processor = new VoteProcessor({
-    events,
-    counter: new FileVoteCounter(events, VOTES_GROUP),
-    metrics: new SyncerMetrics(),
-    log: createLogger('error', {}, () => {}),
-    clock: systemClock,
-    claimIdleMs: 1_000,
-  });
-  await processor.start();
-  t.teardown(() => processor.stop());
-}

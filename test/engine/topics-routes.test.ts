@@ -4,13 +4,11 @@
 // GET /votes/{id} from queued to counted. In one server process and across two.
 
 import t from 'tap';
-import { systemClock } from '../../engine/core/clock.js';
-import { createLogger } from '../../engine/core/logger.js';
-import { SyncerMetrics } from '../../syncer/metrics.js';
 import { FileVoteCounter } from '../../syncer/votes/file-vote-counter.js';
-import { VOTES_GROUP, VoteProcessor } from '../../syncer/votes/vote-processor.js';
+import { VOTES_GROUP } from '../../syncer/votes/vote-processor.js';
 import { httpClient, type TestClient } from '../helpers/http.js';
-import { ADMIN_KEY, GAME_KEY, row, startTestEngine, type TestEngine } from '../helpers/test-engine.js';
+import { startVoteProcessor } from '../helpers/vote-processor.js';
+import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
 
 const json = (key?: string | null): Record<string, string> => ({ 'content-type': 'application/json', ...(key == null ? {} : { 'x-api-key': key }) });
 
@@ -23,21 +21,6 @@ function api(http: TestClient, url: string) {
     vote: (body: unknown, key = GAME_KEY) => http.send('POST', `${url}/votes`, JSON.stringify(body), json(key)),
     receipt: (id: string) => http.get(`${url}/votes/${id}?api_key=${GAME_KEY}`),
   };
-}
-
-/** The embedded vote processor on the engine's own file log, stopped at teardown. */
-async function startProcessor(t: { teardown(fn: () => unknown): void }, eng: TestEngine): Promise<VoteProcessor> {
-  const processor = new VoteProcessor({
-    events: eng.events,
-    counter: new FileVoteCounter(eng.events, VOTES_GROUP),
-    metrics: new SyncerMetrics(),
-    log: createLogger('error', {}, () => {}),
-    clock: systemClock,
-    claimIdleMs: 1_000,
-  });
-  await processor.start();
-  t.teardown(() => processor.stop());
-  return processor;
 }
 
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
@@ -98,7 +81,7 @@ for (const workers of [1, 2]) {
     t.same((await a.one(1, '?include_votes=true')).body, { ...(await a.one(1)).body as object, choices: [{ id: 1, description: 'Dust', votes: 0 }, { id: 2, description: 'Nuke', votes: 0 }] }, 'not counted yet: 0, not null');
 
     // The processor counts them; the receipt turns 200 and the tallies show on include_votes.
-    await startProcessor(t, eng);
+    await startVoteProcessor(t, eng.events);
     const counted = await until(() => a.receipt(voteId), (r) => r.status === 200, 'the vote counted');
     t.match(counted.body, { id: voteId, topic_id: 1, choice_id: 2, created: /^\d{4}-/ });
     t.same(Object.keys(counted.body as object), ['id', 'topic_id', 'choice_id', 'created']);

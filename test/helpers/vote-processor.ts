@@ -1,0 +1,23 @@
+// The embedded vote processor for tests: counts votes on an engine's own file log (as `npm start`
+// does), quietly, and stops at teardown.
+
+import { systemClock } from '../../engine/core/clock.js';
+import { createLogger } from '../../engine/core/logger.js';
+import type { FileEventLog } from '../../engine/store/file-event-log.js';
+import { SyncerMetrics } from '../../syncer/metrics.js';
+import { FileVoteCounter } from '../../syncer/votes/file-vote-counter.js';
+import { VOTES_GROUP, VoteProcessor } from '../../syncer/votes/vote-processor.js';
+
+export async function startVoteProcessor(t: { teardown(fn: () => unknown): void }, events: FileEventLog): Promise<VoteProcessor> {
+  const processor = new VoteProcessor({
+    events,
+    counter: new FileVoteCounter(events, VOTES_GROUP),
+    metrics: new SyncerMetrics(),
+    log: createLogger('error', {}, () => {}),
+    clock: systemClock,
+    claimIdleMs: 1_000,
+  });
+  await processor.start();
+  t.teardown(() => processor.stop());
+  return processor;
+}
