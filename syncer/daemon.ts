@@ -10,6 +10,7 @@ import cron from 'node-cron';
 import { systemClock } from '../engine/core/clock.js';
 import type { Config } from '../engine/core/config.js';
 import type { Logger } from '../engine/core/logger.js';
+import { collectProcessMetrics } from '../engine/core/process-metrics.js';
 import { InternalServer } from '../engine/internal-app.js';
 import { openProductionStores } from '../engine/store/production-stores.js';
 import { openRedis } from '../engine/store/redis-connection.js';
@@ -37,6 +38,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
   if (primary === null) throw new Error('the syncer daemon needs S3_BUCKET or REDIS_URL (embedded mode runs `npm start`)');
   if (!(await stores.redisReady(REDIS_WAIT_MS))) log.warn('Redis not reachable at start-up; standby until it is');
   const metrics = new SyncerMetrics();
+  collectProcessMetrics(metrics.registry);
   let version: string | null = null;
 
   let lock: LeaderLock | null = null;

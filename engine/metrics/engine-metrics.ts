@@ -1,7 +1,8 @@
 // The engine's main-process metrics: what the index is, how old, whether swaps fail, whether uWS runs
 // native. Request counters live per server process (request-metrics.ts) and are merged in at scrape.
 
-import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../core/process-metrics.js';
 import type { Clock } from '../core/clock.js';
 import type { MetricSnapshot } from './hot-metrics.js';
 import { splitEventId } from '../store/event-log.js';
@@ -33,13 +34,7 @@ export class EngineMetrics {
 
   constructor(clock: Clock, facts: { uwsNative: boolean; workers: number }) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client names three gauges with a counter's `_total` suffix, which `promtool check metrics`
-    // rejects (and which rate() would misread). Each is the sum of its labelled sibling
-    // (nodejs_active_handles{type} …), so nothing is lost by dropping them.
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
-      this.registry.removeSingleMetric(name);
-    }
+    collectProcessMetrics(this.registry);
     const self = this;
     new Gauge({
       name: 'engine_uws_native',

@@ -180,6 +180,7 @@ t.test('a real Prometheus scrapes a running engine and two syncers and evaluates
       ['engine_event_log_up', (v) => v[0] === 1, 'the event log readable'],
       ['engine_event_log_replayed', (v) => v[0] === 1, 'the event log replayed'],
       ['engine_snapshot_age_seconds', (v) => v.length === 1, 'the snapshot age'],
+      ['count by (job) (process_resident_memory_bytes)', (v) => v.length === 2 && v.includes(1) && v.includes(2), 'process metrics of the engine and of both syncers'],
     ];
     for (const [expr, ok, what] of expectations) {
       const v = await eventually(() => values(expr), ok, 10_000, what);
