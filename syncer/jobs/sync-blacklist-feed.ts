@@ -7,7 +7,7 @@
 
 import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
-import { ArcadeError } from '../../engine/core/errors.js';
+import { failureOutcome } from './failure-outcome.js';
 import { playerReported } from '../../engine/core/events.js';
 import type { Logger } from '../../engine/core/logger.js';
 import type { EventWriter } from '../../engine/store/event-log.js';
@@ -71,9 +71,7 @@ export class SyncBlacklistFeed {
       log.info('blacklist feed merged', { outcome: 'merged', rows: v.reports.length + v.rejectedTotal, merged, known: rows.known, rejected: v.rejectedTotal });
       return end('merged');
     } catch (err) {
-      const code = (err as ArcadeError).code;
-      const outcome: BlacklistFeedOutcome =
-        code === 'FEED_FETCH_FAILED' ? 'fetch_failed' : code === 'FEED_REJECTED' ? 'feed_rejected' : code === 'NOT_LEADER' ? 'not_leader' : 'failed';
+      const outcome: BlacklistFeedOutcome = failureOutcome(err, 'failed');
       // Rows not appended must be offered again even if the feed answers 304 next time.
       if (outcome !== 'fetch_failed') feed.forgetValidators();
       log.error('blacklist feed sync failed', { outcome, merged, err: err as Error });

@@ -4,7 +4,7 @@
 
 import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
-import { ArcadeError } from '../../engine/core/errors.js';
+import { failureOutcome } from './failure-outcome.js';
 import { parseFeed } from '../../engine/core/feed.js';
 import { adsContentHash } from '../../engine/core/snapshot.js';
 import type { Logger } from '../../engine/core/logger.js';
@@ -90,15 +90,7 @@ export class SyncCampaigns {
       });
       return end('published', compiled.snapshot.version);
     } catch (err) {
-      const code = (err as ArcadeError).code;
-      const outcome: SyncOutcome =
-        code === 'FEED_FETCH_FAILED'
-          ? 'fetch_failed'
-          : code === 'FEED_REJECTED'
-            ? 'feed_rejected'
-            : code === 'NOT_LEADER'
-              ? 'not_leader'
-              : 'publish_failed';
+      const outcome: SyncOutcome = failureOutcome(err, 'publish_failed');
       // A refused body must not be skipped as "not modified" next time just because its ETag repeats.
       if (outcome === 'feed_rejected') feed.forgetValidators();
       log.error('campaign sync failed; last good snapshot stays published', { outcome, kept: current, ms: msSince(started), err: err as Error });

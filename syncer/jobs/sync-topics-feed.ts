@@ -16,7 +16,7 @@
 
 import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../engine/core/clock.js';
-import { ArcadeError } from '../../engine/core/errors.js';
+import { failureOutcome } from './failure-outcome.js';
 import { topicCreated, topicUpdated } from '../../engine/core/events.js';
 import type { Logger } from '../../engine/core/logger.js';
 import type { ChoiceInput, TopicInput } from '../../engine/decision/topics.js';
@@ -102,9 +102,7 @@ export class SyncTopicsFeed {
       log.info('topics feed merged', { outcome: 'merged', rows: v.topics.length + v.rejectedTotal, created, updated, unchanged: rows.unchanged, rejected: v.rejectedTotal });
       return end('merged');
     } catch (err) {
-      const code = (err as ArcadeError).code;
-      const outcome: TopicsFeedOutcome =
-        code === 'FEED_FETCH_FAILED' ? 'fetch_failed' : code === 'FEED_REJECTED' ? 'feed_rejected' : code === 'NOT_LEADER' ? 'not_leader' : 'failed';
+      const outcome: TopicsFeedOutcome = failureOutcome(err, 'failed');
       // Topics not appended must be offered again even if the feed answers 304 next time.
       if (outcome !== 'fetch_failed') feed.forgetValidators();
       log.error('topics feed sync failed', { outcome, created, updated, err: err as Error });

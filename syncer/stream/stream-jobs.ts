@@ -56,38 +56,19 @@ export function createStreamJobs(d: StreamJobsDeps): StreamJobs {
     clock: d.clock,
     retentionMs: d.config.eventRetentionMs,
   });
-  const client =
-    d.config.blacklistFeedUrl === null
-      ? null
-      : new FeedClient(d.config.blacklistFeedUrl, { timeoutMs: d.config.feedTimeoutMs, maxBytes: d.config.feedMaxBytes });
-  const feed =
-    client === null
-      ? null
-      : new SyncBlacklistFeed({
-          feed: client,
-          replica,
-          events: d.events,
-          assertLeader: () => d.leadership.assertLeader(),
-          metrics: d.metrics,
-          log: d.log.child({ job: 'sync-blacklist-feed' }),
-          clock: d.clock,
-        });
-  const topicsClient =
-    d.config.topicsFeedUrl === null
-      ? null
-      : new FeedClient(d.config.topicsFeedUrl, { timeoutMs: d.config.feedTimeoutMs, maxBytes: d.config.feedMaxBytes });
-  const topicsFeed =
-    topicsClient === null
-      ? null
-      : new SyncTopicsFeed({
-          feed: topicsClient,
-          replica,
-          events: d.events,
-          assertLeader: () => d.leadership.assertLeader(),
-          metrics: d.metrics,
-          log: d.log.child({ job: 'sync-topics-feed' }),
-          clock: d.clock,
-        });
+  // Both feed jobs take the same parts; only their URL, client and log name differ.
+  const clients: FeedClient[] = [];
+  const feedJobDeps = (url: string | null, job: string) => {
+    if (url === null) return null;
+    const feed = new FeedClient(url, { timeoutMs: d.config.feedTimeoutMs, maxBytes: d.config.feedMaxBytes });
+    clients.push(feed);
+    const assertLeader = () => d.leadership.assertLeader();
+    return { feed, replica, events: d.events, assertLeader, metrics: d.metrics, log: d.log.child({ job }), clock: d.clock };
+  };
+  const blacklistDeps = feedJobDeps(d.config.blacklistFeedUrl, 'sync-blacklist-feed');
+  const topicsDeps = feedJobDeps(d.config.topicsFeedUrl, 'sync-topics-feed');
+  const feed = blacklistDeps === null ? null : new SyncBlacklistFeed(blacklistDeps);
+  const topicsFeed = topicsDeps === null ? null : new SyncTopicsFeed(topicsDeps);
   return {
     replica,
     compact,
@@ -98,7 +79,7 @@ export function createStreamJobs(d: StreamJobsDeps): StreamJobs {
       await topicsFeed?.run();
     },
     close: async () => {
-      await Promise.all([client?.close(), topicsClient?.close()]);
+      await Promise.all(clients.map((c) => c.close()));
     },
   };
 }
