@@ -112,39 +112,52 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     metrics,
     follower,
     async shutdown(timeoutMs) {
+      // Stop accepting first, but keep following the log until every request in flight has its
+      // answer: a write waiting for its own event to fold would otherwise wait for nothing, and
+      // lose its answer when the connections close although the log already holds it.
       draining = true;
-      follower.stop();
-      events?.stop();
       await pool.drain();
       await waitUntilIdle(pool, timeoutMs);
+      follower.stop();
+      events?.stop();
       internal.close();
       await pool.close();
     },
   };
 }
 
-/** Resolves once no request was answered for IDLE_MS, or after timeoutMs. */
+/** How long no request may be answered before a drained engine counts as idle. */
+const IDLE_MS = 300;
+
+/**
+ * Resolves once nothing is in flight and no request was answered for IDLE_MS (keep-alive clients
+ * may still send on the connections they have), or after timeoutMs.
+ */
 async function waitUntilIdle(pool: ServerPool, timeoutMs: number): Promise<void> {
-  const IDLE_MS = 300;
   const deadline = Date.now() + timeoutMs;
-  let last = await answered(pool);
+  let last = await traffic(pool);
   let quietSince = Date.now();
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
-    const now = await answered(pool);
-    if (now !== last) {
-      last = now;
+    const now = await traffic(pool);
+    if (now.answered !== last.answered || now.inFlight > 0) {
       quietSince = Date.now();
     } else if (Date.now() - quietSince >= IDLE_MS) {
       return;
     }
+    last = now;
   }
 }
 
-async function answered(pool: ServerPool): Promise<number> {
-  let total = 0;
-  for (const thread of await pool.collect()) {
-    for (const m of thread) if (m.name === 'engine_http_requests_total') for (const v of m.values) total += v.value;
+/** Requests answered so far and in flight now, over every server. */
+async function traffic(pool: ServerPool): Promise<{ answered: number; inFlight: number }> {
+  let answered = 0;
+  let inFlight = 0;
+  for (const server of await pool.collect()) {
+    for (const m of server) {
+      if (m.name === 'engine_http_requests_total') for (const v of m.values) answered += v.value;
+      else if (m.name === 'engine_http_requests_in_flight') for (const v of m.values) inFlight += v.value;
+    }
   }
-  return total;
+  return { answered, inFlight };
 }

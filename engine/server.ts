@@ -13,7 +13,7 @@ import { StreamHolder } from './indexes/stream-holder.js';
 import { IndexHolder } from './indexes/holder.js';
 import { IndexBuilder } from './indexes/index-builder.js';
 import { RequestMetrics } from './metrics/request-metrics.js';
-import type { ServerState } from './server-state.js';
+import { newServerState, type ServerState } from './server-state.js';
 import type { InstalledIndex, LoadedStream } from './server-pool.js';
 import { decodeStreamSnapshot } from './core/stream-snapshot.js';
 import type { EventWriter, LoggedEvent } from './store/event-log.js';
@@ -39,7 +39,7 @@ export class PublicServer {
   readonly holder = new IndexHolder();
   readonly stream: StreamHolder;
   private readonly builder = new IndexBuilder();
-  private readonly state: ServerState = { draining: false };
+  private readonly state: ServerState = newServerState();
   private listenSocket: us_listen_socket | null = null;
   private boundPort = 0;
 
@@ -62,7 +62,7 @@ export class PublicServer {
       auth: new Authenticator(this.opts.apiKeys),
       memory: new PlayerMemory({ maxEntries: this.opts.playerMemoryMax, ttlMs: this.opts.playerMemoryTtlMs, clock: this.clock }),
       clock: this.clock,
-      metrics: new RequestMetrics(this.registry),
+      metrics: new RequestMetrics(this.registry, this.state),
       state: this.state,
       stream: this.stream,
       events: this.events,

@@ -5,6 +5,7 @@
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { Errors, defaultErrorBodies, errorBody, type ErrorCode } from '../core/errors.js';
+import type { ServerState } from '../server-state.js';
 
 const CONTENT_TYPE = Buffer.from('content-type');
 const JSON_TYPE = Buffer.from('application/json');
@@ -62,14 +63,18 @@ export function sendMethodNotAllowed(res: HttpResponse, allow: Buffer, close: bo
 /**
  * A response answered later (after an await or a callback). Registers the one onAborted handler at
  * construction, before anything asynchronous (R2); every later write checks the flag and corks.
+ * With a server state it counts itself in `inFlight` until answered or aborted (shutdown waits for
+ * that), and answers with Connection: close once the server is draining.
  */
 export class AsyncReply {
   private done = false;
 
-  constructor(private readonly res: HttpResponse) {
-    res.onAborted(() => {
-      this.done = true;
-    });
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly state: ServerState | null = null,
+  ) {
+    if (state !== null) state.inFlight++;
+    res.onAborted(() => this.finish());
   }
 
   get aborted(): boolean {
@@ -78,23 +83,32 @@ export class AsyncReply {
 
   send(status: Buffer, contentType: Buffer | string, body: Buffer | string): void {
     if (this.done) return;
-    this.done = true;
+    const close = this.finish();
     this.res.cork(() => {
-      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body);
+      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
     });
   }
 
   rateLimited(retryAfterS: number): void {
     if (this.done) return;
-    this.done = true;
-    this.res.cork(() => sendRateLimited(this.res, retryAfterS, false));
+    const close = this.finish();
+    this.res.cork(() => sendRateLimited(this.res, retryAfterS, close));
   }
 
   /** An error in the one shape; `message` replaces the catalogue's default (naming the bad field). */
   error(code: ErrorCode, message?: string): void {
     if (this.done) return;
+    const close = this.finish();
+    this.res.cork(() => sendError(this.res, code, close, message === undefined ? defaultErrorBodies[code] : errorBody(code, message)));
+  }
+
+  /** Marks the reply answered (once); true when the answer should close the connection. */
+  private finish(): boolean {
+    if (this.done) return false;
     this.done = true;
-    this.res.cork(() => sendError(this.res, code, false, message === undefined ? defaultErrorBodies[code] : errorBody(code, message)));
+    if (this.state === null) return false;
+    this.state.inFlight--;
+    return this.state.draining;
   }
 }
 

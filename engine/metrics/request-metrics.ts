@@ -2,7 +2,8 @@
 // statuses are closed sets (C9): every series exists at zero from the start, and nothing a client
 // sends (country, player id, key) can create a new series.
 
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import type { ServerState } from '../server-state.js';
 import { HotCounter, HotHistogram } from './hot-metrics.js';
 
 export const routes = ['ad_request', 'games', 'blacklist', 'blacklist_check', 'topics', 'topic', 'votes', 'vote', 'openapi', 'unmatched'] as const;
@@ -20,7 +21,7 @@ export class RequestMetrics {
   private readonly requests: HotCounter;
   private readonly latency: HotHistogram;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, state: ServerState) {
     const labelSets = routes.flatMap((route) => statuses.map((status) => ({ route, status })));
     this.requests = new HotCounter({
       name: 'engine_http_requests_total',
@@ -37,6 +38,15 @@ export class RequestMetrics {
       },
       LATENCY_BOUNDS,
     );
+    // Read at scrape time: the request path only moves the plain number in the server state.
+    new Gauge({
+      name: 'engine_http_requests_in_flight',
+      help: 'Requests accepted on the public port and not answered yet (writes waiting for the event log).',
+      registers: [registry],
+      collect() {
+        this.set(state.inFlight);
+      },
+    });
   }
 
   /** Counts one answered request; `startedAt` is performance.now() at handler entry. */

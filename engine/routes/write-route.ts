@@ -42,7 +42,7 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
   const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
   return (res: HttpResponse, req: HttpRequest) => {
     const startedAt = performance.now();
-    const reply = new AsyncReply(res);
+    const reply = new AsyncReply(res, deps.state);
     const finish = (statusLine: string) => metrics.record(routeSlot, statusIndex[statusLine.slice(0, 3) as Status], startedAt);
     const refuse = (code: ErrorCode, message?: string) => {
       res.onData(() => {}); // read and drop the body: the connection stays usable

@@ -11,8 +11,10 @@ import { validateFeed } from '../../engine/core/feed.js';
 import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
 import { compileAdsSnapshot } from '../../syncer/compile/ads-snapshot.js';
 import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
+import { FileEventLog } from '../../engine/store/file-event-log.js';
+import { START } from '../../engine/store/event-log.js';
 import { startProcess } from '../helpers/spawn.js';
-import { GAME_KEY, row } from '../helpers/test-engine.js';
+import { ADMIN_KEY, GAME_KEY, row } from '../helpers/test-engine.js';
 
 for (const workers of ['1', '2']) {
   t.test(`ENGINE_WORKERS=${workers}: SIGTERM drains and exits 0`, async (t) => {
@@ -68,5 +70,82 @@ for (const workers of ['1', '2']) {
     t.same([...new Set(statuses)], [200], 'every answered request was a 200');
     t.ok(closeHeaders.length > 0, 'answers after SIGTERM carry Connection: close');
     t.match(proc.stdout(), /"msg":"drained; exiting"/);
+  });
+}
+
+// A write already durable in the log must get its answer even when SIGTERM comes while it waits:
+// a client that saw its connection close instead would retry, and the vote would count twice.
+// Votes flow on keep-alive connections across the signal; afterwards every vote the log holds
+// must have been answered 202, and every 202 must be in the log.
+for (const workers of ['1', '2']) {
+  t.test(`ENGINE_WORKERS=${workers}: SIGTERM answers every write it made durable`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-shutdown-writes-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const { ads } = validateFeed({ ads: [row('a', 'us', 'eng')] });
+    const compiled = compileAdsSnapshot(ads, Date.now());
+    await publishSnapshot(new FsSnapshotStore(dir), null, 'ads', compiled.snapshot.version, compiled.bytes);
+
+    const proc = startProcess(t, 'engine/main.ts', {
+      DATA_DIR: dir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      INTERNAL_PORT: '0',
+      ENGINE_WORKERS: workers,
+      API_KEYS: `game:${GAME_KEY},admin:${ADMIN_KEY}`,
+      SHUTDOWN_TIMEOUT_MS: '8000',
+    });
+    const [, port] = await proc.waitFor(/"msg":"engine listening".*?"port":(\d+)/);
+    const base = `http://127.0.0.1:${port}`;
+    const agent = new Agent({ connections: 8 });
+    t.teardown(() => agent.destroy());
+    const json = { 'content-type': 'application/json' };
+    const created = await request(`${base}/topics`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { ...json, 'x-api-key': ADMIN_KEY },
+      body: JSON.stringify({ title: 'Best map?', choices: [{ description: 'Dust' }] }),
+    });
+    t.equal(created.statusCode, 201);
+    const topic = (await created.body.json()) as { id: number; choices: { id: number }[] };
+    const vote = JSON.stringify({ topic_id: topic.id, choice_id: topic.choices[0]!.id });
+
+    const answered: string[] = [];
+    const otherStatuses: number[] = [];
+    let signalled = false;
+    const loop = async () => {
+      for (;;) {
+        try {
+          const r = await request(`${base}/votes`, { method: 'POST', dispatcher: agent, headers: { ...json, 'x-api-key': GAME_KEY }, body: vote });
+          const body = (await r.body.json()) as { id?: string };
+          if (r.statusCode === 202) answered.push(body.id!);
+          else otherStatuses.push(r.statusCode);
+        } catch {
+          // No answer: the connection closed or was refused. Allowed only for votes that were
+          // never recorded, which the comparison with the log below checks.
+          if (signalled) return;
+          throw new Error('vote failed before SIGTERM');
+        }
+      }
+    };
+    const loops = Array.from({ length: 8 }, loop);
+    while (answered.length < 300) await new Promise((r) => setTimeout(r, 5));
+    signalled = true;
+    proc.child.kill('SIGTERM');
+    const exit = await proc.exited;
+    await Promise.all(loops);
+    t.same(exit, { code: 0, signal: null }, 'exit code 0');
+
+    const log = await FileEventLog.open(join(dir, 'events'));
+    const recorded: string[] = [];
+    for (let after = START; ; ) {
+      const batch = await log.read(after, { count: 10_000 });
+      if (batch.length === 0) break;
+      for (const e of batch) if (e.type === 'vote_cast') recorded.push(e.id);
+      after = batch[batch.length - 1]!.id;
+    }
+    await log.close();
+    t.same(otherStatuses, [], 'no vote was refused while draining');
+    t.equal(recorded.length, answered.length, `votes in the log (${recorded.length}) = votes answered 202 (${answered.length})`);
+    t.same([...recorded].sort(), [...answered].sort(), 'the same votes');
   });
 }
