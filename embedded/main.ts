@@ -14,18 +14,15 @@ import { join } from 'node:path';
 import { InProcessNotifier } from '../engine/store/notifier.js';
 import { FeedClient } from '../syncer/feed/feed-client.js';
 import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
-import { SyncerMetrics } from '../syncer/metrics.js';
+import { SyncerMetrics, type SyncOutcome } from '../syncer/metrics.js';
 import { createStreamJobs } from '../syncer/stream/stream-jobs.js';
 import { soleLeader } from '../syncer/leader/leader-lock.js';
 import { FileVoteCounter } from '../syncer/votes/file-vote-counter.js';
 import { VOTES_GROUP, VoteProcessor } from '../syncer/votes/vote-processor.js';
 
 runProcess('arcade-edge', async ({ onShutdown }) => {
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'embedded');
   const log = createLogger(config.logLevel, { service: 'arcade-edge', mode: 'embedded' });
-  if (config.mode !== 'embedded') {
-    throw new Error('REDIS_URL or S3_BUCKET is set: run the engine and the syncer as separate processes');
-  }
   for (const w of config.warnings) log.warn(w);
   if (config.devKeys) log.warn('API_KEYS unset: using the DEV-ONLY keys dev-admin-key and dev-game-key');
 
@@ -37,7 +34,7 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
 
   // Publish before the engine starts, so it is ready on its first look at the store and boots
   // its stream state from a fresh snapshot. The syncer's jobs and the engine share one event log.
-  await sync.run();
+  const firstSync = await sync.run();
   const events = await FileEventLog.open(join(config.dataDir, 'events'));
   const streamJobs = createStreamJobs({ config, events, store, notifier, leadership: soleLeader, metrics: syncerMetrics, log, clock: systemClock });
   await streamJobs.runFeeds();
@@ -72,8 +69,17 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
 
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${engine.port}`;
-  log.info('embedded mode serving', { url, internal_url: `http://${host}:${engine.internalPort}`, feed: config.feedUrl, data_dir: config.dataDir, dev_keys: config.devKeys });
-  printBanner(config, url, `http://${host}:${engine.internalPort}`);
+  const notReady = engine.follower.version === null ? whyNoIndex(firstSync.outcome) : null;
+  log.info(notReady === null ? 'embedded mode serving' : 'embedded mode listening, not ready', {
+    url,
+    internal_url: `http://${host}:${engine.internalPort}`,
+    feed: config.feedUrl,
+    data_dir: config.dataDir,
+    dev_keys: config.devKeys,
+    version: engine.follower.version,
+    ...(notReady === null ? {} : { not_ready: notReady }),
+  });
+  printBanner(config, url, `http://${host}:${engine.internalPort}`, notReady, firstSync.outcome);
   onShutdown(async () => {
     log.info('shutting down: draining', { timeout_ms: config.shutdownTimeoutMs });
     await task.stop();
@@ -92,11 +98,11 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
  * The human welcome for `npm start`, on stderr: stdout carries only JSON log lines, so a log
  * pipeline never meets this text, while a person at the terminal sees both.
  */
-function printBanner(config: Config, base: string, internal: string): void {
+function printBanner(config: Config, base: string, internal: string, notReady: string | null, firstSync: SyncOutcome): void {
   const lines = [
     '',
-    `arcade-edge (embedded mode) serving ${base}`,
-    `  feed:     ${redactUrls(config.feedUrl)}`,
+    notReady === null ? `arcade-edge (embedded mode) serving ${base}` : `arcade-edge (embedded mode) listening on ${base}, not ready: ${notReady}`,
+    `  feed:     ${redactUrls(config.feedUrl)}${feedNote(firstSync, notReady === null)}`,
     `  data:     ${config.dataDir}`,
     `  metrics:  ${internal}/metrics   health: /healthz   ready: /readyz`,
   ];
@@ -106,6 +112,7 @@ function printBanner(config: Config, base: string, internal: string): void {
       '  !!! DEV-ONLY API KEYS (API_KEYS is unset) — never use these outside your machine !!!',
       '      game scope:  dev-game-key',
       '      admin scope: dev-admin-key',
+      `      so both listeners are on loopback only (${config.host}, ${config.internalHost}): set API_KEYS (and HOST) to serve other machines`,
       '',
       `  try:  curl -s '${base}/ad_request?country=us&lang=eng' -H 'x-api-key: dev-game-key'`,
     );
@@ -113,4 +120,22 @@ function printBanner(config: Config, base: string, internal: string): void {
     lines.push('', `  try:  curl -s '${base}/ad_request?country=us&lang=eng' -H 'x-api-key: <your game key>'`);
   }
   process.stderr.write(lines.join('\n') + '\n\n');
+}
+
+/** Why no ad index is loaded after the first pull, for the banner and the start-up line. */
+function whyNoIndex(outcome: SyncOutcome): string {
+  switch (outcome) {
+    case 'fetch_failed':
+      return 'the campaign feed could not be fetched (the error line on stdout says why); the next pull is on SYNC_SCHEDULE';
+    case 'feed_rejected':
+      return 'the campaign feed has no valid row (the error line on stdout says why); the next pull is on SYNC_SCHEDULE';
+    default:
+      return `no ad index loaded (first pull: ${outcome}); the next pull is on SYNC_SCHEDULE`;
+  }
+}
+
+/** After the feed line: a first pull that failed while an older snapshot serves says so. */
+function feedNote(outcome: SyncOutcome, serving: boolean): string {
+  if (!serving || (outcome !== 'fetch_failed' && outcome !== 'feed_rejected' && outcome !== 'publish_failed')) return '';
+  return `   (first pull: ${outcome}; serving the last good snapshot in the data folder)`;
 }

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 const REDIS_WAIT_MS = 3_000;
 
 runProcess('engine', async ({ onShutdown }) => {
-  const config = loadConfig();
+  const config = loadConfig(process.env, 'engine');
   const log = createLogger(config.logLevel, { service: 'engine' });
   for (const w of config.warnings) log.warn(w);
   // Production: Redis first, S3 when Redis has nothing or is down, notifications over Redis.

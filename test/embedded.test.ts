@@ -28,6 +28,7 @@ t.test('default: sample feed, dev keys announced, the printed curl answers 200',
   t.match(banner, /DEV-ONLY API KEYS/);
   t.match(banner, /game scope:\s+dev-game-key/);
   t.match(banner, /admin scope:\s+dev-admin-key/);
+  t.match(banner, /loopback only \(127\.0\.0\.1, 127\.0\.0\.1\): set API_KEYS \(and HOST\) to serve other machines/);
   const curl = /curl -s '([^']+)' -H 'x-api-key: (dev-game-key)'/.exec(banner);
   t.ok(curl, 'prints a curl to paste');
   const http = httpClient(t);
@@ -64,7 +65,12 @@ t.test('FEED_URL=file://… with a feed where every row is invalid: refused, not
   const file = join(dir, 'feed.json');
   await writeFile(file, JSON.stringify({ ads: [{ id: 'x', country: 'usa' }] }));
   const proc = startProcess(t, 'embedded/main.ts', { ...baseEnv(dir), FEED_URL: pathToFileURL(file).href });
-  await proc.waitFor(EMBEDDED_SERVING);
+  const started = await proc.waitFor(/^\{.*"msg":"embedded mode listening, not ready".*$/m);
+  t.match(JSON.parse(started[0]), { version: null, not_ready: /^the campaign feed has no valid row/ });
+  t.notMatch(proc.stdout(), /embedded mode serving/, 'never says serving');
+  const banner = (await proc.waitFor(/try:\s+curl[^\n]*\n/, 30_000, 'stderr')).input!;
+  t.match(banner, /arcade-edge \(embedded mode\) listening on http:\/\/127\.0\.0\.1:\d+, not ready: the campaign feed has no valid row/);
+  t.notMatch(banner, /serving/, 'the banner does not say serving either');
   const internal = /"internal_port":(\d+)/.exec(proc.stdout());
   t.ok(internal, 'logs its internal port');
   const http = httpClient(t);

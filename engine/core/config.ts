@@ -61,14 +61,24 @@ export interface Config {
 }
 
 export const DEV_API_KEYS = 'admin:dev-admin-key,game:dev-game-key';
+const LOOPBACK = '127.0.0.1';
+
+/** 127.0.0.0/8, ::1 or localhost: addresses no other machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 export const sampleFeedUrl = (): string => pathToFileURL(packagePath('syncer/sample/campaign-feed.json')).href;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Which process reads the config: defaults and requirements differ (DESIGN.md "Configuration"). */
-export type Service = 'engine' | 'syncer';
+/**
+ * Which program reads the config: defaults and requirements differ. Only `embedded` (what
+ * `npm start` runs on a developer's machine) may fall back to the public dev keys, and then only
+ * on loopback: a standalone engine without API_KEYS does not start, whatever its stores.
+ */
+export type Service = 'engine' | 'syncer' | 'embedded';
 
-export function loadConfig(env: Env = process.env, service: Service = 'engine'): Config {
+export function loadConfig(env: Env, service: Service): Config {
   const errs: string[] = [];
   const warnings: string[] = [];
   const v = new EnvReader(env, errs);
@@ -77,15 +87,22 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
   const s3Bucket = v.str('S3_BUCKET');
   const mode: Mode = redisUrl !== null || s3Bucket !== null ? 'production' : 'embedded';
 
+  if (service === 'syncer' && mode !== 'production') {
+    errs.push('REDIS_URL or S3_BUCKET is required: the syncer publishes to Redis and S3 (npm start, the embedded mode, runs a syncer in-process with neither)');
+  }
+  if (service === 'embedded' && mode !== 'embedded') {
+    errs.push('REDIS_URL and S3_BUCKET are for the standalone engine and syncer: embedded mode (npm start) keeps everything under DATA_DIR; unset them, or run the two programs apart');
+  }
+
   const rawKeys = v.str('API_KEYS');
   let apiKeys: ApiKey[] = [];
   let devKeys = false;
-  if (rawKeys === null && mode === 'embedded') {
+  if (rawKeys === null && service === 'embedded') {
     devKeys = true;
     apiKeys = parseApiKeys(DEV_API_KEYS, errs);
   } else if (rawKeys === null) {
     // The syncer serves no API: it needs no keys.
-    if (service === 'engine') errs.push('API_KEYS is required outside embedded mode (comma list of scope:key, key as sha256:<hex>)');
+    if (service === 'engine') errs.push('API_KEYS is required: a comma list of scope:key, key as sha256:<hex> (only npm start, the embedded mode, falls back to dev keys, on loopback)');
   } else {
     apiKeys = parseApiKeys(rawKeys, errs);
   }
@@ -109,13 +126,21 @@ export function loadConfig(env: Env = process.env, service: Service = 'engine'):
   }
 
   const rate = v.int('RATE_LIMIT_PER_SECOND', mode === 'embedded' ? 0 : 1000, 0, 10_000_000);
-  const host = v.str('HOST') ?? '0.0.0.0';
+  // The dev keys are public (they are in this repository): with them, both listeners stay on this
+  // machine, by default and by rule.
+  const host = v.str('HOST') ?? (devKeys ? LOOPBACK : '0.0.0.0');
+  const internalHost = v.str('INTERNAL_HOST') ?? host;
+  if (devKeys) {
+    for (const [name, value] of [['HOST', host], ['INTERNAL_HOST', internalHost]] as const) {
+      if (!isLoopback(value)) errs.push(`${name} must be a loopback address while the dev keys are in use (API_KEYS unset), got '${value}': set API_KEYS to serve other machines`);
+    }
+  }
   const config: Config = {
     mode,
     host,
     port: v.int('PORT', 8080, 0, 65535),
-    internalHost: v.str('INTERNAL_HOST') ?? host,
-    internalPort: v.int('INTERNAL_PORT', service === 'engine' ? 9464 : 9465, 0, 65535),
+    internalHost,
+    internalPort: v.int('INTERNAL_PORT', service === 'syncer' ? 9465 : 9464, 0, 65535),
     apiKeys,
     devKeys,
     feedUrl: v.url('FEED_URL', ['http:', 'https:', 'file:']) ?? sampleFeedUrl(),

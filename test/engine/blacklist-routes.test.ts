@@ -134,7 +134,7 @@ t.test('an engine restarted after 10,000 reports boots from snapshot + tail and 
   await Promise.all(Array.from({ length: 32 }, reportUntil(10_000)));
   // The syncer's compaction, sharing the engine's log as embedded mode does: snapshot, trim the stream.
   const compaction = createStreamJobs({
-    config: loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0' }),
+    config: loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0' }, 'embedded'),
     events: first.events,
     store: first.store,
     notifier: null,

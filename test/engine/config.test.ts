@@ -7,9 +7,9 @@ import t from 'tap';
 import { loadConfig } from '../../engine/core/config.js';
 import { ConfigError } from '../../engine/core/errors.js';
 
-t.test('defaults: embedded mode, dev keys, the bundled sample feed', async (t) => {
-  const c = loadConfig({});
-  t.match(c, { mode: 'embedded', devKeys: true, port: 8080, internalPort: 9464, host: '0.0.0.0', syncSchedule: '*/1 * * * *', logLevel: 'info', redisUrl: null, s3: null });
+t.test('defaults of npm start: embedded mode, dev keys on loopback, the bundled sample feed', async (t) => {
+  const c = loadConfig({}, 'embedded');
+  t.match(c, { mode: 'embedded', devKeys: true, port: 8080, internalPort: 9464, host: '127.0.0.1', internalHost: '127.0.0.1', syncSchedule: '*/1 * * * *', logLevel: 'info', redisUrl: null, s3: null });
   t.same(c.apiKeys.map((k) => k.scope), ['admin', 'game']);
   t.ok(existsSync(fileURLToPath(c.feedUrl)), 'sample feed file exists');
   t.ok(Object.isFrozen(c));
@@ -17,8 +17,8 @@ t.test('defaults: embedded mode, dev keys, the bundled sample feed', async (t) =
 });
 
 t.test('production mode when REDIS_URL or S3_BUCKET is set; it needs API_KEYS', async (t) => {
-  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }), { code: 'CONFIG_INVALID', message: /API_KEYS is required outside embedded mode/ });
-  const c = loadConfig({ S3_BUCKET: 'snaps', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', API_KEYS: 'game:long-enough-key' });
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'engine'), { code: 'CONFIG_INVALID', message: /^API_KEYS is required/ });
+  const c = loadConfig({ S3_BUCKET: 'snaps', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', API_KEYS: 'game:long-enough-key' }, 'engine');
   t.match(c, { mode: 'production', devKeys: false, s3: { bucket: 'snaps', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true } });
 });
 
@@ -35,7 +35,7 @@ t.test('every problem at once, naming the variable and the value', async (t) => 
       S3_FORCE_PATH_STYLE: 'maybe',
       API_KEYS: 'game:ok-key-123',
       REDIS_URL: 'http://not-redis',
-    });
+    }, 'engine');
   } catch (e) {
     err = e;
   }
@@ -53,6 +53,36 @@ t.test('every problem at once, naming the variable and the value', async (t) => 
 });
 
 t.test('settings with no effect in this mode are warnings, not errors', async (t) => {
-  const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'eu-west-1' });
+  const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'eu-west-1' }, 'embedded');
   t.same(c.warnings, ['S3_ENDPOINT has no effect without S3_BUCKET', 'S3_REGION has no effect without S3_BUCKET']);
+});
+
+t.test('only embedded mode falls back to the dev keys: a standalone engine without API_KEYS does not start', async (t) => {
+  // The image's command, with the folder store (no REDIS_URL, no S3_BUCKET): once it served the
+  // public dev-admin-key on 0.0.0.0.
+  t.throws(() => loadConfig({}, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
+  t.throws(() => loadConfig({ DATA_DIR: '/tmp/x', HOST: '127.0.0.1' }, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
+  const c = loadConfig({ API_KEYS: 'game:long-enough-key' }, 'engine');
+  t.match(c, { devKeys: false, host: '0.0.0.0', internalHost: '0.0.0.0' });
+  t.same(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'syncer').apiKeys, [], 'the syncer serves no API and needs no keys');
+  t.throws(() => loadConfig({}, 'syncer'), { code: 'CONFIG_INVALID', problems: [/^REDIS_URL or S3_BUCKET is required: the syncer publishes/] });
+});
+
+t.test('dev keys bind loopback only: the default, and a rule', async (t) => {
+  t.match(loadConfig({}, 'embedded'), { host: '127.0.0.1', internalHost: '127.0.0.1' });
+  t.match(loadConfig({ HOST: '::1' }, 'embedded'), { host: '::1', internalHost: '::1' });
+  t.match(loadConfig({ HOST: 'localhost', INTERNAL_HOST: '127.0.0.2' }, 'embedded'), { host: 'localhost', internalHost: '127.0.0.2' });
+  t.throws(() => loadConfig({ HOST: '0.0.0.0' }, 'embedded'), {
+    code: 'CONFIG_INVALID',
+    problems: ["HOST must be a loopback address while the dev keys are in use (API_KEYS unset), got '0.0.0.0': set API_KEYS to serve other machines"],
+  });
+  t.throws(() => loadConfig({ INTERNAL_HOST: '10.0.0.5' }, 'embedded'), { code: 'CONFIG_INVALID', problems: [/^INTERNAL_HOST must be a loopback address/] });
+  t.match(loadConfig({ HOST: '0.0.0.0', API_KEYS: 'admin:my-own-secret-key' }, 'embedded'), { devKeys: false, host: '0.0.0.0' }, 'own keys may serve anywhere');
+});
+
+t.test('embedded mode refuses production stores as a config problem', async (t) => {
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' }, 'embedded'), {
+    code: 'CONFIG_INVALID',
+    problems: [/^REDIS_URL and S3_BUCKET are for the standalone engine and syncer/],
+  });
 });

@@ -24,10 +24,10 @@ t.test('token bucket: burst, refill at the rate, Retry-After in whole seconds', 
 });
 
 t.test('defaults: off in embedded mode, 1000/s per key in production', async (t) => {
-  t.equal(loadConfig({}).rateLimitPerSecond, 0);
-  const prod = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' });
+  t.equal(loadConfig({}, 'embedded').rateLimitPerSecond, 0);
+  const prod = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' }, 'engine');
   t.match(prod, { rateLimitPerSecond: 1000, rateLimitBurst: 1000 });
-  t.throws(() => loadConfig({ RATE_LIMIT_PER_SECOND: 'lots' }), { code: 'CONFIG_INVALID', message: /RATE_LIMIT_PER_SECOND must be an integer/ });
+  t.throws(() => loadConfig({ RATE_LIMIT_PER_SECOND: 'lots' }, 'embedded'), { code: 'CONFIG_INVALID', message: /RATE_LIMIT_PER_SECOND must be an integer/ });
 });
 
 t.test('over HTTP: 429 in the one error shape with Retry-After, per key, on every keyed route', async (t) => {

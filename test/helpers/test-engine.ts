@@ -90,7 +90,7 @@ export async function startTestEngine(
     API_KEYS: `game:${GAME_KEY},admin:${ADMIN_KEY}`,
     SNAPSHOT_POLL_MS: '50',
     ...o.env,
-  });
+  }, 'engine');
   const logs: Record<string, unknown>[] = [];
   const log = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const events = await FileEventLog.open(join(dir, 'events'));

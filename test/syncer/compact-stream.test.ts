@@ -31,7 +31,7 @@ async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string
 
 function jobs(dir: string, events: EventLog, env: Record<string, string> = {}) {
   const metrics = new SyncerMetrics();
-  const config = loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0', ...env });
+  const config = loadConfig({ DATA_DIR: dir, EVENT_RETENTION_SECONDS: '0', ...env }, 'embedded');
   const store = new FsSnapshotStore(dir);
   return { metrics, store, ...createStreamJobs({ config, events, store, notifier: null, leadership: soleLeader, metrics, log: quiet, clock: systemClock }) };
 }
