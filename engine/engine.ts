@@ -17,6 +17,7 @@ import { SnapshotFollower } from './sync/snapshot-follower.js';
 import { EventFollower } from './sync/event-follower.js';
 import type { EventLog } from './store/event-log.js';
 import { ProcessPool } from './process-pool.js';
+import { claimPort } from './core/port-claim.js';
 
 export interface EngineOptions {
   config: Config;
@@ -65,10 +66,15 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     log.error('engine server process died', { err });
     o.onFatal?.(err);
   };
-  const pool: ServerPool =
-    config.engineWorkers === 1
-      ? await LocalPool.start(serverOptions, clock, o.events)
-      : await ProcessPool.start(config.engineWorkers, serverOptions, onFatal, o.events);
+  // Port 0 (tests) gets a port nobody else has; a fixed one is claimed before any server binds it.
+  const claim = config.port === 0 ? null : await claimPort('PORT', config.host, config.port);
+  const pool: ServerPool = await (config.engineWorkers === 1
+    ? LocalPool.start(serverOptions, clock, o.events)
+    : ProcessPool.start(config.engineWorkers, serverOptions, onFatal, o.events)
+  ).catch((err: unknown) => {
+    claim?.release();
+    throw err;
+  });
   const metrics = new EngineMetrics(clock, { uwsNative, workers: pool.size });
   const events = o.events === null ? null : new EventFollower(o.events, o.store, pool, log, metrics);
   const follower = new SnapshotFollower({
@@ -122,6 +128,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       events?.stop();
       internal.close();
       await pool.close();
+      claim?.release();
     },
   };
 }

@@ -4,7 +4,8 @@
 
 import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { defaultErrorBodies } from './core/errors.js';
-import { uWS } from './core/uws.js';
+import { PortUnavailableError } from './core/port-claim.js';
+import { listenExclusive, uWS } from './core/uws.js';
 import { AsyncReply, STATUS_200, errorStatus, sendError, sendJson } from './http/respond.js';
 
 export interface InternalAppOptions {
@@ -33,8 +34,9 @@ export class InternalServer {
     const app = uWS.App();
     routes(app, o);
     return new Promise((resolve, reject) => {
-      app.listen(o.host, o.port, (token) => {
-        if (token === false) return reject(new Error(`cannot listen on internal ${o.host}:${o.port}`));
+      // Exclusive: a second process on this port would otherwise answer every other probe and scrape.
+      listenExclusive(app, o.host, o.port, (token) => {
+        if (token === false) return reject(new PortUnavailableError(`the internal port ${o.port} on ${o.host} cannot be bound: another process has it (a second engine or syncer?), or the address is not this machine's`));
         resolve(new InternalServer(token, uWS.us_socket_local_port(token)));
       });
     });
