@@ -71,7 +71,16 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
     maxBytes: config.feedMaxBytes,
     onResponse: (status) => metrics.httpResponse(status),
   });
-  const sync = new SyncCampaigns({ feed, store, notifier: stores.notifier, metrics, log: log.child({ job: 'sync-campaigns' }), clock: systemClock });
+  const sync = new SyncCampaigns({
+    feed,
+    store,
+    notifier: stores.notifier,
+    metrics,
+    log: log.child({ job: 'sync-campaigns' }),
+    clock: systemClock,
+    // With S3 down, engines read the Redis pointer: that is the version a failed run keeps.
+    servedFrom: primary === stores.s3 ? stores.redis : null,
+  });
   let streamJobs: StreamJobs | null = null;
   let events: RedisEventLog | null = null;
   let votes: VoteProcessor | null = null;

@@ -3,7 +3,12 @@
 // so a slow, huge or endless feed costs a failed pull, never the process. Conditional requests
 // (If-None-Match / If-Modified-Since) make an unchanged feed a cheap 304. Transient failures (no
 // answer, a broken body, 5xx, 429, 408) are retried with full-jitter exponential backoff, so a
-// fleet of syncers does not retry in step; a 4xx or an oversized feed is not.
+// fleet of syncers does not retry in step; a 4xx or an oversized feed is not. A 429 or 503 that
+// says when to come back (Retry-After) is retried no earlier than that, within the same cap on the
+// total wait as the backoff; a later time fails the pull at once and leaves it to the next one.
+//
+// Not undici's retry interceptor: it shortens a long Retry-After to its maxTimeout (so it would
+// come back early), and it hides the statuses it retries from onResponse (the metric counts each).
 
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +24,11 @@ export interface FeedClientOptions {
   retries?: number;
   /** Backoff base: attempt n waits a random time in [0, base × 2^n) (default 500 ms). */
   backoffMs?: number;
+  /**
+   * Cap on the time one pull spends waiting between its attempts, backoff and Retry-After together
+   * (default: the most the backoff alone can wait, backoffMs × (2^retries − 1), i.e. 1.5 s).
+   */
+  maxWaitMs?: number;
   /** Every HTTP answer's status, or 'error' when none came (metrics). */
   onResponse?(status: number | 'error'): void;
 }
@@ -27,6 +37,13 @@ export interface FeedClientOptions {
 const retryable = new WeakSet<Error>();
 const transient = (err: FeedFetchError): FeedFetchError => (retryable.add(err), err);
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+/**
+ * Statuses whose Retry-After is honoured: those it is defined for (RFC 9110 §10.2.3 for 503,
+ * RFC 6585 §4 for 429). The other transient statuses keep the backoff whatever they send.
+ */
+const RETRY_AFTER_STATUS = new Set([429, 503]);
+/** When (epoch ms) a failed attempt's server asked to be called again, from its Retry-After. */
+const retryAt = new WeakMap<Error, number>();
 
 export type FeedPull =
   | { readonly changed: true; readonly text: string; readonly bytes: number; readonly status: number }
@@ -72,12 +89,33 @@ export class FeedClient {
   private async pullHttp(): Promise<FeedPull> {
     const retries = this.o.retries ?? 2;
     const base = this.o.backoffMs ?? 500;
+    const maxWait = this.o.maxWaitMs ?? base * (2 ** retries - 1);
+    let waited = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.attemptHttp();
       } catch (err) {
         if (!retryable.has(err as Error) || attempt >= retries) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * base * 2 ** attempt));
+        const at = retryAt.get(err as Error);
+        if (at === undefined) {
+          const ms = Math.min(Math.random() * base * 2 ** attempt, maxWait - waited);
+          waited += ms;
+          await sleep(ms);
+          continue;
+        }
+        // Coming back early would ignore what the feed asked, and sleeping then giving up would
+        // only delay the failure: a time past the cap fails now, and the next pull tries again.
+        const ms = Math.max(0, at - Date.now());
+        const left = maxWait - waited;
+        if (ms > left) {
+          throw new FeedFetchError(
+            `${(err as Error).message} and asked to wait ${Math.ceil(ms / 1000)} s (Retry-After), past the ${Math.round(left)} ms left ` +
+              `of this pull's ${maxWait} ms wait cap; not retried before the next pull`,
+            { cause: err },
+          );
+        }
+        waited += ms;
+        await sleepUntil(at);
       }
     }
   }
@@ -102,6 +140,10 @@ export class FeedClient {
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => {});
       const err = new FeedFetchError(`feed answered HTTP ${res.statusCode}`);
+      if (RETRY_AFTER_STATUS.has(res.statusCode)) {
+        const at = retryAfter(res.headers['retry-after']);
+        if (at !== null) retryAt.set(err, at);
+      }
       throw TRANSIENT_STATUS.has(res.statusCode) ? transient(err) : err;
     }
     const chunks: Buffer[] = [];
@@ -131,6 +173,27 @@ export class FeedClient {
     this.etag = null;
     this.lastModified = null;
   }
+}
+
+/**
+ * A Retry-After value as the time (epoch ms) it names: delta-seconds or an HTTP-date (RFC 9110
+ * §10.2.3). Null when absent or malformed (the backoff applies); a date in the past means now.
+ */
+function retryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return now + Number(v) * 1000;
+  // HTTP-dates name a day of the week; this keeps Date.parse's leniency from reading "10" as a date.
+  if (!/^[A-Za-z]{3}/.test(v)) return null;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : at;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Sleeps until the wall clock reads `at`: a timer may fire a millisecond early, and the feed's "not before" is a floor. */
+async function sleepUntil(at: number): Promise<void> {
+  for (let ms = at - Date.now(); ms > 0; ms = at - Date.now()) await sleep(ms);
 }
 
 /**

@@ -22,15 +22,23 @@ export interface SyncCampaignsDeps {
   metrics: SyncerMetrics;
   log: Logger;
   clock: Clock;
+  /**
+   * Where engines find the pointer when `store` cannot answer (production: Redis, the copy engines
+   * read first, while S3 is down). Asked only to name the version a failed run leaves published.
+   */
+  servedFrom?: Pick<SnapshotStore, 'latest'> | null;
 }
 
 export interface SyncResult {
   readonly outcome: SyncOutcome;
-  /** The published version, when one is live. */
+  /** The published version, when one is live (after a failure: the one that stays published). */
   readonly version: string | null;
 }
 
 export class SyncCampaigns {
+  /** The pointer as this job last read or moved it, for when no store can say. */
+  private known: string | null = null;
+
   constructor(private readonly d: SyncCampaignsDeps) {}
 
   /** Runs once; a call while a run is in progress shares it. */
@@ -43,9 +51,10 @@ export class SyncCampaigns {
       return { outcome, version };
     };
     const started = performance.now();
-    let current: string | null = null;
+    // undefined until the pointer is read: a store that cannot be read says nothing about what is live.
+    let current: string | null | undefined;
     try {
-      current = await store.latest('ads');
+      current = this.known = await store.latest('ads');
       const pull = await feed.pull();
       if (!pull.changed) {
         log.info('campaign feed not modified; nothing to publish', { outcome: 'not_modified', version: current, ms: msSince(started) });
@@ -79,6 +88,7 @@ export class SyncCampaigns {
       }
       const compiled = compileAdsSnapshot(validation.ads, clock.now(), '0', contentHash);
       await publishSnapshot(store, notifier, 'ads', compiled.snapshot.version, compiled.bytes);
+      this.known = compiled.snapshot.version;
       log.info('ads snapshot published', {
         outcome: 'published',
         version: compiled.snapshot.version,
@@ -93,9 +103,24 @@ export class SyncCampaigns {
       const outcome: SyncOutcome = failureOutcome(err, 'publish_failed');
       // A refused body must not be skipped as "not modified" next time just because its ETag repeats.
       if (outcome === 'feed_rejected') feed.forgetValidators();
-      log.error('campaign sync failed; last good snapshot stays published', { outcome, kept: current, ms: msSince(started), err: err as Error });
-      return end(outcome, current);
+      const kept = current !== undefined ? current : await this.keptUnread();
+      log.error('campaign sync failed; last good snapshot stays published', { outcome, kept, ms: msSince(started), err: err as Error });
+      return end(outcome, kept);
     }
+  }
+
+  /**
+   * The version live when the store's pointer could not be read (S3 down): the pointer engines
+   * read meanwhile, else the last one this job read or published. Null only when nothing knows.
+   */
+  private async keptUnread(): Promise<string | null> {
+    try {
+      const served = await this.d.servedFrom?.latest('ads');
+      if (served !== undefined && served !== null) return served;
+    } catch {
+      // Down as well: what this job last saw is the best answer left.
+    }
+    return this.known;
   }
 }
 

@@ -21,12 +21,15 @@ export interface FeedServer {
   next: FeedResponse[];
   /** Headers of every request so far. */
   requests: IncomingHttpHeaders[];
+  /** When each request arrived (Date.now(), the server's clock), in the order of `requests`. */
+  arrivals: number[];
 }
 
 export async function startFeedServer(t: { teardown(fn: () => unknown): void }, respond: FeedResponse = {}): Promise<FeedServer> {
   const hanging: ServerResponse[] = [];
-  const state: FeedServer = { url: '', respond, next: [], requests: [] };
+  const state: FeedServer = { url: '', respond, next: [], requests: [], arrivals: [] };
   const server = createServer((req, res) => {
+    state.arrivals.push(Date.now());
     state.requests.push(req.headers);
     const r = state.next.shift() ?? state.respond;
     if (r.hang) {

@@ -32,7 +32,11 @@ export async function startS3(t: { teardown(fn: () => unknown): void }, buckets:
     if (!running) return;
     running = false;
     for (const c of clients) c.destroy();
-    await server.close();
+    // An outage drops open connections too: close() alone waits for keep-alive sockets, which a
+    // syncer pulling every second never leaves idle, so it would not return while one runs.
+    const closed = server.close();
+    server.httpServer.closeAllConnections();
+    await closed;
   };
   const start = async () => {
     if (running) return;

@@ -95,6 +95,65 @@ t.test('a 4xx, or a body over the cap, is not retried', async (t) => {
   t.equal(feed.requests.length, 2);
 });
 
+t.test('a 429 or 503 with Retry-After is retried no earlier than asked: delta-seconds and HTTP-date', async (t) => {
+  for (const [status, form] of [[429, 'seconds'], [503, 'HTTP-date'], [429, 'HTTP-date'], [503, 'seconds']] as const) {
+    const feed = await startFeedServer(t, { body: '{"ads":[]}' });
+    // An HTTP-date has whole seconds: two seconds ahead, truncated, is still at least one away.
+    const value = form === 'seconds' ? '1' : new Date(Date.now() + 2_000).toUTCString();
+    feed.next = [{ status, headers: { 'retry-after': value } }];
+    const statuses: (number | 'error')[] = [];
+    // backoffMs 1: without Retry-After the retry would come within milliseconds.
+    const c = new FeedClient(feed.url, { maxBytes: 1 << 20, timeoutMs: 5_000, retries: 2, backoffMs: 1, maxWaitMs: 10_000, onResponse: (s) => statuses.push(s) });
+    t.teardown(() => c.close());
+    t.match(await c.pull(), { changed: true, text: '{"ads":[]}' }, `${status} with ${form}`);
+    t.same(statuses, [status, 200], `${status} with ${form}: one retry, both answers counted`);
+    const [answered, retried] = feed.arrivals as [number, number];
+    const notBefore = form === 'seconds' ? answered + 1_000 : Date.parse(value);
+    t.ok(retried >= notBefore, `${status} with ${form}: retried ${retried - answered} ms after the answer, asked ${notBefore - answered} ms`);
+  }
+});
+
+t.test('a Retry-After past the wait cap fails the pull at once, without a second request', async (t) => {
+  for (const value of ['3600', new Date(Date.now() + 3_600_000).toUTCString()]) {
+    const feed = await startFeedServer(t, { status: 429, headers: { 'retry-after': value } });
+    // The defaults: two retries, 500 ms backoff, so a 1.5 s cap. Sleeping an hour would time the test out.
+    const c = new FeedClient(feed.url, { maxBytes: 1 << 20, timeoutMs: 5_000 });
+    t.teardown(() => c.close());
+    await t.rejects(c.pull(), {
+      code: 'FEED_FETCH_FAILED',
+      message: /^feed answered HTTP 429 and asked to wait 3\d{3} s \(Retry-After\), past the 1500 ms left of this pull's 1500 ms wait cap; not retried/,
+    }, value);
+    t.equal(feed.requests.length, 1, `${value}: no second request`);
+  }
+});
+
+t.test('the cap is on the whole pull: a second Retry-After that no longer fits gives up', async (t) => {
+  const feed = await startFeedServer(t, { body: '{}' });
+  feed.next = [{ status: 503, headers: { 'retry-after': '1' } }, { status: 503, headers: { 'retry-after': '1' } }];
+  const c = new FeedClient(feed.url, { maxBytes: 1 << 20, timeoutMs: 5_000, retries: 3, backoffMs: 1, maxWaitMs: 1_500 });
+  t.teardown(() => c.close());
+  await t.rejects(c.pull(), { message: /HTTP 503 and asked to wait 1 s \(Retry-After\), past the 500 ms left of this pull's 1500 ms wait cap/ });
+  t.equal(feed.requests.length, 2, 'waited for the first, not for the second');
+  t.ok(feed.arrivals[1]! >= feed.arrivals[0]! + 1_000, 'the first wait was honoured');
+});
+
+t.test('Retry-After on other statuses, or malformed, leaves the backoff in charge', async (t) => {
+  // An hour asked on a 500, 502 or 504 (RFC 9110 defines it for 503 only), or an unreadable value on a
+  // 429: honoured, any of these would fail the pull or time the test out; with the backoff all is retried.
+  const feed = await startFeedServer(t, { body: '{}' });
+  feed.next = [
+    { status: 500, headers: { 'retry-after': '3600' } },
+    { status: 502, headers: { 'retry-after': '3600' } },
+    { status: 429, headers: { 'retry-after': 'soon' } },
+    { status: 503, headers: { 'retry-after': '-5' } },
+  ];
+  const statuses: (number | 'error')[] = [];
+  const c = new FeedClient(feed.url, { maxBytes: 1 << 20, timeoutMs: 5_000, retries: 4, backoffMs: 1, onResponse: (s) => statuses.push(s) });
+  t.teardown(() => c.close());
+  t.match(await c.pull(), { changed: true, text: '{}' });
+  t.same(statuses, [500, 502, 429, 503, 200]);
+});
+
 t.test('an unreachable feed fails after the retries, each attempt reported as "error"', async (t) => {
   const feed = await startFeedServer(t, { body: '{}' });
   const statuses: (number | 'error')[] = [];

@@ -109,6 +109,29 @@ t.test('S3 down: an engine boots from Redis; Redis down: an engine boots from S3
   t.match(metrics, /^engine_snapshot_age_seconds \d/m);
 });
 
+t.test('S3 down: the syncer reports the version that stays published, running and after a restart', async (t) => {
+  const stack = await startStack(t, feedOf('k-1'));
+  const first = await startSyncer(t, stack);
+  const readyz = async (s: { internal: string }) => (await stack.http.get(`${s.internal}/readyz`)).body as { status: string; version: string | null };
+  const published = await eventually(() => readyz(first), (r) => r.version !== null, 10_000, 'published');
+  const kept = published.version;
+  const failed = /^.*"msg":"campaign sync failed; last good snapshot stays published".*$/gm;
+  const failures = (s: { proc: { stdout(): string } }) => s.proc.stdout().match(failed) ?? [];
+
+  await stack.s3.stop();
+  await eventually(async () => failures(first).length, (n) => n > 0, 15_000, 'a run against the dead S3');
+  t.match(JSON.parse(failures(first)[0]!), { outcome: 'publish_failed', kept }, 'the failure names the kept version');
+  t.match(await readyz(first), { status: 'ready', version: kept }, 'running syncer: /readyz keeps the version');
+
+  // A fresh process knows nothing but the stores: Redis still points at the version engines serve.
+  first.proc.child.kill('SIGKILL');
+  await first.proc.exited;
+  const second = await startSyncer(t, stack);
+  await eventually(async () => failures(second).length, (n) => n > 0, 15_000, 'the restarted syncer runs against the dead S3');
+  t.match(JSON.parse(failures(second)[0]!), { outcome: 'publish_failed', kept }, 'restarted: the failure names the kept version');
+  t.match(await readyz(second), { status: 'ready', version: kept }, 'restarted syncer: /readyz names it too');
+});
+
 t.test('rollback: engines go back to an older version, and the running syncer keeps it', async (t) => {
   const stack = await startStack(t, feedOf('v1-ad'));
   const syncer = await startSyncer(t, stack);

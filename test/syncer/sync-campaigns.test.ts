@@ -1,7 +1,7 @@
 // The campaign sync job end to end against a real HTTP feed server and a folder store: publish on
 // change, skip when unchanged, keep the last good snapshot on every kind of failure.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -33,16 +33,11 @@ async function setup(t: { teardown(fn: () => unknown): void }) {
   const client = new FeedClient(feed.url, { maxBytes: 4096, timeoutMs: 300 });
   t.teardown(() => client.close());
   const clock = new ManualClock(Date.UTC(2031, 5, 1));
-  const job = new SyncCampaigns({
-    feed: client,
-    store,
-    notifier,
-    metrics,
-    clock,
-    log: createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>)),
-  });
+  const log = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const newJob = (servedFrom: FsSnapshotStore | null = null) => new SyncCampaigns({ feed: client, store, notifier, metrics, clock, log, servedFrom });
+  const job = newJob();
   const metric = async (name: string) => (await metrics.registry.getSingleMetricAsString(name)) + '\n';
-  return { feed, store, notified, job, logs, clock, metric };
+  return { dir, feed, store, notified, job, newJob, logs, clock, metric };
 }
 
 t.test('publishes on change, not on an unchanged feed', async (t) => {
@@ -85,6 +80,27 @@ t.test('every failure keeps the last good snapshot published', async (t) => {
   }
   t.equal((await s.store.list('ads')).length, 1, 'nothing half-published');
   t.ok(s.logs.some((l) => l.msg === 'campaign sync failed; last good snapshot stays published' && l.outcome === 'feed_rejected'));
+});
+
+t.test('a store that cannot be read: the failure names the version that stays published, not null', async (t) => {
+  const s = await setup(t);
+  const good = (await s.job.run()).version!;
+  // The copy engines read meanwhile (Redis, in production), holding the same pointer.
+  const copyDir = await mkdtemp(join(tmpdir(), 'arcade-edge-sync-copy-'));
+  t.teardown(() => rm(copyDir, { recursive: true, force: true }));
+  const copy = new FsSnapshotStore(copyDir);
+  await copy.put('ads', good, await s.store.get('ads', good));
+  await copy.setLatest('ads', good);
+  // The folder turns into a file: every read fails (ENOTDIR), the way S3 does when it is down.
+  await rm(join(s.dir, 'snapshots'), { recursive: true });
+  await writeFile(join(s.dir, 'snapshots'), '');
+  const failed = () => s.logs.filter((l) => l.msg === 'campaign sync failed; last good snapshot stays published').at(-1);
+
+  t.same(await s.job.run(), { outcome: 'publish_failed', version: good }, 'the job remembers what it published');
+  t.match(failed(), { outcome: 'publish_failed', kept: good });
+  t.same(await s.newJob(copy).run(), { outcome: 'publish_failed', version: good }, 'a fresh job asks the copy engines read');
+  t.match(failed(), { kept: good });
+  t.same(await s.newJob().run(), { outcome: 'publish_failed', version: null }, 'nothing to ask and nothing seen: unknown');
 });
 
 t.test('dropped rows are logged with id and reason, and counted', async (t) => {
