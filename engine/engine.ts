@@ -43,6 +43,9 @@ export interface Engine {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
+/** Why /readyz is 503 with the ads index loaded: the routes on the event log would answer 503. */
+export const STREAM_NOT_READY = 'the event log is not replayed yet: games, reports, topics and votes answer 503 until it is';
+
 /** How long start-up waits for the event log replay before going on (the blacklist routes 503 until it is done). */
 const EVENT_CATCH_UP_MS = 10_000;
 
@@ -87,18 +90,18 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     pollMs: config.snapshotPollMs,
   });
   let draining = false;
+  const adsNotReady = () => (draining ? 'shutting down' : follower.version === null ? 'no ad index loaded yet' : null);
   const internal = await InternalServer.start({
     host: config.internalHost,
     port: config.internalPort,
     metrics: async () => metrics.render(await pool.collect(), o.extraRegistries ?? []),
     contentType: metrics.contentType,
-    notReadyReason: () =>
-      draining
-        ? 'shutting down'
-        : follower.version === null
-          ? 'no ad index loaded yet'
-          : null,
+    // Ready means every route answers. Ads alone come earlier (an engine that booted while the event
+    // log was unreachable serves ads and refuses writes): /readyz/ads, for a load balancer that
+    // routes /ad_request apart.
+    notReadyReason: () => adsNotReady() ?? (events !== null && !events.replayed ? STREAM_NOT_READY : null),
     readyFacts: () => ({ version: follower.version, workers: pool.size }),
+    partial: { ads: adsNotReady },
   });
   await follower.start();
   await events?.start(EVENT_CATCH_UP_MS);

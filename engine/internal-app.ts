@@ -2,7 +2,7 @@
 // never exposed on the public port. Runs in the main process. Scrapes are bounded in time and in
 // number at once, like prebid's server/prometheus.go, so a stuck scraper cannot pile up work.
 
-import type { TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import type { HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { defaultErrorBodies } from './core/errors.js';
 import { PortUnavailableError } from './core/port-claim.js';
 import { listenExclusive, uWS } from './core/uws.js';
@@ -18,6 +18,8 @@ export interface InternalAppOptions {
   notReadyReason: () => string | null;
   /** Facts added to the /readyz body when ready. */
   readyFacts: () => Record<string, unknown>;
+  /** Readiness of a part, served at /readyz/<name>: null when that part can answer, else why not. */
+  partial?: Readonly<Record<string, () => string | null>>;
 }
 
 const SCRAPE_TIMEOUT_MS = 5_000;
@@ -67,10 +69,12 @@ function routes(app: TemplatedApp, o: InternalAppOptions): void {
     });
   });
   app.get('/healthz', (res) => sendJson(res, STATUS_200, HEALTHY, false));
-  app.get('/readyz', (res) => {
-    const reason = o.notReadyReason();
+  const readyz = (notReadyReason: () => string | null) => (res: HttpResponse) => {
+    const reason = notReadyReason();
     if (reason === null) sendJson(res, STATUS_200, JSON.stringify({ status: 'ready', ...o.readyFacts() }), false);
     else sendJson(res, errorStatus.not_ready, JSON.stringify({ error: 'not_ready', message: reason }), false);
-  });
+  };
+  app.get('/readyz', readyz(o.notReadyReason));
+  for (const [name, reason] of Object.entries(o.partial ?? {})) app.get(`/readyz/${name}`, readyz(reason));
   app.any('/*', (res) => sendError(res, 'not_found', false, defaultErrorBodies.not_found));
 }

@@ -26,6 +26,7 @@ export class EventFollower {
   private running = false;
   private snapshotLoaded = false;
   private caughtUpOnce = false;
+  private everyServerKnows = false;
   private failing = false;
   private storeFailing = false;
 
@@ -40,6 +41,14 @@ export class EventFollower {
   /** True once the log has been read to its end at least once. */
   get caughtUp(): boolean {
     return this.caughtUpOnce;
+  }
+
+  /**
+   * True once every server has been told the log is replayed, so that every write and stream read
+   * answers: what readiness waits for (caughtUp comes first, while the servers still answer 503).
+   */
+  get replayed(): boolean {
+    return this.everyServerKnows;
   }
 
   get applied(): string {
@@ -134,6 +143,7 @@ export class EventFollower {
     this.metrics.eventLogReplayed();
     try {
       await this.pool.eventsCaughtUp();
+      this.everyServerKnows = true;
     } catch (err) {
       // A server process that is gone: the pool's crash handling takes the engine down.
       this.logger.warn('could not tell every server the event log is replayed', { err: err as Error });

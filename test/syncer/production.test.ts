@@ -5,6 +5,8 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
 import { packagePath } from '../../engine/core/package-root.js';
+import { STREAM_NOT_READY } from '../../engine/engine.js';
+import { GAME_KEY } from '../helpers/test-engine.js';
 import { adId, eventually, feedOf, startEngineProc, startStack, startSyncer } from '../helpers/production.js';
 
 t.test('a feed change reaches two engines within 2 s, with no failed request across the swap', async (t) => {
@@ -102,7 +104,11 @@ t.test('S3 down: an engine boots from Redis; Redis down: an engine boots from S3
   for (const e of [witness, fromRedis, fromS3]) {
     await new Promise((r) => setTimeout(r, 600)); // at least one poll against the dead stores
     t.equal(await adId(stack.http, e), 'r-1', 'both stores down: still serving');
-    t.equal((await stack.http.get(`${e.internal}/readyz`)).status, 200, 'and still ready');
+    // Ready for ads whatever happened; ready as a whole exactly when the routes on the event log
+    // answer (an engine that booted without its stream snapshot has never replayed the log).
+    t.equal((await stack.http.get(`${e.internal}/readyz/ads`)).status, 200, 'ready for ads');
+    const games = await stack.http.get(`${e.base}/games`, { 'x-api-key': GAME_KEY });
+    t.equal((await stack.http.get(`${e.internal}/readyz`)).status, games.status === 503 ? 503 : 200, '/readyz is ready exactly when GET /games answers');
   }
   const metrics = (await stack.http.get(`${witness.internal}/metrics`)).text;
   t.match(metrics, /engine_snapshot_load_failures_total\{reason="store_unavailable"\} [1-9]/);
@@ -171,3 +177,28 @@ function syncerCommand(env: Record<string, string>, ...args: string[]): Promise<
     );
   });
 }
+
+t.test('ready means every route answers: booted with Redis down, an engine is ready for ads only until the log is replayed', async (t) => {
+  const stack = await startStack(t, feedOf('r-1'));
+  const syncer = await startSyncer(t, stack);
+  const witness = await startEngineProc(t, stack);
+  await eventually(() => adId(stack.http, witness), (id) => id === 'r-1', 10_000, 'published');
+  syncer.proc.child.kill('SIGKILL');
+  await stack.redis.stop();
+
+  const engine = await startEngineProc(t, stack);
+  const games = () => stack.http.get(`${engine.base}/games`, { 'x-api-key': GAME_KEY });
+  t.equal(await adId(stack.http, engine), 'r-1', 'serves ads from S3');
+  t.same((await stack.http.get(`${engine.internal}/readyz`)).body, { error: 'not_ready', message: STREAM_NOT_READY }, '/readyz: not ready, and why');
+  t.match((await stack.http.get(`${engine.internal}/readyz/ads`)).body, { status: 'ready', version: String }, '/readyz/ads: ready');
+  t.match(await games(), { status: 503, body: { error: 'not_ready' } }, 'the routes on the event log refuse');
+
+  // Redis comes back: the first /readyz that says ready must find every route answering.
+  await stack.redis.start();
+  let polls = 0;
+  while ((await stack.http.get(`${engine.internal}/readyz`)).status !== 200) {
+    if (++polls > 3_000) throw new Error('never ready after Redis came back');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  t.match(await games(), { status: 200 }, 'at the first ready answer, GET /games answers 200');
+});
