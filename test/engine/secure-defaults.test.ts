@@ -2,12 +2,11 @@
 // keep both listeners on loopback, and a second engine on a port another one serves fails to start
 // instead of silently sharing the port (SO_REUSEPORT) and splitting its traffic.
 
-import { readFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { freePort } from '../../bench/lib/free-port.js';
 import { uWS } from '../../engine/core/uws.js';
 import { httpClient } from '../helpers/http.js';
 import { EMBEDDED_SERVING, startProcess } from '../helpers/spawn.js';
@@ -17,17 +16,6 @@ async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string
   const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-secure-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Local addresses of the TCP sockets listening on `port`, from the kernel's own table. */

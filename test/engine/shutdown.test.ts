@@ -13,27 +13,32 @@ import { compileAdsSnapshot } from '../../syncer/compile/ads-snapshot.js';
 import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
 import { FileEventLog } from '../../engine/store/file-event-log.js';
 import { START } from '../../engine/store/event-log.js';
-import { startProcess } from '../helpers/spawn.js';
+import { startProcess, type RunningProcess } from '../helpers/spawn.js';
 import { ADMIN_KEY, GAME_KEY, row } from '../helpers/test-engine.js';
+
+/** A standalone engine process on a folder store holding one all-day us/eng ad; resolves with its port. */
+async function startEngine(t: Parameters<typeof startProcess>[0], workers: string, shutdownMs: string): Promise<{ proc: RunningProcess; dir: string; port: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-shutdown-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const { ads } = validateFeed({ ads: [row('a', 'us', 'eng')] });
+  const compiled = compileAdsSnapshot(ads, Date.now());
+  await publishSnapshot(new FsSnapshotStore(dir), null, 'ads', compiled.snapshot.version, compiled.bytes);
+  const proc = startProcess(t, 'engine/main.ts', {
+    DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    INTERNAL_PORT: '0',
+    ENGINE_WORKERS: workers,
+    API_KEYS: `game:${GAME_KEY},admin:${ADMIN_KEY}`,
+    SHUTDOWN_TIMEOUT_MS: shutdownMs,
+  });
+  const [, port] = await proc.waitFor(/"msg":"engine listening".*?"port":(\d+)/);
+  return { proc, dir, port: port! };
+}
 
 for (const workers of ['1', '2']) {
   t.test(`ENGINE_WORKERS=${workers}: SIGTERM drains and exits 0`, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-shutdown-'));
-    t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const { ads } = validateFeed({ ads: [row('a', 'us', 'eng')] });
-    const compiled = compileAdsSnapshot(ads, Date.now());
-    await publishSnapshot(new FsSnapshotStore(dir), null, 'ads', compiled.snapshot.version, compiled.bytes);
-
-    const proc = startProcess(t, 'engine/main.ts', {
-      DATA_DIR: dir,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      INTERNAL_PORT: '0',
-      ENGINE_WORKERS: workers,
-      API_KEYS: `game:${GAME_KEY}`,
-      SHUTDOWN_TIMEOUT_MS: '3000',
-    });
-    const [, port] = await proc.waitFor(/"msg":"engine listening".*?"port":(\d+)/);
+    const { proc, port } = await startEngine(t, workers, '3000');
     const url = `http://127.0.0.1:${port}/ad_request?country=us&lang=eng&api_key=${GAME_KEY}`;
     const agent = new Agent({ connections: 4 });
     t.teardown(() => agent.destroy());
@@ -79,22 +84,7 @@ for (const workers of ['1', '2']) {
 // must have been answered 202, and every 202 must be in the log.
 for (const workers of ['1', '2']) {
   t.test(`ENGINE_WORKERS=${workers}: SIGTERM answers every write it made durable`, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-shutdown-writes-'));
-    t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const { ads } = validateFeed({ ads: [row('a', 'us', 'eng')] });
-    const compiled = compileAdsSnapshot(ads, Date.now());
-    await publishSnapshot(new FsSnapshotStore(dir), null, 'ads', compiled.snapshot.version, compiled.bytes);
-
-    const proc = startProcess(t, 'engine/main.ts', {
-      DATA_DIR: dir,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      INTERNAL_PORT: '0',
-      ENGINE_WORKERS: workers,
-      API_KEYS: `game:${GAME_KEY},admin:${ADMIN_KEY}`,
-      SHUTDOWN_TIMEOUT_MS: '8000',
-    });
-    const [, port] = await proc.waitFor(/"msg":"engine listening".*?"port":(\d+)/);
+    const { proc, dir, port } = await startEngine(t, workers, '8000');
     const base = `http://127.0.0.1:${port}`;
     const agent = new Agent({ connections: 8 });
     t.teardown(() => agent.destroy());
