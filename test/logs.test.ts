@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
-import { createLogger, logLevels, type LogLevel } from '../engine/core/logger.js';
+import { createLogger, logLevels, redactUrls, type LogLevel } from '../engine/core/logger.js';
 import { packagePath } from '../engine/core/package-root.js';
 import { httpClient } from './helpers/http.js';
 import { startRedis } from './helpers/redis.js';
@@ -100,6 +100,23 @@ t.test('the logger: one JSON object per line, the level threshold, secrets maske
   t.same(line.problems, ['FEED_URL bad: https://feeds.example/?sig=[redacted]'], 'strings inside arrays too');
   t.same(line.err, { name: 'Error', message: 'GET https://user:[redacted]@feeds.example/x failed', code: 'E_X' }, 'an error is name, message, code: no stack');
   t.notMatch(written[0]!, SECRET);
+});
+
+t.test('the logger: text after a URL is kept whole (a config problem keeps its closing quote)', async (t) => {
+  t.equal(
+    redactUrls(`FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=${SECRET}'`),
+    "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=[redacted]'",
+  );
+  t.equal(redactUrls(`see "https://a.example/b?x=${SECRET}&y=2", then retry`), 'see "https://a.example/b?x=[redacted]&y=[redacted]", then retry');
+  t.equal(redactUrls(`<https://u:${SECRET}@a.example/p?q=1>`), '<https://u:[redacted]@a.example/p?q=[redacted]>');
+});
+
+t.test('a config problem naming a URL with a token: exit 78, printed whole, the token masked', async (t) => {
+  const proc = startProcess(t, 'syncer/main.ts', { FEED_URL: `ftp://feeds.example/c.json?token=${SECRET}` });
+  t.equal((await proc.exited).code, 78);
+  const problem = "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=[redacted]'";
+  t.match(lines(t, proc.stdout()), [{ level: 'error', msg: 'config invalid; not starting', problems: [problem] }]);
+  t.equal(proc.stderr(), `syncer: config: ${problem}\n`);
 });
 
 t.test('embedded, LOG_LEVEL=info: start-up, sync and swap lines, none per request, shutdown lines', async (t) => {

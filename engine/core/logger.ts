@@ -53,8 +53,11 @@ function mask(fields: LogFields | undefined): LogFields | undefined {
   return out;
 }
 
-/** `scheme://user:pass@host/p?token=x` → `scheme://user:[redacted]@host/p?token=[redacted]`. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]*@)?([^\s?#]*)(\?[^\s#]*)?/gi;
+/**
+ * `scheme://user:pass@host/p?token=x` → `scheme://user:[redacted]@host/p?token=[redacted]`. A URL
+ * ends at whitespace, a quote or an angle bracket, so the text that quotes it (`got '…'`) stays whole.
+ */
+const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@'"`<>]*@)?([^\s?#'"`<>]*)(\?[^\s#'"`<>]*)?/gi;
 
 export function redactUrls(text: string): string {
   if (!text.includes('://')) return text;
