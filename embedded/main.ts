@@ -20,9 +20,10 @@ import { soleLeader } from '../syncer/leader/leader-lock.js';
 import { FileVoteCounter } from '../syncer/votes/file-vote-counter.js';
 import { VOTES_GROUP, VoteProcessor } from '../syncer/votes/vote-processor.js';
 
-runProcess('arcade-edge', async ({ onShutdown }) => {
+runProcess('arcade-edge', async ({ useLogger, onShutdown }) => {
   const config = loadConfig();
   const log = createLogger(config.logLevel, { service: 'arcade-edge', mode: 'embedded' });
+  useLogger(log);
   if (config.mode !== 'embedded') {
     throw new Error('REDIS_URL or S3_BUCKET is set: run the engine and the syncer as separate processes');
   }
@@ -85,7 +86,6 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     await streamJobs.close();
     log.info('drained; exiting');
   }, config.shutdownTimeoutMs);
-  return log;
 });
 
 /**

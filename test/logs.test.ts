@@ -1,7 +1,8 @@
 // The log contract (README "Logs"): stdout carries JSON lines only, one per start-up step, sync,
 // swap and error, none per request, filtered by LOG_LEVEL; secrets never appear; a field never
 // overwrites the line's own keys; nothing a caller passes makes the logger throw. Checked on the
-// logger itself and on real processes (embedded mode, a production syncer against a real Redis).
+// logger itself and on real processes (embedded mode, production syncers against a real Redis and
+// a real S3).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { createLogger, logLevels, redactUrls, type LogFields, type LogLevel } fr
 import { packagePath } from '../engine/core/package-root.js';
 import { httpClient } from './helpers/http.js';
 import { startRedis } from './helpers/redis.js';
+import { S3_CREDENTIALS, startS3 } from './helpers/s3.js';
 import { EMBEDDED_SERVING, startProcess, type RunningProcess } from './helpers/spawn.js';
 
 interface Line {
@@ -182,6 +184,28 @@ t.test('a config problem naming a URL with a token: exit 78, printed whole, the 
   const problem = "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=[redacted]'";
   t.match(lines(t, proc.stdout()), [{ level: 'error', msg: 'config invalid; not starting', problems: [problem] }]);
   t.equal(proc.stderr(), `syncer: config: ${problem}\n`);
+});
+
+t.test("a syncer with S3_BUCKET: the AWS SDK's Node-version warning is one JSON line, stderr stays empty", async (t) => {
+  const s3 = await startS3(t, ['arcade-snapshots']);
+  const proc = startProcess(t, 'syncer/main.ts', {
+    S3_BUCKET: 'arcade-snapshots',
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+    FEED_URL: sampleFeedWithToken,
+    INTERNAL_HOST: '127.0.0.1',
+    INTERNAL_PORT: '0',
+    SYNC_SCHEDULE: NEVER,
+    COMPACT_SCHEDULE: NEVER,
+  });
+  await proc.waitFor(/"msg":"syncer running"/);
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+  const warnings = lines(t, proc.stdout()).filter((l) => l.msg === 'process warning');
+  t.match(warnings, [{ level: 'warn', service: 'syncer', warning: { name: 'Warning', message: /^NodeVersionSupportWarning: The AWS SDK for JavaScript/ } }]);
+  t.equal(proc.stderr(), '', 'nothing on stderr');
 });
 
 t.test('embedded, LOG_LEVEL=info: start-up, sync and swap lines, none per request, shutdown lines', async (t) => {
