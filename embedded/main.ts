@@ -20,9 +20,10 @@ import { soleLeader } from '../syncer/leader/leader-lock.js';
 import { FileVoteCounter } from '../syncer/votes/file-vote-counter.js';
 import { VOTES_GROUP, VoteProcessor } from '../syncer/votes/vote-processor.js';
 
-runProcess('arcade-edge', async ({ onShutdown }) => {
+runProcess('arcade-edge', async ({ useLogger, onShutdown }) => {
   const config = loadConfig(process.env, 'embedded');
   const log = createLogger(config.logLevel, { service: 'arcade-edge', mode: 'embedded' });
+  useLogger(log);
   for (const w of config.warnings) log.warn(w);
   if (config.devKeys) log.warn('API_KEYS unset: using the DEV-ONLY keys dev-admin-key and dev-game-key');
 
@@ -91,7 +92,6 @@ runProcess('arcade-edge', async ({ onShutdown }) => {
     await streamJobs.close();
     log.info('drained; exiting');
   }, config.shutdownTimeoutMs);
-  return log;
 });
 
 /**

@@ -19,9 +19,10 @@ import { join } from 'node:path';
 /** How long start-up waits for Redis before going on with S3 alone. */
 const REDIS_WAIT_MS = 3_000;
 
-runProcess('engine', async ({ onShutdown }) => {
+runProcess('engine', async ({ useLogger, onShutdown }) => {
   const config = loadConfig(process.env, 'engine');
   const log = createLogger(config.logLevel, { service: 'engine' });
+  useLogger(log);
   for (const w of config.warnings) log.warn(w);
   // Production: Redis first, S3 when Redis has nothing or is down, notifications over Redis.
   // Otherwise the folder under DATA_DIR that an embedded syncer (or a copy) writes.
@@ -46,5 +47,4 @@ runProcess('engine', async ({ onShutdown }) => {
     production?.close();
     log.info('drained; exiting');
   }, config.shutdownTimeoutMs);
-  return log;
 });

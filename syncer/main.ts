@@ -16,9 +16,10 @@ if (command === 'rollback') {
     process.exit(64);
   }
   // runProcess for its error handling (one line per config problem, exit 78; other errors exit 1).
-  runProcess('syncer rollback', async () => {
+  runProcess('syncer rollback', async ({ useLogger }) => {
     const config = loadConfig(process.env, 'syncer');
     const log = createLogger(config.logLevel, { service: 'syncer', command: 'rollback' });
+    useLogger(log);
     await rollback(config, log, args[0]!);
     process.exit(0);
   });
@@ -26,15 +27,15 @@ if (command === 'rollback') {
   process.stderr.write(`unknown command '${command}'; usage: npm run syncer [-- rollback <version>]\n`);
   process.exit(64);
 } else {
-  runProcess('syncer', async ({ onShutdown }) => {
+  runProcess('syncer', async ({ useLogger, onShutdown }) => {
     const config = loadConfig(process.env, 'syncer');
     const log = createLogger(config.logLevel, { service: 'syncer' });
+    useLogger(log);
     for (const w of config.warnings) log.warn(w);
     const daemon = await startSyncerDaemon(config, log);
     onShutdown(async () => {
       log.info('shutting down: releasing the leader lock');
       await daemon.stop();
     }, config.shutdownTimeoutMs);
-    return log;
   });
 }

@@ -1,16 +1,19 @@
-// The log contract (issue 6 item 5): stdout carries JSON lines only, one per start-up step, sync,
-// swap and error, none per request, filtered by LOG_LEVEL; secrets never appear. Checked on the
-// logger itself and on real processes (embedded mode, a production syncer against a real Redis).
+// The log contract (README "Logs"): stdout carries JSON lines only, one per start-up step, sync,
+// swap and error, none per request, filtered by LOG_LEVEL; secrets never appear; a field never
+// overwrites the line's own keys; nothing a caller passes makes the logger throw. Checked on the
+// logger itself and on real processes (embedded mode, production syncers against a real Redis and
+// a real S3).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
-import { createLogger, logLevels, type LogLevel } from '../engine/core/logger.js';
+import { createLogger, logLevels, redactUrls, type LogFields, type LogLevel } from '../engine/core/logger.js';
 import { packagePath } from '../engine/core/package-root.js';
 import { httpClient } from './helpers/http.js';
 import { startRedis } from './helpers/redis.js';
+import { S3_CREDENTIALS, startS3 } from './helpers/s3.js';
 import { EMBEDDED_SERVING, startProcess, type RunningProcess } from './helpers/spawn.js';
 
 interface Line {
@@ -100,6 +103,109 @@ t.test('the logger: one JSON object per line, the level threshold, secrets maske
   t.same(line.problems, ['FEED_URL bad: https://feeds.example/?sig=[redacted]'], 'strings inside arrays too');
   t.same(line.err, { name: 'Error', message: 'GET https://user:[redacted]@feeds.example/x failed', code: 'E_X' }, 'an error is name, message, code: no stack');
   t.notMatch(written[0]!, SECRET);
+});
+
+/** A debug logger bound to service=test, job=j, and the lines it wrote. */
+function capture(): { log: ReturnType<typeof createLogger>; written: string[]; line(i?: number): Line } {
+  const written: string[] = [];
+  const log = createLogger('debug', { service: 'test' }, (l) => written.push(l)).child({ job: 'j' });
+  return { log, written, line: (i = 0) => JSON.parse(written[i]!) as Line };
+}
+
+t.test('the logger: secrets nested in objects and arrays are masked', async (t) => {
+  const { log, written, line } = capture();
+  log.info('connecting', {
+    redis: { host: 'cache', password: SECRET },
+    headers: { authorization: `Bearer ${SECRET}`, 'x-api-key': SECRET, accept: 'application/json' },
+    upstream: { request: { headers: { Authorization: `Bearer ${SECRET}` } } },
+    clients: [{ id: 1, token: SECRET }],
+    s3: { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET } },
+    store: { url: `redis://:${SECRET}@cache:6379/0`, replicas: [`rediss://u:${SECRET}@replica:6380`] },
+  });
+  t.match(line(), {
+    redis: { host: 'cache', password: '[redacted]' },
+    headers: { authorization: '[redacted]', 'x-api-key': '[redacted]', accept: 'application/json' },
+    upstream: { request: { headers: { Authorization: '[redacted]' } } },
+    clients: [{ id: 1, token: '[redacted]' }],
+    s3: { credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: '[redacted]' } },
+    store: { url: 'redis://:[redacted]@cache:6379/0', replicas: ['rediss://u:[redacted]@replica:6380'] },
+  });
+  t.notMatch(written[0]!, SECRET);
+});
+
+t.test('the logger: flags and counts named like secrets are not secrets', async (t) => {
+  const { log, line } = capture();
+  const fields = { dev_keys: true, api_keys_count: 2, keys: 3, tokens_issued: 4, redis_key: 'arcade:lock:syncer', password_set: false };
+  log.info('embedded mode serving', fields);
+  t.match(line(), fields);
+});
+
+t.test("the logger: a field never overwrites the line's time, level, msg or bindings", async (t) => {
+  const { log, written, line } = capture();
+  log.warn('the event', { time: 'yesterday', level: 'fatal', msg: 'forged', service: 'other', job: 'k' });
+  t.match(line(), { level: 'warn', msg: 'the event', service: 'test', job: 'j' });
+  t.ok(Date.parse(line().time) > Date.parse('2020-01-01'), 'time is the line\'s own');
+  t.match(line(), { field_time: 'yesterday', field_level: 'fatal', field_msg: 'forged', field_service: 'other', field_job: 'k' }, 'the colliding fields are kept, renamed');
+  for (const key of ['time', 'level', 'msg', 'service', 'job']) t.equal(written[0]!.split(`"${key}":`).length, 2, `one "${key}" key in the line`);
+
+  // A child's binding may not take a name the line already has either.
+  const child = createLogger('debug', { service: 'test' }, (l) => written.push(l)).child({ service: 'x', level: 'y' });
+  child.info('from the child');
+  t.match(line(1), { level: 'info', msg: 'from the child', service: 'test', field_service: 'x', field_level: 'y' });
+});
+
+t.test('the logger: circular objects and BigInt values print, they do not throw', async (t) => {
+  const { log, written, line } = capture();
+  const loop: LogFields = { name: 'loop' };
+  loop.self = loop;
+  const big = 2n ** 70n;
+  t.doesNotThrow(() => log.info('odd values', { loop, twice: [loop, loop], n: 10n, nested: { big, list: [big] } }));
+  t.equal(written.length, 1, 'one line');
+  t.match(line(), {
+    loop: { name: 'loop', self: '[Circular]' },
+    twice: [{ name: 'loop', self: '[Circular]' }, { name: 'loop', self: '[Circular]' }],
+    n: '10',
+    nested: { big: '1180591620717411303424', list: ['1180591620717411303424'] },
+  });
+});
+
+t.test('the logger: text after a URL is kept whole (a config problem keeps its closing quote)', async (t) => {
+  t.equal(
+    redactUrls(`FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=${SECRET}'`),
+    "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=[redacted]'",
+  );
+  t.equal(redactUrls(`see "https://a.example/b?x=${SECRET}&y=2", then retry`), 'see "https://a.example/b?x=[redacted]&y=[redacted]", then retry');
+  t.equal(redactUrls(`<https://u:${SECRET}@a.example/p?q=1>`), '<https://u:[redacted]@a.example/p?q=[redacted]>');
+});
+
+t.test('a config problem naming a URL with a token: exit 78, printed whole, the token masked', async (t) => {
+  const proc = startProcess(t, 'syncer/main.ts', { FEED_URL: `ftp://feeds.example/c.json?token=${SECRET}` });
+  t.equal((await proc.exited).code, 78);
+  const problem = "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=[redacted]'";
+  t.match(lines(t, proc.stdout()), [{ level: 'error', msg: 'config invalid; not starting', problems: [problem] }]);
+  t.equal(proc.stderr(), `syncer: config: ${problem}\n`);
+});
+
+t.test("a syncer with S3_BUCKET: the AWS SDK's Node-version warning is one JSON line, stderr stays empty", async (t) => {
+  const s3 = await startS3(t, ['arcade-snapshots']);
+  const proc = startProcess(t, 'syncer/main.ts', {
+    S3_BUCKET: 'arcade-snapshots',
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+    FEED_URL: sampleFeedWithToken,
+    INTERNAL_HOST: '127.0.0.1',
+    INTERNAL_PORT: '0',
+    SYNC_SCHEDULE: NEVER,
+    COMPACT_SCHEDULE: NEVER,
+  });
+  await proc.waitFor(/"msg":"syncer running"/);
+  proc.child.kill('SIGTERM');
+  t.equal((await proc.exited).code, 0);
+  const warnings = lines(t, proc.stdout()).filter((l) => l.msg === 'process warning');
+  t.match(warnings, [{ level: 'warn', service: 'syncer', warning: { name: 'Warning', message: /^NodeVersionSupportWarning: The AWS SDK for JavaScript/ } }]);
+  t.equal(proc.stderr(), '', 'nothing on stderr');
 });
 
 t.test('embedded, LOG_LEVEL=info: start-up, sync and swap lines, none per request, shutdown lines', async (t) => {

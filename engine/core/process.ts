@@ -1,10 +1,13 @@
 // The shared skeleton of a process entry: run start-up, print config errors as one line each and
-// exit 78, turn SIGTERM/SIGINT into one orderly shutdown bounded in time, exit 0 when done.
+// exit 78, log process warnings as JSON lines, turn SIGTERM/SIGINT into one orderly shutdown
+// bounded in time, exit 0 when done.
 
 import { ArcadeError, ConfigError } from './errors.js';
 import { createLogger, redactUrls, type Logger } from './logger.js';
 
 export interface ProcessHooks {
+  /** Hands over the process's logger (LOG_LEVEL, bindings) as soon as start-up has one. */
+  useLogger(log: Logger): void;
   /** Registers the shutdown routine and the time it promises to finish in; signals run it once. */
   onShutdown(fn: () => Promise<void>, boundMs: number): void;
 }
@@ -12,11 +15,12 @@ export interface ProcessHooks {
 /** Extra time beyond a shutdown routine's own bound before the process is forced out. */
 const HARD_EXIT_MARGIN_MS = 20_000;
 
-export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise<Logger>): void {
+export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise<void>): void {
   let shutdown: (() => Promise<void>) | null = null;
   let shutdownBoundMs = 0;
   let stopping = false;
-  // Until start-up hands over its own logger (with LOG_LEVEL and bindings), errors still log as JSON.
+  // Until start-up hands over its own logger (useLogger: LOG_LEVEL and bindings), errors still log
+  // as JSON. A warning that early would be dropped; start-up reads its config before anything warns.
   let log: Logger = createLogger('error', { service: name });
   const stop = (signal: string) => {
     if (stopping) return;
@@ -35,15 +39,22 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Node prints a warning (a deprecation, the AWS SDK's notice that it is dropping this Node
+  // version) as several plain lines on stderr, through a 'warning' listener of its own. Replaced by
+  // one warn line here, so stdout stays JSON lines and stderr keeps only what README "Logs" puts there.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => log.warn('process warning', { warning }));
 
   start({
+    useLogger: (started) => {
+      log = started;
+    },
     onShutdown: (fn, boundMs) => {
       shutdown = fn;
       shutdownBoundMs = boundMs;
     },
   }).then(
-    (started) => {
-      log = started;
+    () => {
       process.on('uncaughtException', (err) => {
         // A bug, not an operator's problem: keep the stack, which error fields otherwise leave out.
         log.error('uncaught exception; exiting', { err, stack: err.stack });

@@ -27,5 +27,5 @@ t.test('SIGKILL of one server process → error log and exit 1', async (t) => {
   t.notOk(children.includes(proc.child.pid!), 'servers are children, not the main process');
   process.kill(children[0]!, 'SIGKILL');
   t.same(await proc.exited, { code: 1, signal: null });
-  t.match(proc.stdout(), /"level":"error","msg":"engine server process died".*signal SIGKILL/);
+  t.match(proc.stdout(), /"level":"error","time":"[^"]+","msg":"engine server process died".*signal SIGKILL/);
 });

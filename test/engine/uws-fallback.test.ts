@@ -22,7 +22,7 @@ t.test('on the JS fallback: loud log, metric 0, correct answers', async (t) => {
   });
   const [, url] = await proc.waitFor(EMBEDDED_SERVING);
   const internal = /"internal_port":(\d+)/.exec(proc.stdout())![1];
-  t.match(proc.stdout(), /"level":"error","msg":"uWebSockets.js is running its pure-JS FALLBACK/);
+  t.match(proc.stdout(), /"level":"error","time":"[^"]+","msg":"uWebSockets.js is running its pure-JS FALLBACK/);
 
   const http = httpClient(t);
   const metrics = (await http.get(`http://127.0.0.1:${internal}/metrics`)).text;
