@@ -12,7 +12,8 @@ export const EMAIL_MAX_LENGTH = 254;
  * (README "Games and blacklist"), so every email a report stores can be checked.
  */
 const EMAIL = /^[\x21-\x3f\x41-\x7e]{1,64}@[\x21-\x3f\x41-\x7e]+\.[\x21-\x3f\x41-\x7e]+$/;
-const REASON = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+/** Either case; lower-cased once it matched (not before: see normaliseEmail). */
+const REASON = /^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$/;
 
 /**
  * The one email rule of reports, checks and the blacklist feed: at most EMAIL_MAX_LENGTH characters
@@ -28,8 +29,8 @@ export function normaliseEmail(raw: string): string | null {
 
 /** A lower_snake token such as `cheating` or `terms_of_service_violation`, case-insensitive. */
 export function normaliseReason(raw: string): string | null {
-  const reason = raw.trim().toLowerCase();
-  return reason.length <= 64 && REASON.test(reason) ? reason : null;
+  const reason = raw.trim();
+  return reason.length <= 64 && REASON.test(reason) ? reason.toLowerCase() : null;
 }
 
 /** Trimmed; null when empty or over 200 characters. */
