@@ -2,7 +2,7 @@
 // is for POST /topics and PUT /topics/{id}, normalised before it becomes an event. A choice sent
 // with an id keeps that choice (and its votes) on PUT; one without an id is new.
 
-import { BodyError, idField } from '../http/body.js';
+import { BodyError, MAX_ID, parseId } from '../http/body.js';
 
 export const MAX_TITLE = 200;
 export const MAX_DESCRIPTION = 200;
@@ -41,7 +41,8 @@ export function parseTopicBody(body: unknown): TopicInput {
     }
     const rawId = (c as Record<string, unknown>).id;
     if (rawId === undefined || rawId === null) return { description };
-    const id = idField(c, 'id');
+    const id = parseId(rawId);
+    if (id === null) throw new BodyError('bad_body', `choices[${i}].id must be a positive integer (at most ${MAX_ID}) or null`);
     if (seen.has(id)) throw new BodyError('bad_body', `choices[${i}].id ${id} is listed twice`);
     seen.add(id);
     return { id, description };

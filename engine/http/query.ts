@@ -5,6 +5,10 @@
 // A QueryReader is created once per route with the names that route accepts; its `values` slots are
 // refilled by every read(). Sound because handlers run synchronously on one thread: nothing else can
 // read() between a route's read() and its use of `values`. Unknown names are ignored (cache busters).
+//
+// A `+` is a space (HTML form encoding), except in a parameter declared `literalPlus`: there it is a
+// plus, for values that may hold a `+` but never a space (an email such as a+b@example.com, which
+// clients put in a URL unencoded).
 
 import { errorBody } from '../core/errors.js';
 
@@ -36,6 +40,8 @@ export const problemText: Readonly<Record<QueryProblem, string>> = {
 export interface ParamSpec {
   readonly name: string;
   readonly maxLength: number;
+  /** `+` is a plus, not a space (`%20` is still a space). */
+  readonly literalPlus?: boolean;
 }
 
 export class QueryReader {
@@ -44,9 +50,12 @@ export class QueryReader {
   problem: QueryProblem = QueryProblem.None;
   /** Index into specs of the parameter with the problem (-1 for the whole query). */
   problemParam = -1;
+  /** literalPlus per spec, as one array of booleans: the same shape for every spec. */
+  private readonly literalPlus: boolean[];
 
   constructor(readonly specs: readonly ParamSpec[]) {
     this.values = new Array(specs.length).fill(undefined);
+    this.literalPlus = specs.map((s) => s.literalPlus === true);
   }
 
   /** Scans a raw query string. Returns false with problem/problemParam set on the first bad parameter. */
@@ -102,6 +111,8 @@ export class QueryReader {
   /** `pct` and `plus`: the first '%' and '+' at or after `from` (the query's length when none). */
   private take(raw: string, from: number, to: number, slot: number, pct: number, plus: number): QueryProblem {
     const maxLength = this.specs[slot]!.maxLength;
+    const plusIsSpace = !this.literalPlus[slot];
+    if (!plusIsSpace) plus = raw.length; // no '+' to decode: it stays as it is
     if (to === from) return QueryProblem.Empty;
     if (pct >= to && plus >= to) {
       if (to - from > maxLength) return QueryProblem.TooLong;
@@ -111,7 +122,7 @@ export class QueryReader {
     if (to - from > maxLength * 3) return QueryProblem.TooLong; // even fully %-encoded it cannot fit
     let decoded = decodePrintable(raw, from, to, pct, plus);
     if (decoded === null) {
-      decoded = decodeComponent(raw.slice(from, to));
+      decoded = decodeComponent(raw.slice(from, to), plusIsSpace);
       if (decoded === null) return QueryProblem.BadEncoding;
       for (let k = 0; k < decoded.length; k++) {
         const c = decoded.charCodeAt(k);
@@ -189,10 +200,13 @@ function indexOrEnd(raw: string, ch: string, from: number): number {
   return at === -1 ? raw.length : at;
 }
 
-/** application/x-www-form-urlencoded value decoding; null when a %-escape or the UTF-8 is malformed. */
-function decodeComponent(value: string): string | null {
+/**
+ * application/x-www-form-urlencoded value decoding (`+` a space unless `plusIsSpace` is false); null
+ * when a %-escape or the UTF-8 is malformed.
+ */
+function decodeComponent(value: string, plusIsSpace: boolean): string | null {
   try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
+    return decodeURIComponent(plusIsSpace ? value.replace(/\+/g, ' ') : value);
   } catch {
     return null;
   }

@@ -6,7 +6,7 @@ import { admit } from '../http/admit.js';
 import { errorBody } from '../core/errors.js';
 import { playerReported } from '../core/events.js';
 import { rawQuery } from '../core/uws.js';
-import { normaliseEmail, normaliseReason } from '../decision/reports.js';
+import { EMAIL_MAX_LENGTH, normaliseEmail, normaliseReason } from '../decision/reports.js';
 import { BodyError, idField, stringField } from '../http/body.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
 import { STATUS_201, sendError, sendOk, type Handler } from '../http/respond.js';
@@ -38,7 +38,8 @@ const API_KEY = 1;
 export function checkPlayer(deps: RouteDeps): Handler {
   const { stream, clock, metrics, state } = deps;
   const query = new QueryReader([
-    { name: 'email', maxLength: 254 },
+    // A '+' in an email is a plus: a space is never part of one (README "Games and blacklist").
+    { name: 'email', maxLength: EMAIL_MAX_LENGTH, literalPlus: true },
     { name: 'api_key', maxLength: 256 },
   ]);
   const badParam = badParamBodies(query);

@@ -6,6 +6,7 @@
 import { errorBody } from '../core/errors.js';
 import { topicCreated, topicUpdated } from '../core/events.js';
 import { parseTopicBody } from '../decision/topics.js';
+import { parseId } from '../http/body.js';
 import { pathParam } from '../http/path-param.js';
 import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../http/respond.js';
 import { topicJson, type Topic, type TopicsIndex } from '../indexes/topics-index.js';
@@ -38,7 +39,7 @@ export function updateTopic(deps: RouteDeps): Handler {
     'topic',
     'admin',
     async (body, pathId) => {
-      const topicId = topicIdOf(pathId);
+      const topicId = parseId(pathId);
       if (topicId === null || deps.stream.topics.byId(topicId) === undefined) return { error: 'unknown_topic' };
       const topic = parseTopicBody(body);
       if (deps.events === null) return { error: 'store_unavailable' };
@@ -102,7 +103,7 @@ export function getTopic(deps: RouteDeps): Handler {
   return (res, req) => {
     const r = door(res, req);
     if (r === null) return;
-    const id = topicIdOf(pathParam(req, TOPIC_PATH));
+    const id = parseId(pathParam(req, TOPIC_PATH));
     const { topics } = deps.stream;
     const topic = id === null ? undefined : topics.byId(id);
     if (topic === undefined) {
@@ -114,8 +115,3 @@ export function getTopic(deps: RouteDeps): Handler {
   };
 }
 
-/** A topic id from the path: a positive integer, else null (no topic can have it). */
-export function topicIdOf(raw: string): number | null {
-  if (!/^[1-9]\d{0,9}$/.test(raw)) return null;
-  return Number(raw);
-}

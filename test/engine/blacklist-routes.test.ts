@@ -61,13 +61,13 @@ for (const workers of [1, 2]) {
     t.match(await a.check('nope'), { status: 400, body: { error: 'bad_param' } });
     t.match(await http.get(`${eng.url}/blacklist/check?email=a@b.co`), { status: 401 });
 
-    // The key from the headers, and the email's escapes ('+' is a space, trimmed away).
+    // The key from the headers, and the email's escapes (%20 is a space, trimmed away).
     const byHeader = `${eng.url}/blacklist/check?email=Cheater%40Example.com`;
     const found = { status: 200, headers: { 'content-type': 'application/json' }, body: { most_common_reason: 'harassment' } };
     t.match(await http.get(byHeader, { 'x-api-key': GAME_KEY }), found, 'key in x-api-key');
     t.match(await http.get(byHeader, { authorization: `Bearer ${GAME_KEY}` }), found, 'key as a Bearer token');
     t.match(await http.get(byHeader, { 'x-api-key': 'wrong', authorization: `Bearer ${GAME_KEY}` }), { status: 401, body: { error: 'unauthorized' } }, 'x-api-key wins over Bearer');
-    t.match(await http.get(`${eng.url}/blacklist/check?email=+cheater%40example%2Ecom+&api_key=${GAME_KEY}`), found, 'escapes decoded, spaces trimmed');
+    t.match(await http.get(`${eng.url}/blacklist/check?email=%20cheater%40example%2Ecom%20&api_key=${GAME_KEY}`), found, 'escapes decoded, spaces trimmed');
     t.match(await http.get(`${eng.url}/blacklist/check?email=cheater%C3%A9%40example.com&api_key=${GAME_KEY}`), { status: 400, body: { error: 'bad_param', message: 'email must be printable ASCII' } });
 
     if (workers === 1) {
@@ -77,6 +77,45 @@ for (const workers of [1, 2]) {
     }
   });
 }
+
+t.test('one email rule for reports and checks: whatever a report stores, a check can name', async (t) => {
+  const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')] });
+  const http = httpClient(t);
+  const a = api(http, eng.url);
+  await a.createGame('g');
+  const refused = { status: 400, body: { error: 'bad_body', message: 'email is not a valid email address' } };
+  for (const [email, what] of [
+    ['jos\u00e9@example.com', 'a non-ASCII letter'],
+    ['a\u0000b@example.com', 'NUL'],
+    ['a\u007fb@example.com', 'DEL'],
+    ['a\tb@example.com', 'a tab inside'],
+    ['a b@example.com', 'a space inside'],
+    ['\u212a@example.com', 'the Kelvin sign, which lower-cases to an ASCII k'],
+    ['a@b@example.com', 'two @'],
+    [`${'a'.repeat(65)}@example.com`, 'a local part over 64 characters'],
+    [`a@${'b'.repeat(249)}.com`, '255 characters'],
+    [` a@${'b'.repeat(248)}.com`, '255 characters as sent, 254 once trimmed'],
+  ] as const) {
+    t.match(await a.report({ game_id: 1, email, reason: 'cheating' }), refused, what);
+  }
+  t.same((await a.check('a@example.com')).status, 404, 'and nothing was stored');
+
+  // The longest taken, and a '+' in the local part.
+  const longest = `${'a'.repeat(64)}@${'b'.repeat(185)}.com`;
+  t.equal(longest.length, 254);
+  for (const email of [longest, 'A+B@Example.com']) {
+    t.match(await a.report({ game_id: 1, email, reason: 'cheating' }), { status: 201, body: { email: email.toLowerCase() } });
+  }
+  const found = { status: 200, body: { most_common_reason: 'cheating', number_of_games_reported: 1, times_reported_last_90_days: 1 } };
+  t.match(await a.check(longest), found, 'the longest email is checked');
+  const check = (query: string) => http.get(`${eng.url}/blacklist/check?${query}&api_key=${GAME_KEY}`);
+  t.match(await check('email=a+b@example.com'), found, "'+' unencoded: a plus, not a space");
+  t.match(await check('email=a%2Bb%40example.com'), found, '%2B');
+  t.match(await check('email=A+B@EXAMPLE.COM'), found, 'lower-cased');
+  t.match(await check('email=a%20b@example.com'), { status: 400, body: { error: 'bad_param', message: 'email is not a valid email address' } }, '%20 is a space, never part of an email');
+  t.match(await check(`email=${'a'.repeat(65)}@example.com`), { status: 400, body: { error: 'bad_param', message: 'email is not a valid email address' } }, 'the same local-part limit');
+  t.match(await check(`email=${encodeURIComponent('\u212a@example.com')}`), { status: 400, body: { error: 'bad_param', message: 'email must be printable ASCII' } });
+});
 
 t.test('bodies: not JSON 415, too large 413, malformed 400; the server keeps answering', async (t) => {
   const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], env: { MAX_BODY_BYTES: '1024' } });

@@ -5,7 +5,11 @@
 // 429 (an engine with a tiny rate limit), 503 (an engine whose event log cannot be read and that has
 // no ads; writes with the log failing) — and every answer must be one the document declares for
 // that operation and status: content-type, body schema, required headers. An undocumented status
-// fails, and so does a documented one that no request produced.
+// fails, and so does a documented one that no request produced. Then the document's input rules
+// are the server's: every query parameter, the key headers, the ids in paths and the body fields
+// with rules are sent values on both sides of each rule, and the document's own schema decides
+// the outcome (a value it refuses is a 400 naming it, one it allows is not a 400), as is the
+// query-string limit the document states.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +21,7 @@ import { httpClient, type Reply, type TestClient } from '../helpers/http.js';
 import { startVoteProcessor } from '../helpers/vote-processor.js';
 import { EMBEDDED_SERVING, startProcess } from '../helpers/spawn.js';
 import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
-import { ContractChecker, HTTP_METHODS, loadDocument, operations } from './openapi-doc.js';
+import { ContractChecker, HTTP_METHODS, compileAt, deref, documentAjv, loadDocument, operations, pointer, under, type Operation } from './openapi-doc.js';
 
 const { doc } = await loadDocument();
 const ops = operations(doc);
@@ -280,6 +284,206 @@ t.test('contract: every answer is declared, and every declared answer is produce
     }
   });
 
+  await t.test('the input rules the document states are the server\'s, value for value', async (t) => {
+    const eng = await startTestEngine(t, { ads: [row('us-eng-allday-1', 'us', 'eng')] });
+    await inputRules(t, http, eng.url, checker);
+  });
+
   t.same(checker.documented().filter((s) => !checker.seen.has(s)), [], 'every documented (operation, status) was produced by a real request');
 });
+
+type Json = Record<string, unknown>;
+/** A value to send; `absent` sends nothing at all. */
+const absent = Symbol('absent');
+type Probe = unknown;
+
+const longestEmail = `${'a'.repeat(64)}@${'b'.repeat(185)}.com`;
+const emailProbes = [
+  'a@b.co', 'A+B@Example.COM', ' a@b.co ', 'a..b@c..d', '!#$%&\'*+-/=?^_`{|}~@x.y', longestEmail, ` ${longestEmail}`, `${'a'.repeat(64)}@example.com`,
+  `${'a'.repeat(65)}@example.com`, 'a b@b.co', 'jos\u00e9@example.com', 'a\u0000b@example.com', 'a\u007fb@example.com', '\u212a@example.com',
+  'nope', 'a@b', '@b.co', 'a@.co', 'a@b.', 'a@@b.co', 'a@b@c.co', '', ' ', '+',
+];
+
+/**
+ * Values for every query parameter the document declares (by name): each side of every rule it
+ * states (length, pattern, enum, required), and the characters the query reader refuses.
+ */
+const queryProbes: Record<string, Probe[]> = {
+  country: [absent, 'us', 'US', 'uS', 'u', 'usa', 'u1', '', ' us', '\u00fc\u00fc', 'x'.repeat(33)],
+  lang: [absent, 'eng', 'EnG', 'en', 'engl', 'e1g', ''],
+  player_id: [absent, 'p', 'player 42', '~', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000', '\t', '\u007f'],
+  email: [absent, ...emailProbes],
+  include_votes: [absent, 'true', 'false', 'True', '', '1', 'falsey'],
+  api_key: [absent, ADMIN_KEY, 'not a key', ' ', '~', 'k'.repeat(256), 'k'.repeat(257), '', 'k\u00e9', '\u0000', '\u007f'],
+};
+
+const idProbes: Probe[] = [absent, 1, '1', 2, 9_999_999_999, '9999999999', 10_000_000_000, '10000000000', 0, '0', '007', -1, '-1', 1.5, '1.5', ' 1', '', null, true, [1]];
+
+/** Body fields with rules, by operation: where the field is in the operation's example body, and its values. */
+const bodyProbes: Record<string, { field: string; at: (string | number)[]; values: Probe[] }[]> = {
+  'POST /blacklist': [
+    { field: 'game_id', at: ['game_id'], values: idProbes },
+    { field: 'email', at: ['email'], values: [absent, ...emailProbes, '\t a@b.co \n', 5, null] },
+    {
+      field: 'reason',
+      at: ['reason'],
+      values: [absent, 'cheating', 'Cheating', ' cheating\n', 'snake_case_2', 'two words', '_x', 'x_', 'x__y', '1x', '', 'a'.repeat(64), 'a'.repeat(65), ` ${'a'.repeat(64)} `, '\u212aick', 'caf\u00e9', 7],
+    },
+  ],
+  'POST /votes': [
+    { field: 'topic_id', at: ['topic_id'], values: idProbes },
+    { field: 'choice_id', at: ['choice_id'], values: idProbes },
+  ],
+  'PUT /topics/{id}': [{ field: 'choices[0].id', at: ['choices', 0, 'id'], values: [...idProbes.filter((v) => v !== absent), 2] }],
+};
+
+/** Path parameters: refused values name nothing (404 with the operation's code), never a 400. */
+const pathProbes: Record<string, string[]> = {
+  'GET /topics/{id}': ['1', '9999999999', '10000000000', '0', '007', '-1', '1.0', '1e3', 'abc'],
+  'PUT /topics/{id}': ['1', '0', '007', '10000000000'],
+  'GET /votes/{id}': ['1-0', '01-0', '1', '1-0-0', 'a-b', `${'1'.repeat(17)}-0`],
+};
+
+const withValue = (body: unknown, at: (string | number)[], value: Probe): unknown => {
+  const copy = structuredClone(body) as Json;
+  let holder = copy as Record<string | number, unknown>;
+  for (const key of at.slice(0, -1)) holder = holder[key] as Record<string | number, unknown>;
+  if (value === absent) delete holder[at[at.length - 1]!];
+  else holder[at[at.length - 1]!] = value;
+  return copy;
+};
+
+const show = (v: Probe): string => (v === absent ? '(absent)' : JSON.stringify(v).slice(0, 40));
+
+/** The operation's path with an id that exists (topic 1) or is well-formed (a vote id). */
+const concrete = (o: Operation): string => fill(o.path, o.path.startsWith('/votes') ? '1-0' : '1');
+
+/** The operation's query parameters (refs followed), with where each is in the document. */
+const queryParams = (o: Operation): { value: Json; at: string }[] => {
+  const at = pointer('paths', o.path, o.method.toLowerCase(), 'parameters');
+  return ((o.op.parameters ?? []) as Json[]).map((p, i) => deref(doc, p, under(at, String(i)))).filter((p) => p.value.in === 'query');
+};
+
+/** `name=example` for each required query parameter but `except`. */
+const requiredQuery = (o: Operation, except = ''): string[] =>
+  queryParams(o)
+    .filter((p) => p.value.required === true && p.value.name !== except)
+    .map((p) => `${String(p.value.name)}=${encodeURIComponent(String(p.value.example))}`);
+
+async function inputRules(t: Test, http: TestClient, url: string, checker: ContractChecker): Promise<void> {
+  const ajv = documentAjv(doc);
+  const send = requester(http, url);
+  const keyed = ops.filter((o) => (o.op.security as unknown[]).length > 0);
+  const exampleBody = (o: Operation): unknown => {
+    const media = (o.op.requestBody as { content: Record<string, { examples: Record<string, { value: unknown }> }> }).content['application/json']!;
+    return Object.values(media.examples)[0]!.value;
+  };
+  // Everything the example bodies name exists: game 1, topic 1 with choices 1 and 2.
+  for (const o of ['POST /games', 'POST /topics']) {
+    const op = ops.find((x) => x.key === o)!;
+    t.match(await send(op.method, op.path, { body: JSON.stringify(exampleBody(op)) }), { status: 201 }, `${o} from its example`);
+  }
+  const answer = (o: Operation, what: string, refused: boolean, r: Reply, name: string, code: string): void => {
+    t.same(checker.check(o.key, r), [], `${o.key} ${what}: ${r.status} as documented`);
+    if (!refused) {
+      t.not(r.status, 400, `${o.key} ${what}: allowed by the document, not a 400 (${r.text.slice(0, 80)})`);
+      return;
+    }
+    const body = r.body as { error?: string; message?: string } | undefined;
+    t.ok(r.status === 400 && body?.error === code && body.message?.startsWith(`${name} `), `${o.key} ${what}: refused by the document, a 400 ${code} naming ${name} (${r.status} ${r.text.slice(0, 80)})`);
+  };
+
+  // Query parameters, the key's included: the others as their examples, the key in a header unless probed.
+  for (const o of keyed) {
+    const body = o.op.requestBody === undefined ? undefined : JSON.stringify(exampleBody(o));
+    for (const { value: param, at: paramAt } of queryParams(o)) {
+      const name = String(param.name);
+      const probes = queryProbes[name];
+      if (!t.ok(probes, `${o.key}: query parameter ${name} has probes`) || probes === undefined) continue;
+      const validate = compileAt(ajv, under(paramAt, 'schema'));
+      const verdicts = probes.map((v) => (v === absent ? param.required !== true : validate(v)));
+      t.ok(verdicts.includes(true) && verdicts.includes(false), `${o.key} ${name}: probes on both sides of its rules`);
+      for (const [i, value] of probes.entries()) {
+        const query = requiredQuery(o, name);
+        if (value !== absent) query.push(`${name}=${encodeURIComponent(String(value))}`);
+        const r = await send(o.method, concrete(o), {
+          key: name === 'api_key' ? null : ADMIN_KEY,
+          query: query.length === 0 ? '' : `?${query.join('&')}`,
+          body,
+        });
+        answer(o, `${name}=${show(value)}`, !verdicts[i]!, r, name, 'bad_param');
+      }
+    }
+  }
+
+  // Body fields: the operation's example with one field changed; its request schema decides.
+  for (const [key, fields] of Object.entries(bodyProbes)) {
+    const o = ops.find((x) => x.key === key)!;
+    const validate = compileAt(ajv, pointer('paths', o.path, o.method.toLowerCase(), 'requestBody', 'content', 'application/json', 'schema'));
+    for (const { field, at, values } of fields) {
+      const verdicts = values.map((v) => validate(withValue(exampleBody(o), at, v)));
+      t.ok(verdicts.includes(true) && verdicts.includes(false), `${key} ${field}: probes on both sides of its rules`);
+      for (const [i, value] of values.entries()) {
+        const body = JSON.stringify(withValue(exampleBody(o), at, value));
+        const r = await send(o.method, concrete(o), { key: ADMIN_KEY, body });
+        answer(o, `${field}: ${show(value)}`, !verdicts[i]!, r, field, 'bad_body');
+      }
+    }
+  }
+
+  // Path ids: the document's schema for the parameter decides; what it refuses names nothing.
+  for (const [key, values] of Object.entries(pathProbes)) {
+    const o = ops.find((x) => x.key === key)!;
+    const i = ((o.op.parameters ?? []) as Json[]).findIndex((p) => p.in === 'path');
+    const param = (o.op.parameters as Json[])[i]!;
+    const validate = compileAt(ajv, under(pointer('paths', o.path, o.method.toLowerCase(), 'parameters', String(i)), 'schema'));
+    // A path carries text: an integer parameter takes only an integer's canonical form.
+    const integer = (param.schema as Json).$ref === '#/components/schemas/Id' || (param.schema as Json).type === 'integer';
+    const code = o.path.startsWith('/votes') ? 'unknown_vote' : 'unknown_topic';
+    for (const value of values) {
+      const allowed = integer ? /^-?(0|[1-9][0-9]*)$/.test(value) && validate(Number(value)) : validate(value);
+      const r = await send(o.method, fill(o.path, value), { key: ADMIN_KEY, body: o.op.requestBody === undefined ? undefined : JSON.stringify(exampleBody(o)) });
+      t.same(checker.check(o.key, r), [], `${o.key} id ${value}: ${r.status} as documented`);
+      t.not(r.status, 400, `${o.key} id ${value}: never a 400`);
+      if (!allowed) t.match(r, { status: 404, body: { error: code } }, `${o.key} id ${value}: refused by the document, names nothing`);
+    }
+  }
+
+  // The query-string limit the document states, on every keyed operation: that many bytes pass, one more is a 400.
+  const limit = Number(/over (\d+) bytes/.exec(String(doc.components.responses.BadParam!.description))?.[1]);
+  t.ok(limit > 0, `the document states the query-string limit (${limit} bytes)`);
+  for (const o of keyed) {
+    const base = requiredQuery(o).join('&');
+    const padded = (bytes: number) => `?${base}${base === '' ? '' : '&'}pad=${'x'.repeat(bytes - base.length - (base === '' ? 4 : 5))}`;
+    const body = o.op.requestBody === undefined ? undefined : JSON.stringify(exampleBody(o));
+    const path = concrete(o);
+    t.equal(padded(limit).length - 1, limit);
+    const fits = await send(o.method, path, { key: ADMIN_KEY, query: padded(limit), body });
+    t.same(checker.check(o.key, fits), [], `${o.key} a ${limit}-byte query: ${fits.status} as documented`);
+    t.not(fits.status, 400, `${o.key}: a ${limit}-byte query string is read`);
+    const over = await send(o.method, path, { key: ADMIN_KEY, query: padded(limit + 1), body });
+    t.same(checker.check(o.key, over), [], `${o.key} a ${limit + 1}-byte query: as documented`);
+    t.match(over, { status: 400, body: { error: 'bad_param', message: `query string is longer than ${limit} bytes` } }, `${o.key}: one byte more is a 400`);
+  }
+
+  // Header keys are looked up, never refused for their form: 401, as the schemes say.
+  for (const o of keyed) {
+    const query = requiredQuery(o).join('&');
+    const target = `${url}${concrete(o)}${query === '' ? '' : `?${query}`}`;
+    const body = o.op.requestBody === undefined ? undefined : JSON.stringify(withValue(exampleBody(o), ['api_key'], absent));
+    const call = (headers: Record<string, string>) => http.send(o.method, target, body, { 'content-type': 'application/json', ...headers });
+    for (const [what, headers, status] of [
+      ['x-api-key of 1000 characters', { 'x-api-key': 'k'.repeat(1000) }, 401],
+      ['x-api-key with a space', { 'x-api-key': 'not a key' }, 401],
+      ['Authorization: Basic', { authorization: `Basic ${ADMIN_KEY}` }, 401],
+      ['an empty Bearer token', { authorization: 'Bearer   ' }, 401],
+    ] as const) {
+      const r = await call(headers);
+      t.same(checker.check(o.key, r), [], `${o.key} ${what}: ${r.status} as documented`);
+      t.equal(r.status, status, `${o.key} ${what}`);
+    }
+    const empty = await call({ 'x-api-key': '', authorization: `bearer  ${ADMIN_KEY} ` });
+    t.not(empty.status, 401, `${o.key}: an empty x-api-key is absent; the Bearer token (any case, trimmed) is read`);
+  }
+}
 

@@ -32,10 +32,11 @@ function reference(specs: readonly ParamSpec[], raw: string): Outcome {
     if (values[slot] !== undefined) return fail(QueryProblem.Repeated, slot);
     if (c === 61) i++;
     const from = i;
+    const plusIsSpace = specs[slot]!.literalPlus !== true;
     let escaped = false;
     let nonAscii = false;
     while (i < n && (c = raw.charCodeAt(i)) !== 38) {
-      if (c === 37 || c === 43) escaped = true;
+      if (c === 37 || (c === 43 && plusIsSpace)) escaped = true;
       else if (c < 0x21 || c > 0x7e) nonAscii = true;
       i++;
     }
@@ -49,7 +50,8 @@ function reference(specs: readonly ParamSpec[], raw: string): Outcome {
       if (i - from > maxLength * 3) return fail(QueryProblem.TooLong, slot);
       let decoded: string;
       try {
-        decoded = decodeURIComponent(raw.slice(from, i).replace(/\+/g, ' '));
+        const value = raw.slice(from, i);
+        decoded = decodeURIComponent(plusIsSpace ? value.replace(/\+/g, ' ') : value);
       } catch {
         return fail(QueryProblem.BadEncoding, slot);
       }
@@ -78,7 +80,7 @@ function rng(seed: number): () => number {
 }
 
 const specs: ParamSpec[] = [
-  { name: 'email', maxLength: 12 },
+  { name: 'email', maxLength: 12, literalPlus: true },
   { name: 'k', maxLength: 4 },
   { name: 'api_key', maxLength: 8 },
 ];
@@ -123,6 +125,10 @@ t.test('agrees on the edges: long queries, long values, escapes at the end', asy
     'email=ab%40',
     'k=%41&email=%40%40%40&k=%41',
     'x=%zz&k=a+b',
+    'email=a+b%40c&k=a+b',
+    `email=${'+'.repeat(12)}`,
+    `email=${'+'.repeat(13)}`,
+    'email=+%2B+%20',
     'x=\u00e9&k=ab',
     'k=a%2Bb',
     'k=a=b&api_key=c=d',

@@ -21,6 +21,20 @@ t.test('reads values by name, ignores unknown names, resets between reads', asyn
   t.same(q.values, [undefined, undefined, undefined]);
 });
 
+t.test("a literalPlus parameter keeps '+' as a plus; %20 is still a space, %2B still a plus", async (t) => {
+  const q = new QueryReader([{ name: 'email', maxLength: 8, literalPlus: true }, { name: 'k', maxLength: 8 }]);
+  t.ok(q.read('email=a+b&k=a+b'));
+  t.same(q.values, ['a+b', 'a b'], 'only the literalPlus parameter');
+  t.ok(q.read('email=a+b%40c'), "with an escape in the same value (the decoding path)");
+  t.same(q.values, ['a+b@c', undefined]);
+  t.ok(q.read('email=a%2Bb%20c'));
+  t.same(q.values, ['a+b c', undefined]);
+  t.ok(q.read('email=+'));
+  t.same(q.values, ['+', undefined], "a '+' alone is a value, not an empty one");
+  t.notOk(q.read(`email=${'+'.repeat(9)}`));
+  t.equal(q.problem, QueryProblem.TooLong);
+});
+
 t.test('each problem names the parameter', async (t) => {
   const cases: [string, QueryProblem, number][] = [
     ['country=', QueryProblem.Empty, 0],

@@ -110,6 +110,17 @@ t.test('the tie rule survives a snapshot: the reason that reached the top first 
   t.equal(loaded.check('p@example.com', NOW)!.most_common_reason, 'spam', 'spam goes strictly above');
 });
 
+t.test('reports stored under an older, looser email rule fold and survive a snapshot (folding is not validation)', async (t) => {
+  const old = ['jos\u00e9@example.com', 'a\u0000b@example.com', `${'a'.repeat(70)}@example.com`];
+  const events: LoggedEvent[] = [gameCreated({ name: 'g' }), ...old.map((email) => playerReported({ game_id: 1, email, reason: 'cheating', reported_at: NOW }))].map(
+    (e, i) => ({ id: `${i + 1}-0`, ...e }),
+  );
+  const state = fold(StreamState.empty(RECEIPTS), events);
+  t.equal(state.blacklist.reports, old.length);
+  const loaded = decodeStreamSnapshot(encodeStreamSnapshot(state, '4-0', NOW).bytes, RECEIPTS).state.blacklist;
+  for (const email of old) t.match(loaded.check(email, NOW), { number_of_games_reported: 1 }, JSON.stringify(email));
+});
+
 t.test('bytes that do not describe a valid index are refused as corrupt', async (t) => {
   const envelope = (data: unknown, kind = 'stream') =>
     Buffer.from(JSON.stringify({ kind, version: 'v1', createdAt: '2030-01-01T00:00:00.000Z', streamOffset: '1-0', data }));

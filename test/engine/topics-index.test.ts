@@ -82,7 +82,9 @@ t.test('bodies: what a topic is, with the problem named', async (t) => {
     [{ title: 'x', choices: Array.from({ length: 51 }, () => ({ description: 'y' })) }, /choices/],
     [{ title: 'x', choices: [{ description: '' }] }, /choices\[0\]\.description/],
     [{ title: 'x', choices: ['y'] }, /choices\[0\]\.description/],
-    [{ title: 'x', choices: [{ id: 0, description: 'y' }] }, /id/],
+    [{ title: 'x', choices: [{ id: 0, description: 'y' }] }, /choices\[0\]\.id/],
+    [{ title: 'x', choices: [{ description: 'y' }, { id: '007', description: 'z' }] }, /choices\[1\]\.id must be a positive integer/],
+    [{ title: 'x', choices: [{ id: 10_000_000_000, description: 'y' }] }, /choices\[0\]\.id/],
     [{ title: 'x', choices: [{ id: 1, description: 'y' }, { id: 1, description: 'z' }] }, /choices\[1\]\.id 1 is listed twice/],
   ];
   for (const [input, message] of bad) {

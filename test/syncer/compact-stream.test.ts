@@ -231,6 +231,9 @@ t.test('blacklist feed: JSON array or JSON lines, validated row by row, merged o
     { game_name: 'Kart Chaos', email: 'cheater@example.com', reason: 'cheating', reported_at: Date.now() - 1000 }, // same row twice
     { game_name: 'No Such Game', email: 'x@example.com', reason: 'spam', reported_at: day },
     { game_id: 1, email: 'not-an-email', reason: 'spam', reported_at: day },
+    // The email rule of POST /blacklist: nothing a check could not name.
+    { game_id: 1, email: 'jos\u00e9@example.com', reason: 'spam', reported_at: day },
+    { game_id: 1, email: 'a\u0000b@example.com', reason: 'spam', reported_at: day },
     { game_id: 1, email: 'y@example.com', reason: 'spam', reported_at: 'yesterday' },
     { game_id: 1, email: 'y@example.com', reason: 'spam', reported_at: new Date(Date.now() + 86_400_000).toISOString() },
     { email: 'y@example.com', reason: 'spam', reported_at: day },
@@ -250,7 +253,7 @@ t.test('blacklist feed: JSON array or JSON lines, validated row by row, merged o
   };
   t.same(await seen(), { most_common_reason: 'cheating', number_of_games_reported: 2, times_reported_last_90_days: 2 });
   const metrics = await j.metrics.registry.getSingleMetricAsString('syncer_blacklist_feed_rows_total');
-  for (const [result, n] of Object.entries({ merged: 2, duplicate_row: 1, unknown_game: 1, bad_email: 1, bad_reported_at: 1, reported_at_in_future: 1, missing_game: 1, not_an_object: 1 })) {
+  for (const [result, n] of Object.entries({ merged: 2, duplicate_row: 1, unknown_game: 1, bad_email: 3, bad_reported_at: 1, reported_at_in_future: 1, missing_game: 1, not_an_object: 1 })) {
     t.match(metrics, new RegExp(`result="${result}"} ${n}\\b`), `${result}: ${n}`);
   }
 
