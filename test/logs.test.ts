@@ -179,7 +179,7 @@ t.test('the logger: text after a URL is kept whole (a config problem keeps its c
 });
 
 t.test('a config problem naming a URL with a token: exit 78, printed whole, the token masked', async (t) => {
-  const proc = startProcess(t, 'syncer/main.ts', { FEED_URL: `ftp://feeds.example/c.json?token=${SECRET}` });
+  const proc = startProcess(t, 'syncer/main.ts', { REDIS_URL: 'redis://127.0.0.1:1', FEED_URL: `ftp://feeds.example/c.json?token=${SECRET}` });
   t.equal((await proc.exited).code, 78);
   const problem = "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://feeds.example/c.json?token=[redacted]'";
   t.match(lines(t, proc.stdout()), [{ level: 'error', msg: 'config invalid; not starting', problems: [problem] }]);
@@ -271,7 +271,7 @@ t.test('embedded, LOG_LEVEL=warn: the warning and the failed sync, no info lines
 });
 
 t.test('a bad LOG_LEVEL: exit 78, one JSON error line on stdout, the plain line on stderr', async (t) => {
-  const proc = startProcess(t, 'engine/main.ts', { LOG_LEVEL: 'loud', PORT: '0', INTERNAL_PORT: '0' });
+  const proc = startProcess(t, 'engine/main.ts', { LOG_LEVEL: 'loud', PORT: '0', INTERNAL_PORT: '0', API_KEYS: 'game:long-enough-key' });
   t.equal((await proc.exited).code, 78);
   const all = lines(t, proc.stdout());
   t.equal(all.length, 1);
