@@ -4,6 +4,8 @@
 // main process owns the shutdown sequence.
 
 import { systemClock } from './core/clock.js';
+import { createLogger } from './core/logger.js';
+import { logProcessWarnings } from './core/process.js';
 import { PublicServer } from './server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
 import type { EventWriter, NewEvent } from './store/event-log.js';
@@ -22,6 +24,10 @@ const events: EventWriter = {
       post({ type: 'append', id, event });
     }),
 };
+
+// Warnings as JSON lines like the main process's (threshold warn: this process reads no LOG_LEVEL).
+const log = createLogger('warn', { service: 'engine', component: 'server' });
+logProcessWarnings(() => log);
 
 // The orchestrator signals the whole process group; the main process decides when we stop.
 process.on('SIGTERM', () => {});

@@ -4,7 +4,7 @@
 // logger itself and on real processes (embedded mode, production syncers against a real Redis and
 // a real S3).
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -314,4 +314,32 @@ t.test('production syncer: start-up and sync lines; a failing feed is an error l
   proc.child.kill('SIGTERM');
   await proc.exited;
   t.notMatch(proc.stdout() + proc.stderr(), SECRET);
+});
+
+t.test('ENGINE_WORKERS=2: a Node warning in any process, main or server, is one JSON line; stderr stays empty', async (t) => {
+  const dir = await tempDir(t);
+  // Preloaded into every process (NODE_OPTIONS reaches the forked servers): a warning once each is
+  // running. Main threads only: tsx's module loader runs in a thread of its own, which is not ours.
+  const preload = join(dir, 'warn.cjs');
+  await writeFile(
+    preload,
+    "if (require('node:worker_threads').isMainThread) setTimeout(() => process.emitWarning('a test warning', { type: 'TestWarning', code: 'ARCADE_TEST' }), 1500).unref();\n",
+  );
+  const proc = startProcess(t, 'engine/main.ts', {
+    DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    INTERNAL_PORT: '0',
+    ENGINE_WORKERS: '2',
+    API_KEYS: 'game:long-enough-key',
+    NODE_OPTIONS: `--require ${preload}`,
+  });
+  await proc.waitFor(/"msg":"engine listening"/);
+  const warnings = () => lines(t, proc.stdout()).filter((l) => l.msg === 'process warning');
+  for (let i = 0; i < 200 && warnings().length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  proc.child.kill('SIGTERM');
+  await proc.exited;
+  t.equal(warnings().length, 3, 'one line from the main process and one from each server process');
+  for (const w of warnings()) t.match(w, { level: 'warn', service: 'engine', warning: { name: 'TestWarning', message: 'a test warning', code: 'ARCADE_TEST' } });
+  t.equal(proc.stderr(), '', 'nothing on stderr');
 });

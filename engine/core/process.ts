@@ -20,8 +20,8 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
   let shutdownBoundMs = 0;
   let stopping = false;
   // Until start-up hands over its own logger (useLogger: LOG_LEVEL and bindings), errors still log
-  // as JSON. A warning that early would be dropped; start-up reads its config before anything warns.
-  let log: Logger = createLogger('error', { service: name });
+  // as JSON, warnings included.
+  let log: Logger = createLogger('warn', { service: name });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -39,11 +39,7 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // Node prints a warning (a deprecation, the AWS SDK's notice that it is dropping this Node
-  // version) as several plain lines on stderr, through a 'warning' listener of its own. Replaced by
-  // one warn line here, so stdout stays JSON lines and stderr keeps only what README "Logs" puts there.
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => log.warn('process warning', { warning }));
+  logProcessWarnings(() => log);
 
   start({
     useLogger: (started) => {
@@ -77,4 +73,15 @@ export function runProcess(name: string, start: (hooks: ProcessHooks) => Promise
       process.exit(1);
     },
   );
+}
+
+/**
+ * Node prints a warning (a deprecation, the AWS SDK's notice that it is dropping this Node version)
+ * as several plain lines on stderr, through a 'warning' listener of its own. Replaced by one warn
+ * line on the current logger, so stdout stays JSON lines and stderr keeps only what README "Logs"
+ * puts there. Entries get it from runProcess; engine server processes call it themselves.
+ */
+export function logProcessWarnings(current: () => Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => current().warn('process warning', { warning }));
 }
