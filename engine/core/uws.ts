@@ -1,27 +1,20 @@
-// uWebSockets.js, loaded once, with the one fact operators must know: whether the native binary
-// loaded. The pinned build (@trufflesuite/uws-js-unofficial) silently falls back to a pure-JS server,
-// many times slower, when its binary cannot load (wrong glibc, wrong Node ABI). We detect that by
-// looking at App itself: the native export is a C++ function whose source reads "[native code]".
+// uWebSockets.js, loaded once, with the request-head limit set before its binary loads. The pinned
+// build (@based/uws 6.0.0: the binaries of uWebSockets.js v20.51.0, unchanged) has no pure-JS
+// fallback: when its binary cannot load (musl, glibc < 2.27, a Node other than 18/20/22/23) the
+// import throws and the process stops at start with uWS's own message.
 
-import uWS, { type HttpRequest } from 'uWebSockets.js';
-
-export { uWS };
-
-export const uwsNative: boolean = /\[native code\]/.test(Function.prototype.toString.call(uWS.App));
-
-export const UWS_FALLBACK_WARNING =
-  'uWebSockets.js is running its pure-JS FALLBACK, not the native server: expect a fraction of normal ' +
-  'throughput. Check the glibc version (needs >= 2.34) and that Node is v20 (ABI 115).';
+import { createRequire } from 'node:module';
+import type { HttpRequest } from 'uWebSockets.js';
 
 /**
- * The raw query string (after '?', '' when none). The fallback's getQuery() builds a `new URL` from
- * the relative request path and throws, so on the fallback it is cut from getUrl() instead. Chosen
- * once here, so the hot path makes one monomorphic call either way.
+ * Bytes of request head (request line + headers) uWS accepts; past it uWS answers 431 and closes.
+ * Its default, 4 KiB, would answer a long query with its own 431 page before a route sees it; at
+ * 16 KiB (an ALB's request-line limit) the route answers it in the error shape (bad_param). uWS reads
+ * the variable once, when the binary loads: hence set here, before the require. An operator's value wins.
  */
-export const rawQuery: (req: HttpRequest) => string = uwsNative
-  ? (req) => req.getQuery() ?? ''
-  : (req) => {
-      const url = req.getUrl();
-      const q = url.indexOf('?');
-      return q === -1 ? '' : url.slice(q + 1);
-    };
+process.env.UWS_HTTP_MAX_HEADERS_SIZE ??= String(16 * 1024);
+
+export const uWS = createRequire(import.meta.url)('uWebSockets.js') as typeof import('uWebSockets.js');
+
+/** The raw query string (after '?', '' when none). */
+export const rawQuery = (req: HttpRequest): string => req.getQuery() ?? '';
