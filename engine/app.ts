@@ -2,8 +2,8 @@
 // server needs arrives in AppDeps; nothing here opens a store or reads the environment.
 // Reading order for a newcomer: this file → routes/ad-request.ts → indexes/ad-index.ts.
 
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { uWS, uwsNative } from './core/uws.js';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { uWS } from './core/uws.js';
 import { sendError, sendMethodNotAllowed, type Handler } from './http/respond.js';
 import { routeIndex, statusIndex } from './metrics/request-metrics.js';
 import { adRequest } from './routes/ad-request.js';
@@ -58,16 +58,13 @@ function routeTable(deps: AppDeps): RouteTable {
 export function buildPublicApp(deps: AppDeps): TemplatedApp {
   const app = uWS.App();
   const table = routeTable(deps);
-  const methodNotAllowed = new Map<string, Handler>();
   for (const [path, methods] of Object.entries(table)) {
     for (const [method, handler] of Object.entries(methods)) app[method as Method](path, handler);
-    const notAllowed = methodNotAllowedHandler(deps, Object.keys(methods));
-    methodNotAllowed.set(path, notAllowed);
-    // uWS prefers a method-specific route over any(), so this only sees the methods not listed.
-    app.any(path, notAllowed);
+    // uWS prefers a method-specific route over any(), so this only sees the methods not listed,
+    // unknown ones included (QUERY, PURGE, a lower-case `get`: methods are case-sensitive).
+    app.any(path, methodNotAllowedHandler(deps, Object.keys(methods)));
   }
-  const notFound = notFoundHandler(deps);
-  app.any('/*', uwsNative ? notFound : fallbackDispatch(table, methodNotAllowed, notFound));
+  app.any('/*', notFoundHandler(deps));
   return app;
 }
 
@@ -86,29 +83,4 @@ function notFoundHandler({ metrics, state }: AppDeps): Handler {
     sendError(res, 'not_found', state.draining);
     metrics.record(routeIndex.unmatched, statusIndex['404'], startedAt);
   };
-}
-
-/**
- * uWS's pure-JS fallback matches routes against the path WITH its query string, so every
- * `/ad_request?…` lands here. Degraded mode must still answer correctly: strip the query and
- * dispatch from the same table. Never installed when uWS runs native.
- */
-function fallbackDispatch(table: RouteTable, notAllowed: Map<string, Handler>, notFound: Handler): Handler {
-  return (res: HttpResponse, req: HttpRequest) => {
-    const url = req.getUrl();
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const route = table[path] === undefined ? patternOf(table, path) : path;
-    if (route === undefined) return notFound(res, req);
-    const handler = table[route]![req.getMethod().toLowerCase() as Method];
-    return (handler ?? notAllowed.get(route)!)(res, req);
-  };
-}
-
-/** The `/x/:id` route a path such as `/x/12` falls under (one non-empty last segment). */
-function patternOf(table: RouteTable, path: string): string | undefined {
-  const slash = path.lastIndexOf('/');
-  if (slash <= 0 || slash === path.length - 1) return undefined;
-  const pattern = `${path.slice(0, slash)}/:id`;
-  return table[pattern] === undefined ? undefined : pattern;
 }

@@ -6,7 +6,6 @@ import type { Registry } from 'prom-client';
 import type { Config } from './core/config.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
-import { UWS_FALLBACK_WARNING, uwsNative } from './core/uws.js';
 import { InternalServer } from './internal-app.js';
 import { EngineMetrics } from './metrics/engine-metrics.js';
 import { LocalPool, type ServerPool } from './server-pool.js';
@@ -52,7 +51,6 @@ const EVENT_CATCH_UP_MS = 10_000;
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const { config, log } = o;
   const clock = o.clock ?? systemClock;
-  if (!uwsNative) log.error(UWS_FALLBACK_WARNING, { uws_native: false });
 
   const serverOptions: ServerOptions = {
     host: config.host,
@@ -78,7 +76,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     claim?.release();
     throw err;
   });
-  const metrics = new EngineMetrics(clock, { uwsNative, workers: pool.size });
+  const metrics = new EngineMetrics(clock, { workers: pool.size });
   const events = o.events === null ? null : new EventFollower(o.events, o.store, pool, log, metrics);
   const follower = new SnapshotFollower({
     store: o.store,
@@ -110,7 +108,6 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     internal_port: internal.port,
     workers: pool.size,
     server_pids: pool.pids,
-    uws_native: uwsNative,
     store: o.store.description,
     version: follower.version,
   });

@@ -1,7 +1,5 @@
-// The id at the end of a path such as /topics/{id}. Read from the URL rather than with uWS's
-// getParameter(), so routes answer the same under the pure-JS fallback, which dispatches every
-// request through one catch-all route (app.ts). Synchronous: req is only alive until the handler
-// returns (R1).
+// The id at the end of a path such as /topics/{id}, read from the URL with the query cut.
+// Synchronous: req is only alive until the handler returns.
 
 import type { HttpRequest } from 'uWebSockets.js';
 

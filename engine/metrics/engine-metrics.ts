@@ -32,15 +32,10 @@ export class EngineMetrics {
   private readonly lastEvent: Gauge;
   private readonly gapReloads: Counter;
 
-  constructor(clock: Clock, facts: { uwsNative: boolean; workers: number }) {
+  constructor(clock: Clock, facts: { workers: number }) {
     const registers = [this.registry];
     collectProcessMetrics(this.registry);
     const self = this;
-    new Gauge({
-      name: 'engine_uws_native',
-      help: '1 when uWebSockets.js runs its native server, 0 on the slow pure-JS fallback.',
-      registers,
-    }).set(facts.uwsNative ? 1 : 0);
     new Gauge({ name: 'engine_workers', help: 'Public server processes (ENGINE_WORKERS).', registers }).set(facts.workers);
     this.readyGauge = new Gauge({ name: 'engine_ready', help: '1 once every server process has an index.', registers });
     this.readyGauge.set(0);

@@ -1,6 +1,6 @@
 // The two images, checked without a Docker engine (this machine has none): Dockerfile.engine and
 // Dockerfile.syncer are read as the builder reads them (test/deploy/dockerfile.ts) and held to
-// issue 6: multi-stage, every stage on node:20-bookworm-slim (glibc ≥ 2.34 for uWS), production
+// issue 6: multi-stage, every stage on node:20-bookworm-slim (glibc ≥ 2.27 for uWS), production
 // dependencies from `npm ci --omit=dev`, a numeric non-root USER, CMD running the program's dist/
 // entry. And what would break a real build or a real start:
 // - the build stage copies every source file the entry reaches through its imports;

@@ -162,7 +162,6 @@ t.test('a real Prometheus scrapes a running engine and two syncers and evaluates
   await t.test('the series arrive', async (t) => {
     const expectations: [string, (v: number[]) => boolean, string][] = [
       ['engine_ready', (v) => v.length === 1 && v[0] === 1, 'engine_ready is 1'],
-      ['engine_uws_native', (v) => v.length === 1 && v[0] === 1, 'engine_uws_native is 1 (native uWS)'],
       ['engine_workers', (v) => v[0] === 2, 'engine_workers is 2'],
       ['sum(syncer_leader)', (v) => v[0] === 1, 'one syncer leads'],
       ['count(syncer_leader)', (v) => v[0] === 2, 'two syncers report syncer_leader'],

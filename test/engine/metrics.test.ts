@@ -27,7 +27,6 @@ t.test('metrics on the internal port only, with closed label sets', async (t) =>
     'engine_http_requests_total{route="unmatched",status="404"} 1',
     'engine_http_request_duration_seconds_count{route="ad_request",status="200"} 3',
     'engine_http_request_duration_seconds_bucket{route="ad_request",status="200",le="+Inf"} 3',
-    'engine_uws_native 1',
     'engine_ready 1',
     'engine_workers 1',
     'engine_index_ads 2',

@@ -1,6 +1,5 @@
 // Real answers against engine/openapi.json. Over HTTP, every documented operation is routed (no
-// 404 not_found, no 405) and every other method on a documented path is a 405, natively and on
-// uWS's pure-JS fallback (its own dispatcher). Then each operation
+// 404 not_found, no 405) and every other method on a documented path is a 405. Then each operation
 // is driven through every status it documents — success, 400, 401, 403, the 404s, 409, 413, 415,
 // 429 (an engine with a tiny rate limit), 503 (an engine whose event log cannot be read and that has
 // no ads; writes with the log failing) — and every answer must be one the document declares for
@@ -11,15 +10,11 @@
 // the outcome (a value it refuses is a 400 naming it, one it allows is not a 400), as is the
 // query-string limit the document states.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { EventLog } from '../../engine/store/event-log.js';
 import type { FileEventLog } from '../../engine/store/file-event-log.js';
 import { httpClient, type Reply, type TestClient } from '../helpers/http.js';
 import { startVoteProcessor } from '../helpers/vote-processor.js';
-import { EMBEDDED_SERVING, startProcess } from '../helpers/spawn.js';
 import { ADMIN_KEY, GAME_KEY, row, startTestEngine } from '../helpers/test-engine.js';
 import { ContractChecker, HTTP_METHODS, compileAt, deref, documentAjv, loadDocument, operations, pointer, under, type Operation } from './openapi-doc.js';
 
@@ -96,21 +91,6 @@ async function routedAsDocumented(t: Test, http: TestClient, url: string, adminK
 t.test('over HTTP: every documented operation is routed; other methods on its path are 405', async (t) => {
   const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')] });
   await routedAsDocumented(t, httpClient(t), eng.url, ADMIN_KEY);
-});
-
-t.test('the same on uWS\'s pure-JS fallback, which dispatches from the route table itself', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-openapi-fallback-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const proc = startProcess(t, 'embedded/main.ts', { UWS_USE_FALLBACK: '1', DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', INTERNAL_PORT: '0', ENGINE_WORKERS: '1' });
-  const [, url] = await proc.waitFor(EMBEDDED_SERVING);
-  const http = httpClient(t);
-  t.match(proc.stdout(), /pure-JS FALLBACK/, 'running on the fallback');
-  await routedAsDocumented(t, http, url!, 'dev-admin-key');
-  const r = await http.get(`${url}/openapi.json?x=1`);
-  t.equal(r.status, 200);
-  t.same(r.body, doc);
-  proc.child.kill('SIGTERM');
-  t.equal((await proc.exited).code, 0);
 });
 
 t.test('contract: every answer is declared, and every declared answer is produced', async (t) => {
