@@ -53,7 +53,8 @@ t.test('an engine that boots with Redis down serves ads, answers blacklist route
 
   const late = await startEngineProc(t, stack, { API_KEYS: KEYS });
   t.equal((await stack.http.get(`${late.base}/ad_request?country=us&lang=eng`, { 'x-api-key': GAME_KEY })).status, 200, 'ads from S3');
-  t.equal((await stack.http.get(`${late.internal}/readyz`)).status, 200, 'ready: ads are what readiness is about');
+  t.equal((await stack.http.get(`${late.internal}/readyz`)).status, 503, 'not ready: the routes on the event log refuse');
+  t.equal((await stack.http.get(`${late.internal}/readyz/ads`)).status, 200, 'ready for ads');
   t.match(await stack.http.get(`${late.base}/blacklist/check?email=p@example.com`, { 'x-api-key': GAME_KEY }), { status: 503, body: { error: 'not_ready', message: /event log/ } });
   t.match(
     await stack.http.send('POST', `${late.base}/blacklist`, '{}', { 'content-type': 'application/json', 'x-api-key': GAME_KEY }),
@@ -62,6 +63,7 @@ t.test('an engine that boots with Redis down serves ads, answers blacklist route
 
   await stack.redis.start(); // empty: no persistence in tests
   await eventually(async () => (await stack.http.get(`${late.base}/blacklist/check?email=p@example.com`, { 'x-api-key': GAME_KEY })).status, (s) => s === 404, 10_000, 'replayed once Redis is back');
+  t.equal((await stack.http.get(`${late.internal}/readyz`)).status, 200, 'and ready');
 });
 
 t.test('Redis down after start: writes answer 503 store_unavailable (nothing recorded), checks keep answering', async (t) => {
