@@ -3,11 +3,11 @@
 // (decode + index build), against replaying the same 1M report events (the boot without a snapshot).
 // In process, no HTTP: these are the CPU costs of compaction and of booting.
 
-import { decodeStreamSnapshot, encodeStreamSnapshot } from '../engine/core/stream-snapshot.js';
-import { foldEvent, gameCreated, playerReported } from '../engine/core/events.js';
-import { StreamState } from '../engine/indexes/stream-state.js';
-import { DEFAULT_VOTE_RECEIPTS } from '../engine/indexes/vote-receipts.js';
-import type { LoggedEvent } from '../engine/store/event-log.js';
+import { decodeStreamSnapshot, encodeStreamSnapshot } from '../core/domain/stream/stream-snapshot.js';
+import { foldEvent, gameCreated, playerReported } from '../core/domain/stream/events.js';
+import { StreamState } from '../core/domain/stream/stream-state.js';
+import { DEFAULT_VOTE_RECEIPTS } from '../core/domain/stream/vote-receipts.js';
+import type { LoggedEvent } from '../core/domain/stream/event.js';
 import { REASONS, benchEmail } from './blacklist-data.js';
 import { machine } from './lib/machine.js';
 import { table, writeResults } from './lib/results.js';

@@ -9,7 +9,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseFeed } from '../engine/core/feed.js';
+import { parseFeed } from '../core/domain/ads/feed.js';
 import { AdIndex } from '../engine/indexes/ad-index.js';
 import { defaultFeedOptions, generateFeed } from './generate-feed.js';
 import { machine } from './lib/machine.js';

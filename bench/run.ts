@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packagePath } from '../engine/core/package-root.js';
+import { packagePath } from '../core/runtime/package-root.js';
 import { defaultFeedOptions, generateFeed, type FeedOptions } from './generate-feed.js';
 import { answers, killAllOnExit, startPinned, type BenchChild } from './lib/child.js';
 import { freePort } from './lib/free-port.js';

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { FsSnapshotStore } from '../engine/store/fs-snapshot-store.js';
+import { FsSnapshotStore } from '../core/store/fs-snapshot-store.js';
 import { publishSnapshot } from '../syncer/publish/publish-snapshot.js';
 
 const [dataDir, everyMs, ...files] = process.argv.slice(2);

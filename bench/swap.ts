@@ -1,4 +1,4 @@
-// npm run bench:swap — swap under load (issue 3): the engine serves /ad_request while a new
+// npm run bench:swap — swap under load: the engine serves /ad_request while a new
 // 100k-ad snapshot is published every 5 s, against the same load with no swaps. Reports errors
 // (target 0), p99 during swaps against steady state, and how long each swap took inside the engine
 // (wall time: decode + compile on the index builder thread, then the swap itself).
@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateFeed } from '../engine/core/feed.js';
-import { packagePath } from '../engine/core/package-root.js';
-import { FsSnapshotStore } from '../engine/store/fs-snapshot-store.js';
+import { validateFeed } from '../core/domain/ads/feed.js';
+import { packagePath } from '../core/runtime/package-root.js';
+import { FsSnapshotStore } from '../core/store/fs-snapshot-store.js';
 import { compileAdsSnapshot, type CompiledSnapshot } from '../syncer/compile/ads-snapshot.js';
 import { publishSnapshot } from '../syncer/publish/publish-snapshot.js';
 import { defaultFeedOptions, generateFeed, type FeedOptions } from './generate-feed.js';

@@ -1,5 +1,5 @@
-// npm run bench:vote-freshness — how soon a counted vote shows on EVERY engine (issue 5: "tallies
-// reach include_votes on every engine within 1 s of processing").
+// npm run bench:vote-freshness — how soon a counted vote shows on EVERY engine (the target:
+// tallies reach include_votes on every engine within 1 s of processing).
 //
 // Real processes on loopback: redis-server, a syncer daemon (the vote processor) and two standalone
 // engines. For each of VOTES votes, one at a time: POST /votes on engine A, then poll
@@ -14,6 +14,7 @@ import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
 import { startRedisServer } from './lib/redis-server.js';
 import { table, writeResults } from './lib/results.js';
+import { redisKeys } from '../core/store/redis-keys.js';
 
 const VOTES = Number(process.env.BENCH_FRESHNESS_VOTES ?? 200);
 const TARGET_MS = 1_000;
@@ -56,7 +57,7 @@ const client = new Redis(redis.url);
 /** Vote id → the ms in the id of the votes_counted entry naming it. */
 async function processedAt(voteId: string): Promise<number> {
   for (;;) {
-    const entries = (await client.xrevrange('arcade:events', '+', '-', 'COUNT', 200)) as [string, string[]][];
+    const entries = (await client.xrevrange(redisKeys().events, '+', '-', 'COUNT', 200)) as [string, string[]][];
     for (const [id, fields] of entries) {
       if (fields[1] === 'votes_counted' && fields[3]!.includes(`"${voteId}"`)) return Number(id.split('-')[0]);
     }
@@ -76,7 +77,7 @@ for (let v = 0; v < VOTES; v++) {
     }),
   );
   const processed = await processedAt(id);
-  seen.forEach((at, e) => fresh[e]!.push(at - processed));
+  for (const [e, at] of seen.entries()) fresh[e]!.push(at - processed);
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;

@@ -1,17 +1,17 @@
 // Embedded mode, what `npm start` runs: the syncer and the engine in one process, sharing a folder
-// snapshot store (DATA_DIR) and an in-process notifier instead of S3 and Redis (DESIGN.md
-// "Embedded mode"). This is the only module that imports both syncer/ and engine/.
+// snapshot store (DATA_DIR) and an in-process notifier instead of S3 and Redis (docs/architecture.md
+// "Two programs and embedded mode"). This is the only module that imports both syncer/ and engine/.
 
 import cron from 'node-cron';
-import { systemClock } from '../engine/core/clock.js';
-import { loadConfig, type Config } from '../engine/core/config.js';
-import { createLogger, redactUrls } from '../engine/core/logger.js';
-import { runProcess } from '../engine/core/process.js';
+import { systemClock } from '../core/runtime/clock.js';
+import { loadConfig, type Config } from '../core/runtime/config.js';
+import { createLogger, redactUrls } from '../core/runtime/logger.js';
+import { runProcess } from '../core/runtime/process.js';
 import { startEngine } from '../engine/engine.js';
-import { FsSnapshotStore } from '../engine/store/fs-snapshot-store.js';
-import { FileEventLog } from '../engine/store/file-event-log.js';
+import { FsSnapshotStore } from '../core/store/fs-snapshot-store.js';
+import { FileEventLog } from '../core/store/file-event-log.js';
 import { join } from 'node:path';
-import { InProcessNotifier } from '../engine/store/notifier.js';
+import { InProcessNotifier } from '../core/store/notifier.js';
 import { FeedClient } from '../syncer/feed/feed-client.js';
 import { SyncCampaigns } from '../syncer/jobs/sync-campaigns.js';
 import { SyncerMetrics, type SyncOutcome } from '../syncer/metrics.js';

@@ -3,26 +3,26 @@
 // all start engines through here, so there is one way an engine comes up and one way it drains.
 
 import type { Registry } from 'prom-client';
-import type { Config } from './core/config.js';
-import { systemClock, type Clock } from './core/clock.js';
-import type { Logger } from './core/logger.js';
-import { InternalServer } from './internal-app.js';
+import type { Config } from '../core/runtime/config.js';
+import { systemClock, type Clock } from '../core/runtime/clock.js';
+import type { Logger } from '../core/runtime/logger.js';
+import { InternalServer } from '../core/runtime/internal-server.js';
 import { EngineMetrics } from './metrics/engine-metrics.js';
-import { LocalPool, type ServerPool } from './server-pool.js';
-import type { ServerOptions } from './server.js';
-import type { Notifier } from './store/notifier.js';
-import type { SnapshotStore } from './store/snapshot-store.js';
+import { LocalPool, type ServerPool } from './pool/server-pool.js';
+import type { ServerOptions } from './server/public-server.js';
+import type { Notifier } from '../core/store/notifier.js';
+import type { SnapshotStore } from '../core/store/snapshot-store.js';
 import { SnapshotFollower } from './sync/snapshot-follower.js';
 import { EventFollower } from './sync/event-follower.js';
-import type { EventLog } from './store/event-log.js';
-import { ProcessPool } from './process-pool.js';
-import { claimPort } from './core/port-claim.js';
+import type { EventLog } from '../core/store/event-log.js';
+import { ProcessPool } from './pool/process-pool.js';
+import { claimPort } from '../core/runtime/port-claim.js';
 
 export interface EngineOptions {
   config: Config;
   store: SnapshotStore;
   notifier: Notifier | null;
-  /** The write path (games, reports); null: write routes answer 503 and checks know nothing. */
+  /** The write path (games, reports, topics, votes); null: write routes answer 503 and reads know nothing. */
   events: EventLog | null;
   log: Logger;
   clock?: Clock;
@@ -45,7 +45,7 @@ export interface Engine {
 /** Why /readyz is 503 with the ads index loaded: the routes on the event log would answer 503. */
 export const STREAM_NOT_READY = 'the event log is not replayed yet: games, reports, topics and votes answer 503 until it is';
 
-/** How long start-up waits for the event log replay before going on (the blacklist routes 503 until it is done). */
+/** How long start-up waits for the event log replay before going on (the routes on the log answer 503 until it is done). */
 const EVENT_CATCH_UP_MS = 10_000;
 
 export async function startEngine(o: EngineOptions): Promise<Engine> {

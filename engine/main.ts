@@ -2,18 +2,18 @@
 // Embedded mode (syncer and engine in one process, what `npm start` runs) is embedded/main.ts.
 // Exit codes: 0 clean shutdown, 78 bad configuration (EX_CONFIG), 1 anything else.
 
-import { loadConfig } from './core/config.js';
-import { createLogger } from './core/logger.js';
-import { runProcess } from './core/process.js';
+import { loadConfig } from '../core/runtime/config.js';
+import { createLogger } from '../core/runtime/logger.js';
+import { runProcess } from '../core/runtime/process.js';
 import { startEngine } from './engine.js';
-import { FsSnapshotStore } from './store/fs-snapshot-store.js';
-import { openProductionStores } from './store/production-stores.js';
-import { ReadThroughStore } from './store/read-through-store.js';
-import type { SnapshotStore } from './store/snapshot-store.js';
-import type { EventLog } from './store/event-log.js';
-import { FileEventLog } from './store/file-event-log.js';
-import { openRedis } from './store/redis-connection.js';
-import { RedisEventLog } from './store/redis-event-log.js';
+import { FsSnapshotStore } from '../core/store/fs-snapshot-store.js';
+import { openProductionStores } from '../core/runtime/production-stores.js';
+import { ReadThroughStore } from '../core/store/read-through-store.js';
+import type { SnapshotStore } from '../core/store/snapshot-store.js';
+import type { EventLog } from '../core/store/event-log.js';
+import { FileEventLog } from '../core/store/file-event-log.js';
+import { openRedis } from '../core/store/redis-connection.js';
+import { RedisEventLog } from '../core/store/redis-event-log.js';
 import { join } from 'node:path';
 
 /** How long start-up waits for Redis before going on with S3 alone. */

@@ -1,4 +1,4 @@
-// The production syncer (DESIGN.md "syncer"): pulls the campaign feed at start and on SYNC_SCHEDULE,
+// The production syncer (docs/architecture.md "Processes"): pulls the campaign feed at start and on SYNC_SCHEDULE,
 // publishes snapshots to S3 and Redis and notifies engines. Two may run: the Redis leader lock makes
 // one active; the standby only keeps trying for the lock and takes over within its TTL. Each active
 // run also puts Redis back in step with S3 (repair), so a Redis outage or restart heals by itself.
@@ -7,14 +7,15 @@
 // or standby, runs a vote processor in the stream's consumer group.
 
 import cron from 'node-cron';
-import { systemClock } from '../engine/core/clock.js';
-import type { Config } from '../engine/core/config.js';
-import type { Logger } from '../engine/core/logger.js';
-import { collectProcessMetrics } from '../engine/core/process-metrics.js';
-import { InternalServer } from '../engine/internal-app.js';
-import { openProductionStores } from '../engine/store/production-stores.js';
-import { openRedis } from '../engine/store/redis-connection.js';
-import { RedisEventLog } from '../engine/store/redis-event-log.js';
+import { StoreNotConfiguredError } from '../core/errors.js';
+import { systemClock } from '../core/runtime/clock.js';
+import type { Config } from '../core/runtime/config.js';
+import type { Logger } from '../core/runtime/logger.js';
+import { collectProcessMetrics } from '../core/runtime/process-metrics.js';
+import { InternalServer } from '../core/runtime/internal-server.js';
+import { openProductionStores } from '../core/runtime/production-stores.js';
+import { openRedis } from '../core/store/redis-connection.js';
+import { RedisEventLog } from '../core/store/redis-event-log.js';
 import { createStreamJobs, type StreamJobs } from './stream/stream-jobs.js';
 import { FeedClient } from './feed/feed-client.js';
 import { SyncCampaigns } from './jobs/sync-campaigns.js';
@@ -35,7 +36,7 @@ export interface SyncerDaemon {
 export async function startSyncerDaemon(config: Config, log: Logger): Promise<SyncerDaemon> {
   const stores = openProductionStores(config, 'syncer', { subscribe: false });
   const primary = stores.s3 ?? stores.redis;
-  if (primary === null) throw new Error('the syncer daemon needs S3_BUCKET or REDIS_URL (embedded mode runs `npm start`)');
+  if (primary === null) throw new StoreNotConfiguredError('the syncer daemon needs S3_BUCKET or REDIS_URL (embedded mode runs `npm start`)');
   if (!(await stores.redisReady(REDIS_WAIT_MS))) log.warn('Redis not reachable at start-up; standby until it is');
   const metrics = new SyncerMetrics();
   collectProcessMetrics(metrics.registry);

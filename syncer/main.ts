@@ -2,9 +2,9 @@
 // (`npm run syncer -- rollback <version>`). Exit codes: 0 done or clean shutdown, 78 bad
 // configuration, 1 anything else (an unknown rollback version included).
 
-import { loadConfig } from '../engine/core/config.js';
-import { createLogger } from '../engine/core/logger.js';
-import { runProcess } from '../engine/core/process.js';
+import { loadConfig } from '../core/runtime/config.js';
+import { createLogger } from '../core/runtime/logger.js';
+import { runProcess } from '../core/runtime/process.js';
 import { startSyncerDaemon } from './daemon.js';
 import { rollback } from './rollback.js';
 

@@ -3,7 +3,7 @@
 // merges it in, as a standalone daemon its own internal port serves it.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { rejectReasons, type RejectReason } from '../engine/core/feed.js';
+import { rejectReasons, type RejectReason } from '../core/domain/ads/feed.js';
 import { topicsRejectReasons, type TopicsRejectReason } from './feed/topics-feed.js';
 
 export const syncOutcomes = ['published', 'unchanged', 'not_modified', 'fetch_failed', 'feed_rejected', 'publish_failed', 'not_leader'] as const;

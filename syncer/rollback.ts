@@ -3,10 +3,10 @@
 // keeps the rollback while the feed still compiles to the version rolled back from (see
 // SyncCampaigns); the next real feed change publishes as usual.
 
-import type { Config } from '../engine/core/config.js';
-import { SnapshotNotFoundError } from '../engine/core/errors.js';
-import type { Logger } from '../engine/core/logger.js';
-import { openProductionStores } from '../engine/store/production-stores.js';
+import type { Config } from '../core/runtime/config.js';
+import { SnapshotNotFoundError, StoreNotConfiguredError } from '../core/errors.js';
+import type { Logger } from '../core/runtime/logger.js';
+import { openProductionStores } from '../core/runtime/production-stores.js';
 import { soleLeader } from './leader/leader-lock.js';
 import { ReplicatedStore } from './publish/replicated-store.js';
 
@@ -14,7 +14,7 @@ export async function rollback(config: Config, log: Logger, version: string): Pr
   const stores = openProductionStores(config, 'syncer-rollback', { subscribe: false });
   try {
     const primary = stores.s3 ?? stores.redis;
-    if (primary === null) throw new Error('rollback needs S3_BUCKET or REDIS_URL');
+    if (primary === null) throw new StoreNotConfiguredError('rollback needs S3_BUCKET or REDIS_URL');
     if (!(await stores.redisReady(5_000))) log.warn('Redis not reachable: rolling back S3 only; engines reading Redis follow once the syncer repairs it');
     const versions = await primary.list('ads');
     if (!versions.includes(version)) {

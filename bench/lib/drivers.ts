@@ -1,13 +1,15 @@
 // Load drivers shared by the benches: autocannon (programmatic) and wrk (when installed), each run
 // against one target server and reported the same way, with the server's CPU time per request read
-// from /proc around the run. Also the small statistics every report uses.
+// from /proc around the run. Also the pieces a bench with its own request shape builds on (one
+// autocannon run, wrk pinned with its CPU time, wrk's summary line) and the small statistics every
+// report uses.
 
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { BenchRequest } from '../scenarios.js';
-import { cpuSeconds } from './proc-cpu.js';
+import { cpuSeconds, waitedChildrenCpuSeconds } from './proc-cpu.js';
 
 /** One server under load: its name in reports, its pid (for CPU time) and base URL. */
 export interface Target {
@@ -32,18 +34,16 @@ export interface Run {
   cpuUsPerReq: number;
 }
 
-export async function drive(
-  arm: Target,
+/** One autocannon run cycling through `requests`, a progress bar on a TTY only; the raw result. */
+export function autocannonRun(
+  url: string,
   requests: BenchRequest[],
   o: { duration: number; connections: number; pipelining: number },
-  scenario: string,
-  round: number,
-): Promise<Run> {
-  const cpu0 = cpuSeconds(arm.pid);
-  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+): Promise<autocannon.Result> {
+  return new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
-        url: arm.base,
+        url,
         requests: requests.map((q) => ({ method: q.method ?? 'GET', path: q.path, headers: q.headers, body: q.body })),
         connections: o.connections,
         pipelining: o.pipelining,
@@ -53,6 +53,17 @@ export async function drive(
     );
     autocannon.track(instance, { renderProgressBar: process.stderr.isTTY, renderResultsTable: false, renderLatencyTable: false });
   });
+}
+
+export async function drive(
+  arm: Target,
+  requests: BenchRequest[],
+  o: { duration: number; connections: number; pipelining: number },
+  scenario: string,
+  round: number,
+): Promise<Run> {
+  const cpu0 = cpuSeconds(arm.pid);
+  const r = await autocannonRun(arm.base, requests, o);
   const cpu = cpuSeconds(arm.pid) - cpu0;
   const total = r.requests.total;
   return {
@@ -83,6 +94,43 @@ export function wrkDelayMs(rate: number): number {
 
 
 /**
+ * The `done()` of every wrk script here: one stdout line `JSON {…}` with requests, non2xx (wrk's
+ * status errors: statuses above 399), errors (connect + read + write + timeout), p50 / p99 / p999 /
+ * max latency in µs and the seconds it ran. Read back with wrkSummary().
+ */
+export const WRK_SUMMARY_LUA =
+  `done = function(summary, latency, requests)\n  io.write(string.format("JSON {\\"requests\\":%d,\\"non2xx\\":%d,\\"errors\\":%d,\\"p50\\":%d,\\"p99\\":%d,\\"p999\\":%d,\\"max\\":%d,\\"seconds\\":%f}\\n",` +
+  ` summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,` +
+  ` latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max, summary.duration / 1e6))\nend\n`;
+
+export type WrkSummary = Partial<Record<'requests' | 'non2xx' | 'errors' | 'p50' | 'p99' | 'p999' | 'max' | 'seconds', number>>;
+
+/** The figures WRK_SUMMARY_LUA printed; empty when wrk printed none (it failed). */
+export function wrkSummary(stdout: string): WrkSummary {
+  return JSON.parse(/JSON (\{.*\})/.exec(stdout)?.[1] ?? '{}') as WrkSummary;
+}
+
+/**
+ * wrk `args` pinned to `cpu`, through sh, which prints its own /proc stat after wrk exits: the
+ * waited-for children's CPU time there is wrk's. Asynchronous, so the bench process can act
+ * (publish snapshots, say) while wrk runs.
+ */
+export function runWrk(args: string[], cpu = 1): Promise<{ stdout: string; cpuS: number }> {
+  return new Promise((resolve) =>
+    execFile(
+      'taskset',
+      ['-c', String(cpu), 'sh', '-c', 'wrk "$@"; read -r stat < /proc/$$/stat; echo "STAT $stat"', 'sh', ...args],
+      { encoding: 'utf8' },
+      (_err, stdout) => {
+        const stat = /^STAT (.*)$/m.exec(stdout)?.[1];
+        resolve({ stdout, cpuS: stat === undefined ? NaN : waitedChildrenCpuSeconds(stat) });
+      },
+    ),
+  );
+}
+
+
+/**
  * wrk with a Lua script cycling through the same request mix, `depth` requests per write, and an
  * optional pause between a connection's requests. wrk times a pipelined batch as one sample (first
  * byte written to last response read), so pipelined runs report no per-request latency.
@@ -106,17 +154,12 @@ export async function wrk(
     `local reqs = { ${reqs.join(', ')} }\nlocal i = 0\nlocal depth = ${depth}\n` +
       `request = function()\n  local out = {}\n  for k = 1, depth do i = i % #reqs + 1; out[k] = reqs[i] end\n  return table.concat(out)\nend\n` +
       (o.delayMs === undefined ? '' : `delay = function()\n  return ${o.delayMs}\nend\n`) +
-      `done = function(summary, latency, requests)\n  io.write(string.format("JSON {\\"requests\\":%d,\\"non2xx\\":%d,\\"errors\\":%d,\\"p50\\":%d,\\"p99\\":%d,\\"p999\\":%d,\\"seconds\\":%f}\\n",` +
-      ` summary.requests, summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,` +
-      ` latency:percentile(50), latency:percentile(99), latency:percentile(99.9), summary.duration / 1e6))\nend\n`,
+      WRK_SUMMARY_LUA,
   );
   const cpu0 = cpuSeconds(arm.pid);
-  // Asynchronous, so the bench process can act (publish snapshots, say) while wrk runs.
-  const stdout = await new Promise<string>((resolve) =>
-    execFile('taskset', ['-c', '1', 'wrk', '-t1', '-c64', `-d${o.durationS ?? 5}s`, '-s', script, arm.base], { encoding: 'utf8' }, (_err, out) => resolve(out)),
-  );
+  const { stdout } = await runWrk(['-t1', '-c64', `-d${o.durationS ?? 5}s`, '-s', script, arm.base]);
   const cpu = cpuSeconds(arm.pid) - cpu0;
-  const j = JSON.parse(/JSON (\{.*\})/.exec(stdout)?.[1] ?? '{}') as Record<string, number>;
+  const j = wrkSummary(stdout);
   const total = j.requests ?? 0;
   return {
     tool: 'wrk',

@@ -3,7 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 
 export function writeResults(name: string, json: unknown, markdown: string): string[] {
   const dir = packagePath('bench/results');
@@ -20,4 +20,9 @@ export function writeResults(name: string, json: unknown, markdown: string): str
 export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** A number for a report: thousands separators, `digits` decimals, 'n/a' for NaN and infinities. */
+export function formatNumber(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 }

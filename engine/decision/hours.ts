@@ -1,4 +1,4 @@
-// Hour windows, per DESIGN.md "Ad decision rules": UTC; start inclusive, end exclusive; end 0 is
+// Hour windows, as the README's GET /ad_request section states them: UTC; start inclusive, end exclusive; end 0 is
 // midnight (end of day); start > end wraps past midnight; start = end is all day.
 
 export const HOURS_PER_DAY = 24;

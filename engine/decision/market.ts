@@ -1,6 +1,6 @@
 // A market is one (country, lang) pair. Instead of building a "us:eng" string per request, the two
 // codes are read letter by letter, case-insensitively, into one small integer: a Map<number, …> lookup
-// with no allocation. Country is ISO 3166-1 alpha-2, lang ISO 639-2 alpha-3 (DESIGN.md).
+// with no allocation. Country is ISO 3166-1 alpha-2, lang ISO 639-2 alpha-3.
 
 const LANG_SPACE = 26 * 26 * 26;
 

@@ -3,7 +3,7 @@
 // player ids evicts old entries instead of growing the heap.
 
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../core/runtime/clock.js';
 
 export interface PlayerMemoryOptions {
   maxEntries: number;

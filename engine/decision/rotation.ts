@@ -1,7 +1,7 @@
 // Fair rotation over one hour bucket's eligible ads.
 //
 // Equal weights: plain round-robin, a cursor. Differing weights: smooth weighted round-robin (the
-// nginx algorithm, ngx_http_upstream_get_peer): every pick adds each member's weight to its running
+// algorithm nginx balances weighted upstreams with): every pick adds each member's weight to its running
 // score, takes the highest score and subtracts the total. Over any window of `total` picks each ad
 // is chosen exactly `weight` times, and heavy ads are spread out instead of served in a burst.
 // A pick is O(members) for weighted buckets and O(1) otherwise; neither allocates.

@@ -1,4 +1,4 @@
-// API-key authentication (DESIGN.md "Keys"): the key comes from the `api_key` query parameter, the
+// API-key authentication (README "API"): the key comes from the `api_key` query parameter, the
 // `x-api-key` header or `Authorization: Bearer <key>`.
 //
 // Verification hashes the presented key with SHA-256 and compares it with every configured digest
@@ -10,8 +10,8 @@
 // steer probes into comparisons with a valid key. Unknown keys always take the full constant-time path.
 
 import { timingSafeEqual } from 'node:crypto';
-import type { ApiKey, Scope } from '../core/api-keys.js';
-import { sha256 } from '../core/api-keys.js';
+import type { ApiKey, Scope } from '../../core/domain/api-keys.js';
+import { sha256 } from '../../core/domain/api-keys.js';
 
 export const enum AuthResult {
   Ok = 0,

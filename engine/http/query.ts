@@ -1,6 +1,7 @@
 // Query-string reading for the hot path. uWS's getQuery(name) decodes leniently (a malformed "%zz"
 // comes back as garbage, not an error) and cannot tell a repeated parameter from a single one, so we
-// take the raw query once and scan it ourselves: no URLSearchParams, no per-request objects (C5).
+// take the raw query once and scan it ourselves: no URLSearchParams, no per-request objects
+// (docs/conventions.md "Hot path").
 //
 // A QueryReader is created once per route with the names that route accepts; its `values` slots are
 // refilled by every read(). Sound because handlers run synchronously on one thread: nothing else can
@@ -10,7 +11,7 @@
 // plus, for values that may hold a `+` but never a space (an email such as a+b@example.com, which
 // clients put in a URL unencoded).
 
-import { errorBody } from '../core/errors.js';
+import { errorBody } from '../../core/errors.js';
 
 export const MAX_QUERY_LENGTH = 2048;
 
@@ -81,7 +82,7 @@ export class QueryReader {
       let end = raw.indexOf('&', i);
       if (end === -1) end = n;
       if (nextEq < i) nextEq = indexOrEnd(raw, '=', i);
-      const keyEnd = nextEq < end ? nextEq : end;
+      const keyEnd = Math.min(nextEq, end);
       const slot = this.slotOf(raw, i, keyEnd);
       i = end + 1;
       // Not ours: skip the value without looking at it.

@@ -1,4 +1,4 @@
-// Per-key token buckets (issue 4, "Keys and limits"): each API key may make `ratePerSecond`
+// Per-key token buckets (README "Configuration", RATE_LIMIT_*): each API key may make `ratePerSecond`
 // requests a second on average, in bursts of up to `burst`. Buckets exist only for keys that passed
 // authentication, so their number is bounded by the configured keys. Per server process: with
 // ENGINE_WORKERS=N and connections spread by the kernel, a key's ceiling is up to N times the rate.

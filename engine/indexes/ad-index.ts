@@ -6,9 +6,10 @@
 // Adjacent hours with the same eligible set share one bucket (and so one rotation), which is what
 // all-day and long-window ads produce. The per-ad Buffer view that uWS writes is cut from the slab
 // on first use and kept, so steady state allocates nothing per request.
-// Never mutated after compile, apart from rotation cursors: a new feed means a new AdIndex (C6).
+// Never mutated after compile, apart from rotation cursors: a new feed means a new AdIndex
+// (docs/conventions.md "Hot path": swap, never mutate).
 
-import type { Ad } from '../core/feed.js';
+import type { Ad } from '../../core/domain/ads/feed.js';
 import { HOURS_PER_DAY, hourMask } from '../decision/hours.js';
 import { marketKeyOf } from '../decision/market.js';
 import { Rotation } from '../decision/rotation.js';

@@ -1,5 +1,5 @@
 // The one mutable thing on the read path: which AdIndex is current. A swap is one reference
-// assignment; a request that already holds the old index finishes on it (C6). A failed load throws
+// assignment; a request that already holds the old index finishes on it. A failed load throws
 // before install(), so the last good index stays.
 
 import type { AdIndex } from './ad-index.js';

@@ -2,7 +2,8 @@
 // thread, then hands back its arrays (transferred, not copied). Never loads uWS.
 
 import { parentPort } from 'node:worker_threads';
-import { decodeAdsSnapshot } from '../core/snapshot.js';
+import { decodeAdsSnapshot } from '../../core/domain/ads/snapshot.js';
+import { errorToWire } from '../../core/errors.js';
 import { AdIndex } from './ad-index.js';
 import type { BuildReply, BuildRequest } from './index-builder.js';
 
@@ -17,8 +18,7 @@ parentPort!.on('message', (m: BuildRequest) => {
       .map((a) => a!.buffer as ArrayBuffer);
     parentPort!.postMessage(reply, transfer);
   } catch (err) {
-    const e = err as Error & { code?: string };
-    reply = { id: m.id, ok: false, code: e.code ?? 'ERROR', message: e.message };
+    reply = { id: m.id, ok: false, error: errorToWire(err) };
     parentPort!.postMessage(reply);
   }
 });

@@ -8,6 +8,7 @@
 // serialises installs). A worker that dies is replaced.
 
 import { Worker } from 'node:worker_threads';
+import { IndexBuilderExitedError, errorFromWire, type WireError } from '../../core/errors.js';
 import type { AdIndexParts } from './ad-index.js';
 import { AdIndex } from './ad-index.js';
 
@@ -18,7 +19,7 @@ export interface BuildRequest {
 
 export type BuildReply =
   | { id: number; ok: true; parts: AdIndexParts; createdAt: string }
-  | { id: number; ok: false; code: string; message: string };
+  | { id: number; ok: false; error: WireError };
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const ENTRY = new URL(FROM_SOURCE ? './index-builder-worker.ts' : './index-builder-worker.js', import.meta.url);
@@ -33,7 +34,7 @@ export class IndexBuilder {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: BuiltIndex) => void; reject: (e: Error) => void }>();
 
-  /** Decodes and compiles; rejects with the decoder's error (code SNAPSHOT_CORRUPT) on bad bytes. */
+  /** Decodes and compiles; rejects with the decoder's error (a SnapshotCorruptError) on bad bytes. */
   build(bytes: Uint8Array): Promise<BuiltIndex> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
@@ -56,7 +57,7 @@ export class IndexBuilder {
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
       if (m.ok) p.resolve({ index: AdIndex.fromParts(m.parts), createdAtMs: Date.parse(m.createdAt) });
-      else p.reject(Object.assign(new Error(m.message), { code: m.code }));
+      else p.reject(errorFromWire(m.error));
     });
     const fail = (err: Error) => {
       if (this.worker === worker) this.worker = null;
@@ -64,7 +65,7 @@ export class IndexBuilder {
       this.pending.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`index builder thread exited with code ${code}`)));
+    worker.on('exit', (code) => fail(new IndexBuilderExitedError(`index builder thread exited with code ${code}`)));
     this.worker = worker;
     return worker;
   }

@@ -7,14 +7,15 @@
 // stream: it replaces the state and the position when it is ahead, and events up to that position
 // are then skipped as seen.
 
-import { compareEventIds, START, type LoggedEvent } from '../store/event-log.js';
-import { foldEvent, type FoldOutcome } from '../core/events.js';
-import { CappedMap } from './capped-map.js';
-import { StreamState } from './stream-state.js';
-import type { BlacklistIndex } from './blacklist-index.js';
-import type { TopicsIndex } from './topics-index.js';
-import type { VoteReceipts } from './vote-receipts.js';
-import type { StreamSnapshot } from '../core/stream-snapshot.js';
+import { StreamSnapshotBehindError } from '../../core/errors.js';
+import { compareEventIds, START, type LoggedEvent } from '../../core/domain/stream/event.js';
+import { foldEvent, type FoldOutcome } from '../../core/domain/stream/events.js';
+import { CappedMap } from '../../core/domain/stream/capped-map.js';
+import { StreamState } from '../../core/domain/stream/stream-state.js';
+import type { BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
+import type { TopicsIndex } from '../../core/domain/stream/topics-index.js';
+import type { VoteReceipts } from '../../core/domain/stream/vote-receipts.js';
+import type { StreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
 
 /** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
 const RECENT_OUTCOMES = 4096;
@@ -49,7 +50,7 @@ export class StreamHolder {
   /** Replaces the state with a snapshot's, which must be ahead of what was applied. */
   load(snapshot: StreamSnapshot): void {
     if (compareEventIds(snapshot.streamOffset, this.position) <= 0 && this.position !== START) {
-      throw new Error(`stream snapshot at ${snapshot.streamOffset} is not ahead of the events applied (${this.position})`);
+      throw new StreamSnapshotBehindError(`stream snapshot at ${snapshot.streamOffset} is not ahead of the events applied (${this.position})`);
     }
     this.current = snapshot.state;
     this.position = snapshot.streamOffset;

@@ -2,10 +2,10 @@
 // native. Request counters live per server process (request-metrics.ts) and are merged in at scrape.
 
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
-import { collectProcessMetrics } from '../core/process-metrics.js';
-import type { Clock } from '../core/clock.js';
+import { collectProcessMetrics } from '../../core/runtime/process-metrics.js';
+import type { Clock } from '../../core/runtime/clock.js';
 import type { MetricSnapshot } from './hot-metrics.js';
-import { splitEventId } from '../store/event-log.js';
+import { splitEventId } from '../../core/domain/stream/event.js';
 
 export const loadFailureReasons = ['corrupt', 'store_unavailable', 'install_failed'] as const;
 export type LoadFailureReason = (typeof loadFailureReasons)[number];
@@ -76,7 +76,7 @@ export class EngineMetrics {
     this.logUp = new Gauge({ name: 'engine_event_log_up', help: '1 while reads of the event log succeed, 0 while it is unreachable.', registers });
     this.replayed = new Gauge({
       name: 'engine_event_log_replayed',
-      help: '1 once the stream snapshot is loaded and the log read to its end (the blacklist routes answer).',
+      help: '1 once the stream snapshot is loaded and the log read to its end (the routes on the event log answer: games, reports, topics, votes).',
       registers,
     });
     this.lastEvent = new Gauge({

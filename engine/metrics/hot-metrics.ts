@@ -1,6 +1,6 @@
 // Counters and histograms for the request path, kept as plain typed arrays indexed by pre-enumerated
-// label sets. prom-client's own inc()/observe() build a label key string on every call (lib/util.js
-// hashObject), which at a million calls a second is a measurable share of a request. Here a record is
+// label sets. prom-client's own inc()/observe() build a label key string on every call from the
+// labels object, which at a million calls a second is a measurable share of a request. Here a record is
 // an array increment; the label strings are only built at scrape time, in get().
 // Both classes implement the shape prom-client's Registry needs (name, help, type, aggregator, get),
 // so they register like any metric and merge across server processes with AggregatorRegistry.aggregate.

@@ -1,9 +1,8 @@
 // Requests and handler latency by route and status, one instance per server process. Routes and
-// statuses are closed sets (C9): every series exists at zero from the start, and nothing a client
+// statuses are closed sets: every series exists at zero from the start, and nothing a client
 // sends (country, player id, key) can create a new series.
 
 import { Gauge, type Registry } from 'prom-client';
-import type { ServerState } from '../server-state.js';
 import { HotCounter, HotHistogram } from './hot-metrics.js';
 
 export const routes = ['ad_request', 'games', 'blacklist', 'blacklist_check', 'topics', 'topic', 'votes', 'vote', 'openapi', 'unmatched'] as const;
@@ -21,7 +20,7 @@ export class RequestMetrics {
   private readonly requests: HotCounter;
   private readonly latency: HotHistogram;
 
-  constructor(registry: Registry, state: ServerState) {
+  constructor(registry: Registry, inFlight: () => number) {
     const labelSets = routes.flatMap((route) => statuses.map((status) => ({ route, status })));
     this.requests = new HotCounter({
       name: 'engine_http_requests_total',
@@ -44,7 +43,7 @@ export class RequestMetrics {
       help: 'Requests accepted on the public port and not answered yet (writes waiting for the event log).',
       registers: [registry],
       collect() {
-        this.set(state.inFlight);
+        this.set(inFlight());
       },
     });
   }

@@ -1,15 +1,15 @@
-// GET /ad_request?country=us&lang=eng[&player_id=…] — the hot path (DESIGN.md "Ads").
-// Synchronous from first line to last: read the query and headers (R1), check the key, look the market
+// GET /ad_request?country=us&lang=eng[&player_id=…] — the hot path (docs/architecture.md
+// "A request's path"). Synchronous from first line to last: read the query and headers, check the key, look the market
 // up in the current index, write pre-serialised bytes. No await, so no onAborted or cork is needed,
-// and no per-request object is built (C5): the query reader and error bodies are made once, here.
+// and no per-request object is built (docs/conventions.md "Hot path"): the query reader and error bodies are made once, here.
 
 import { admit } from '../http/admit.js';
-import { errorBody } from '../core/errors.js';
-import { rawQuery } from '../core/uws.js';
+import { errorBody } from '../../core/errors.js';
+import { rawQuery } from '../../core/runtime/uws.js';
 import { utcHour } from '../decision/hours.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
-import { sendError, sendOk, type Handler } from '../http/respond.js';
+import { sendError, sendOk, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 

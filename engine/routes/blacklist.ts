@@ -1,17 +1,17 @@
 // POST /blacklist (report a player) and GET /blacklist/check (how badly is this player banned),
-// DESIGN.md "Games and blacklist". Reports are appended to the event log and answered 201 once
+// README "Games and blacklist". Reports are appended to the event log and answered 201 once
 // durable; checks are answered from this server's folded index, never from a store.
 
 import { admit } from '../http/admit.js';
-import { errorBody } from '../core/errors.js';
-import { playerReported } from '../core/events.js';
-import { rawQuery } from '../core/uws.js';
-import { EMAIL_MAX_LENGTH, normaliseEmail, normaliseReason } from '../decision/reports.js';
-import { BodyError, idField, stringField } from '../http/body.js';
+import { errorBody, InputError } from '../../core/errors.js';
+import { playerReported } from '../../core/domain/stream/events.js';
+import { rawQuery } from '../../core/runtime/uws.js';
+import { EMAIL_MAX_LENGTH, normaliseEmail, normaliseReason } from '../../core/domain/stream/report-rules.js';
+import { idField, stringField } from '../../core/domain/fields.js';
 import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
-import { STATUS_201, sendError, sendOk, type Handler } from '../http/respond.js';
+import { STATUS_201, sendError, sendOk, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
-import type { BanCheck } from '../indexes/blacklist-index.js';
+import type { BanCheck } from '../../core/domain/stream/blacklist-index.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
 import { STREAM_LOADING, writeRoute } from './write-route.js';
@@ -20,9 +20,9 @@ export function reportPlayer(deps: RouteDeps): Handler {
   return writeRoute(deps, 'blacklist', 'game', async (body) => {
     const gameId = idField(body, 'game_id');
     const email = normaliseEmail(stringField(body, 'email'));
-    if (email === null) throw new BodyError('bad_body', 'email is not a valid email address');
+    if (email === null) throw new InputError('bad_body', 'email is not a valid email address');
     const reason = normaliseReason(stringField(body, 'reason'));
-    if (reason === null) throw new BodyError('bad_body', 'reason must be a lower_snake token such as "cheating"');
+    if (reason === null) throw new InputError('bad_body', 'reason must be a lower_snake token such as "cheating"');
     if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
     const id = await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() }));

@@ -1,20 +1,19 @@
-// POST /games (admin) and GET /games (game) — DESIGN.md "Games and blacklist". A game's id is
+// POST /games (admin) and GET /games (game) — README "Games and blacklist". A game's id is
 // decided by the fold of the event stream (creation order), identically on every engine, so the
 // engine appends the creation and answers from the fold of its own event: 201 with the id, or 409
 // when an earlier event (on any engine) took the name.
 
 import { admit } from '../http/admit.js';
-import { gameCreated } from '../core/events.js';
-import { normaliseGameName } from '../decision/reports.js';
-import { BodyError, stringField } from '../http/body.js';
-import { STATUS_200, STATUS_201, sendJson, type Handler } from '../http/respond.js';
+import { gameCreated } from '../../core/domain/stream/events.js';
+import { normaliseGameName } from '../../core/domain/stream/report-rules.js';
+import { stringField } from '../../core/domain/fields.js';
+import { InputError, errorBody } from '../../core/errors.js';
+import { STATUS_200, STATUS_201, sendJson, type Handler, sendError } from '../../core/runtime/respond.js';
 import { QueryReader, badParamBodies } from '../http/query.js';
-import { rawQuery } from '../core/uws.js';
+import { rawQuery } from '../../core/runtime/uws.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
-import { sendError } from '../http/respond.js';
 import type { RouteDeps } from './route-deps.js';
 import { STREAM_LOADING, writeRoute } from './write-route.js';
-import { errorBody } from '../core/errors.js';
 
 /** How long a writer waits to see its own event folded before answering without it. */
 export const FOLD_WAIT_MS = 5_000;
@@ -22,7 +21,7 @@ export const FOLD_WAIT_MS = 5_000;
 export function createGame(deps: RouteDeps): Handler {
   return writeRoute(deps, 'games', 'admin', async (body) => {
     const name = normaliseGameName(stringField(body, 'name'));
-    if (name === null) throw new BodyError('bad_body', 'name must not be empty (at most 200 characters)');
+    if (name === null) throw new InputError('bad_body', 'name must not be empty (at most 200 characters)');
     if (deps.stream.blacklist.gameByName(name) !== undefined) return { error: 'duplicate_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
     const id = await deps.events.append(gameCreated({ name }));

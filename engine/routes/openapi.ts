@@ -1,21 +1,16 @@
 // GET /openapi.json — the OpenAPI 3.1 document of the public API (engine/openapi.json), no key
 // needed. The file is read and checked once, at start-up, and kept as bytes: answering it builds
 // nothing. A missing or broken document stops start-up (it ships with the engine, like the sample
-// feed). test/engine/openapi.test.ts keeps the document and the route table in step.
+// feed). test/unit/engine/routes/openapi.test.ts keeps the document and the route table in step.
 
 import { readFileSync } from 'node:fs';
-import { ArcadeError } from '../core/errors.js';
-import { packagePath } from '../core/package-root.js';
-import { sendOk, type Handler } from '../http/respond.js';
+import { OpenApiDocumentError } from '../../core/errors.js';
+import { packagePath } from '../../core/runtime/package-root.js';
+import { sendOk, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
 export const OPENAPI_FILE = 'engine/openapi.json';
-
-/** engine/openapi.json is missing, not JSON, or not an OpenAPI 3.1 document. */
-export class OpenApiDocumentError extends ArcadeError {
-  readonly code = 'OPENAPI_DOCUMENT_INVALID';
-}
 
 /** Reads a document and checks it is JSON with `openapi: 3.1.x`; its bytes, exactly as in the file. */
 export function readOpenApiDocument(path: string): Buffer {

@@ -1,13 +1,13 @@
 // The door of a keyed read answered from the stream's fold (GET /topics, /topics/{id}, /votes/{id}):
 // the query (400 naming the parameter), the key, its scope and rate (admit), and the stream
 // replayed once (503 until then: an answer would be incomplete). It answers each refusal itself
-// and counts it. Synchronous, so req is still alive (R1).
+// and counts it. Synchronous, so req is still alive (docs/conventions.md "uWS rules that bite").
 
-import { errorBody } from '../core/errors.js';
-import { rawQuery } from '../core/uws.js';
+import { errorBody } from '../../core/errors.js';
+import { rawQuery } from '../../core/runtime/uws.js';
 import { admit } from '../http/admit.js';
 import { QueryReader, badParamBodies, type ParamSpec } from '../http/query.js';
-import { sendError, type Handler } from '../http/respond.js';
+import { sendError, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex, type Route } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 import { STREAM_LOADING } from './write-route.js';

@@ -1,15 +1,15 @@
 // What every public route handler is built from: the per-server state it reads on each request.
-// One definition, so app.ts (which builds the table) and the route files cannot drift apart.
+// One definition, so engine/server/app.ts (which builds the table) and the route files cannot drift apart.
 
-import type { Clock } from '../core/clock.js';
+import type { Clock } from '../../core/runtime/clock.js';
 import type { PlayerMemory } from '../decision/player-memory.js';
 import type { Authenticator } from '../http/auth.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { StreamHolder } from '../indexes/stream-holder.js';
 import type { IndexHolder } from '../indexes/holder.js';
-import type { EventWriter } from '../store/event-log.js';
+import type { EventWriter } from '../../core/store/event-log.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
-import type { ServerState } from '../server-state.js';
+import type { ServerState } from '../http/server-state.js';
 
 export interface RouteDeps {
   readonly holder: IndexHolder;

@@ -1,15 +1,15 @@
-// Player polls (DESIGN.md "Topics and votes"): POST /topics and PUT /topics/{id} (admin scope; the
+// Player polls (README "Topics and votes"): POST /topics and PUT /topics/{id} (admin scope; the
 // key may also come as an `api_key` body field), GET /topics and GET /topics/{id} (game scope,
 // `?include_votes=true` fills the tallies). Topic ids and choice ids are decided by the fold of the
 // events stream, like game ids, so a write answers from the fold of its own event.
 
-import { errorBody } from '../core/errors.js';
-import { topicCreated, topicUpdated } from '../core/events.js';
-import { parseTopicBody } from '../decision/topics.js';
-import { parseId } from '../http/body.js';
+import { errorBody } from '../../core/errors.js';
+import { topicCreated, topicUpdated } from '../../core/domain/stream/events.js';
+import { parseTopicBody } from '../../core/domain/stream/topic-rules.js';
+import { parseId } from '../../core/domain/fields.js';
 import { pathParam } from '../http/path-param.js';
-import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../http/respond.js';
-import { topicJson, type Topic, type TopicsIndex } from '../indexes/topics-index.js';
+import { STATUS_200, STATUS_201, sendError, sendJson, type Handler } from '../../core/runtime/respond.js';
+import { topicJson, type Topic, type TopicsIndex } from '../../core/domain/stream/topics-index.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';

@@ -1,12 +1,12 @@
-// POST /votes and GET /votes/{id} (DESIGN.md "Topics and votes"). A vote is answered 202 once its
+// POST /votes and GET /votes/{id} (README "Topics and votes"). A vote is answered 202 once its
 // vote_cast event is durable in the events log (nothing is counted here); the vote processor counts
 // it exactly once and its votes_counted event reaches every engine's fold. A vote's id is its event
 // id, so it needs no generator and is unique across engines.
 
-import { voteCast } from '../core/events.js';
-import { idField } from '../http/body.js';
+import { voteCast } from '../../core/domain/stream/events.js';
+import { idField } from '../../core/domain/fields.js';
 import { pathParam } from '../http/path-param.js';
-import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../http/respond.js';
+import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';

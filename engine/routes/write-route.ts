@@ -1,21 +1,22 @@
-// The shared shape of a write route: key check (synchronous, R1), body read, validation, append to
+// The shared shape of a write route (docs/architecture.md "A write's path"): key check
+// (synchronous, while req is alive), body read, validation, append to
 // the event log, wait for our own event to be folded, answer. Everything after the first await goes
 // through AsyncReply (onAborted registered first, corked writes). Errors end in the catalogue:
-// BodyError → 400/413/415; anything else (the event log down) → 503 store_unavailable.
+// InputError → 400/413/415; anything else (the event log down) → 503 store_unavailable.
 // Topic writes also accept the key as an `api_key` field of the JSON body (the original voting
 // API's clients send it there): with no key in the query or headers, the body is read first and
 // its key checked before anything in it is used.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { Scope } from '../core/api-keys.js';
-import { Errors, type ErrorCode } from '../core/errors.js';
+import type { Scope } from '../../core/domain/api-keys.js';
+import { Errors, type ErrorCode, InputError } from '../../core/errors.js';
 import { headerKey } from '../http/admit.js';
 import { AuthResult } from '../http/auth.js';
-import { BodyError, readJsonBody } from '../http/body.js';
+import { readJsonBody } from '../http/body.js';
 import { QueryReader, problemText } from '../http/query.js';
-import { rawQuery } from '../core/uws.js';
+import { rawQuery } from '../../core/runtime/uws.js';
 import { pathParam } from '../http/path-param.js';
-import { AsyncReply, type Handler } from '../http/respond.js';
+import { AsyncReply, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex, type Route, type Status } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -102,8 +103,8 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
         },
         (err: unknown) => {
           // Without a key anywhere, a body that cannot be read cannot carry one either: 401.
-          const code: ErrorCode = !admitted ? 'unauthorized' : err instanceof BodyError ? err.code : 'store_unavailable';
-          reply.error(code, err instanceof BodyError && admitted ? err.message : undefined);
+          const code: ErrorCode = !admitted ? 'unauthorized' : err instanceof InputError ? err.code : 'store_unavailable';
+          reply.error(code, err instanceof InputError && admitted ? err.message : undefined);
           finish(Errors[code].status);
         },
       );

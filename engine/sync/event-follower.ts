@@ -1,9 +1,10 @@
-// Keeps every server's blacklist index current from the main process (DESIGN.md "Writes": every
-// engine tails the stream and applies events to its memory). Boot is snapshot + tail: the newest
-// stream snapshot (games and reports folded up to its stream offset) is loaded on every server,
+// Keeps every server's stream state (games, reports, topics, votes) current from the main process
+// (docs/architecture.md "Data flow": every engine tails the log and folds its events into memory).
+// Boot is snapshot + tail: the newest stream snapshot (the whole fold up to its stream offset) is
+// loaded on every server,
 // then the log is read from that offset to its end, then followed with blocking reads that hand
-// each batch to the pool in order. Until the first catch-up the blacklist routes answer 503 (an
-// engine that has not replayed would say "never reported" wrongly); ads are served regardless.
+// each batch to the pool in order. Until the first catch-up the routes on the event log (games,
+// reports, topics, votes) answer 503 (an engine that has not replayed would say "never reported" wrongly); ads are served regardless.
 // A failing store or log (Redis down) is retried every second; the indexes keep what they have.
 // A snapshot that does not decode is skipped for the next older one: the stream is only trimmed
 // behind the newest, so an older snapshot plus a longer tail gives the same answers.
@@ -11,11 +12,12 @@
 // back, events after its position trimmed away: before reading on it compares its position with
 // the log's oldest event and, when that is newer, jumps to the newest snapshot (which holds them).
 
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../../core/runtime/logger.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
-import type { ServerPool } from '../server-pool.js';
-import { START, compareEventIds, type EventLog } from '../store/event-log.js';
-import { newestUsable, type SnapshotStore } from '../store/snapshot-store.js';
+import type { ServerPool } from '../pool/server-pool.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { START, compareEventIds } from '../../core/domain/stream/event.js';
+import { newestUsable, type SnapshotStore } from '../../core/store/snapshot-store.js';
 
 const BATCH = 1_000;
 const BLOCK_MS = 1_000;

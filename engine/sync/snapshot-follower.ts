@@ -4,13 +4,14 @@
 // moves again; the last good index stays live. Notifications only make swaps faster: polling alone
 // converges, so a lost notification costs at most one poll interval.
 
-import { ArcadeError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { SnapshotStore } from '../store/snapshot-store.js';
-import type { Notifier } from '../store/notifier.js';
+import { SnapshotCorruptError } from '../../core/errors.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
+import type { Notifier } from '../../core/store/notifier.js';
 import type { EngineMetrics } from '../metrics/engine-metrics.js';
-import type { InstalledIndex, ServerPool } from '../server-pool.js';
-import type { Clock } from '../core/clock.js';
+import type { ServerPool } from '../pool/server-pool.js';
+import type { InstalledIndex } from '../server/public-server.js';
+import type { Clock } from '../../core/runtime/clock.js';
 
 export interface FollowerOptions {
   store: SnapshotStore;
@@ -93,7 +94,7 @@ export class SnapshotFollower {
       index = await pool.install(latest, bytes);
     } catch (err) {
       this.refused = latest;
-      const corrupt = (err as ArcadeError).code === 'SNAPSHOT_CORRUPT';
+      const corrupt = err instanceof SnapshotCorruptError;
       metrics.loadFailed(corrupt ? 'corrupt' : 'install_failed');
       log.error('snapshot refused; the last good index stays live', {
         version: latest,

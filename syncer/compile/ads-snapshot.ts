@@ -1,8 +1,8 @@
 // Pure: validated ads → a versioned, encoded ads snapshot. The version embeds a hash of the content,
 // so the same ads give the same hash and the sync job can skip publishing an unchanged feed.
 
-import type { Ad } from '../../engine/core/feed.js';
-import { adsContentHash, encodeAdsSnapshot, snapshotVersion, type AdsSnapshot } from '../../engine/core/snapshot.js';
+import type { Ad } from '../../core/domain/ads/feed.js';
+import { adsContentHash, encodeAdsSnapshot, snapshotVersion, type AdsSnapshot } from '../../core/domain/ads/snapshot.js';
 
 export interface CompiledSnapshot {
   readonly snapshot: AdsSnapshot;

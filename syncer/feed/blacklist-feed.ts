@@ -2,13 +2,13 @@
 // `{game_id or game_name, email, reason, reported_at}`. Validated row by row like the campaign
 // feed: a bad row is dropped with a reason, counted and sampled for the log; only a body that is
 // neither a JSON array nor JSON lines is refused whole. Rows go through the same input rules as
-// POST /blacklist (reports.ts). Each valid row gets a key from its content, so a row pulled again
+// POST /blacklist (core/domain/stream/report-rules.ts). Each valid row gets a key from its content, so a row pulled again
 // (every SYNC_SCHEDULE tick) is recognised and merged once.
 
 import { createHash } from 'node:crypto';
-import type { PlayerReported } from '../../engine/core/events.js';
-import { normaliseEmail, normaliseGameName, normaliseReason } from '../../engine/decision/reports.js';
-import type { BlacklistIndex } from '../../engine/indexes/blacklist-index.js';
+import type { PlayerReported } from '../../core/domain/stream/events.js';
+import { normaliseEmail, normaliseGameName, normaliseReason } from '../../core/domain/stream/report-rules.js';
+import type { BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
 import { NOT_JSON, splitFeedRows } from './feed-rows.js';
 
 /** Why a row was dropped. A closed set: it is a metric label. */

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
-import { FeedFetchError } from '../../engine/core/errors.js';
+import { FeedFetchError } from '../../core/errors.js';
 
 export interface FeedClientOptions {
   timeoutMs: number;
@@ -35,11 +35,14 @@ export interface FeedClientOptions {
 
 /** Failures worth another attempt. */
 const retryable = new WeakSet<Error>();
-const transient = (err: FeedFetchError): FeedFetchError => (retryable.add(err), err);
+const transient = (err: FeedFetchError): FeedFetchError => {
+  retryable.add(err);
+  return err;
+};
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 /**
- * Statuses whose Retry-After is honoured: those it is defined for (RFC 9110 §10.2.3 for 503,
- * RFC 6585 §4 for 429). The other transient statuses keep the backoff whatever they send.
+ * Statuses whose Retry-After is honoured: the two HTTP defines it for (503 Service Unavailable and
+ * 429 Too Many Requests). The other transient statuses keep the backoff whatever they send.
  */
 const RETRY_AFTER_STATUS = new Set([429, 503]);
 /** When (epoch ms) a failed attempt's server asked to be called again, from its Retry-After. */
@@ -176,8 +179,8 @@ export class FeedClient {
 }
 
 /**
- * A Retry-After value as the time (epoch ms) it names: delta-seconds or an HTTP-date (RFC 9110
- * §10.2.3). Null when absent or malformed (the backoff applies); a date in the past means now.
+ * A Retry-After value as the time (epoch ms) it names: delta-seconds or an HTTP-date, the two forms
+ * HTTP allows. Null when absent or malformed (the backoff applies); a date in the past means now.
  */
 function retryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
   if (typeof value !== 'string') return null;

@@ -3,7 +3,7 @@
 // that does not parse is one bad row (counted as not_json), a document where no line parses is
 // not a feed at all.
 
-import { FeedRejectedError } from '../../engine/core/errors.js';
+import { FeedRejectedError } from '../../core/errors.js';
 
 /** Marks a JSON line that does not parse. */
 export const NOT_JSON = Symbol('not json');

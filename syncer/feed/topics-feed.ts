@@ -3,12 +3,12 @@
 // (a non-empty string or a positive integer). Validated row by row like the blacklist feed: a bad row
 // is dropped with a reason, counted and sampled for the log; only a body that is neither a JSON array
 // nor JSON lines is refused whole. Each topic goes through the same rules as POST /topics
-// (decision/topics.ts), with any choice ids in the feed ignored: choice ids are ours, the feed only
+// (core/domain/stream/topic-rules.ts), with any choice ids in the feed ignored: choice ids are ours, the feed only
 // names descriptions (the job maps them onto the current choices). The feed id, as a string, is the
 // topic's feed key: what recognises it on every later pull. Pure: the job merges the result.
 
-import { parseTopicBody, type TopicInput } from '../../engine/decision/topics.js';
-import { BodyError } from '../../engine/http/body.js';
+import { parseTopicBody, type TopicInput } from '../../core/domain/stream/topic-rules.js';
+import { InputError } from '../../core/errors.js';
 import { NOT_JSON, splitFeedRows } from './feed-rows.js';
 
 /** Why a row was dropped. A closed set: it is a metric label. */
@@ -89,7 +89,7 @@ function validateRow(raw: unknown, row: number): FeedTopic | TopicsRowRejection 
   try {
     return { key, topic: parseTopicBody({ ...r, choices }) };
   } catch (err) {
-    if (!(err instanceof BodyError)) throw err;
+    if (!(err instanceof InputError)) throw err;
     return { row, reason: 'bad_topic', key, problem: err.message };
   }
 }

@@ -1,4 +1,4 @@
-// Compaction (DESIGN.md: the syncer folds the events stream into snapshots): bring the syncer's copy
+// Compaction (docs/architecture.md "Data flow": the syncer folds the event log into snapshots): bring the syncer's copy
 // of the stream state to the end of the stream, publish it as a stream snapshot when events arrived
 // since the last one, then trim the stream behind the newest snapshot. Engines boot from that
 // snapshot and tail from its offset, so boot time and the stream's length stay bounded.
@@ -9,12 +9,13 @@
 // past the oldest event the vote processors' group still needs.
 
 import { singleFlight } from './single-flight.js';
-import type { Clock } from '../../engine/core/clock.js';
-import { encodeStreamSnapshot } from '../../engine/core/stream-snapshot.js';
-import type { Logger } from '../../engine/core/logger.js';
-import { START, compareEventIds, nextEventId, type EventLog } from '../../engine/store/event-log.js';
-import type { Notifier } from '../../engine/store/notifier.js';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import type { Clock } from '../../core/runtime/clock.js';
+import { encodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { START, compareEventIds, nextEventId } from '../../core/domain/stream/event.js';
+import type { Notifier } from '../../core/store/notifier.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import type { StreamReplica } from '../stream/stream-replica.js';
 import type { CompactOutcome, SyncerMetrics } from '../metrics.js';
 import { publishSnapshot } from '../publish/publish-snapshot.js';

@@ -1,7 +1,7 @@
 // How a failed job run is counted: one mapping from the typed error a run threw to its outcome
 // label, shared by every feed job (campaigns, blacklist feed, topics feed).
 
-import type { ArcadeError } from '../../engine/core/errors.js';
+import type { ArcadeError } from '../../core/errors.js';
 
 /** The outcome of a run that threw `err`; `otherwise` names a failure after the pull (publish, append). */
 export function failureOutcome<Other extends string>(err: unknown, otherwise: Other): 'fetch_failed' | 'feed_rejected' | 'not_leader' | Other {

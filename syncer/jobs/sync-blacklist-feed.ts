@@ -6,11 +6,11 @@
 // merged; the next run takes the rest.
 
 import { singleFlight } from './single-flight.js';
-import type { Clock } from '../../engine/core/clock.js';
+import type { Clock } from '../../core/runtime/clock.js';
 import { failureOutcome } from './failure-outcome.js';
-import { playerReported } from '../../engine/core/events.js';
-import type { Logger } from '../../engine/core/logger.js';
-import type { EventWriter } from '../../engine/store/event-log.js';
+import { playerReported } from '../../core/domain/stream/events.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { EventWriter } from '../../core/store/event-log.js';
 import type { StreamReplica } from '../stream/stream-replica.js';
 import type { FeedClient } from '../feed/feed-client.js';
 import { parseBlacklistFeed } from '../feed/blacklist-feed.js';

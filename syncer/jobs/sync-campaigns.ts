@@ -3,13 +3,13 @@
 // The cron schedule and the start-up run both call run(); tests call it directly.
 
 import { singleFlight } from './single-flight.js';
-import type { Clock } from '../../engine/core/clock.js';
+import type { Clock } from '../../core/runtime/clock.js';
 import { failureOutcome } from './failure-outcome.js';
-import { parseFeed } from '../../engine/core/feed.js';
-import { adsContentHash } from '../../engine/core/snapshot.js';
-import type { Logger } from '../../engine/core/logger.js';
-import type { Notifier } from '../../engine/store/notifier.js';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import { parseFeed } from '../../core/domain/ads/feed.js';
+import { adsContentHash } from '../../core/domain/ads/snapshot.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { Notifier } from '../../core/store/notifier.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import { compileAdsSnapshot, versionHash } from '../compile/ads-snapshot.js';
 import type { FeedClient } from '../feed/feed-client.js';
 import type { SyncerMetrics, SyncOutcome } from '../metrics.js';

@@ -15,13 +15,14 @@
 // was merged; the next run takes the rest.
 
 import { singleFlight } from './single-flight.js';
-import type { Clock } from '../../engine/core/clock.js';
+import type { Clock } from '../../core/runtime/clock.js';
 import { failureOutcome } from './failure-outcome.js';
-import { topicCreated, topicUpdated } from '../../engine/core/events.js';
-import type { Logger } from '../../engine/core/logger.js';
-import type { ChoiceInput, TopicInput } from '../../engine/decision/topics.js';
-import type { Topic } from '../../engine/indexes/topics-index.js';
-import type { EventWriter, NewEvent } from '../../engine/store/event-log.js';
+import { topicCreated, topicUpdated } from '../../core/domain/stream/events.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { ChoiceInput, TopicInput } from '../../core/domain/stream/topic-rules.js';
+import type { Topic } from '../../core/domain/stream/topics-index.js';
+import type { EventWriter } from '../../core/store/event-log.js';
+import type { NewEvent } from '../../core/domain/stream/event.js';
 import type { StreamReplica } from '../stream/stream-replica.js';
 import type { FeedClient } from '../feed/feed-client.js';
 import { parseTopicsFeed } from '../feed/topics-feed.js';

@@ -1,5 +1,4 @@
-// Leader election between syncers (DESIGN.md: "a Redis lock (SET NX PX, renewed) elects the active
-// one"). Every ttl/3 the leader renews its lock and a standby tries to take it. A leader that cannot
+// Leader election between syncers: a Redis lock (SET NX PX, renewed) elects the active one. Every ttl/3 the leader renews its lock and a standby tries to take it. A leader that cannot
 // renew (Redis down, a long pause) steps down on its own clock once the lock may have expired, before
 // a standby can hold it; publishing asks Redis whether the token is still ours right before every
 // pointer write (assertLeader), so a leader that lost the lock while busy does not publish.
@@ -7,8 +6,9 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ArcadeError } from '../../engine/core/errors.js';
-import type { Logger } from '../../engine/core/logger.js';
+import { NotLeaderError } from '../../core/errors.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import { redisKeys } from '../../core/store/redis-keys.js';
 
 /** KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms. 1 renewed, 0 not ours. */
 const RENEW = `
@@ -18,10 +18,6 @@ return 0`;
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
-
-export class NotLeaderError extends ArcadeError {
-  readonly code = 'NOT_LEADER';
-}
 
 export interface Leadership {
   readonly isLeader: boolean;
@@ -51,7 +47,7 @@ export class LeaderLock implements Leadership {
   private readonly key: string;
 
   constructor(private readonly o: LeaderLockOptions) {
-    this.key = o.key ?? 'arcade:syncer:leader';
+    this.key = o.key ?? redisKeys().syncerLeader;
   }
 
   get isLeader(): boolean {

@@ -2,9 +2,9 @@
 // last, then the notification. A reader that follows the pointer always finds a complete version;
 // a crash between steps leaves the previous pointer, i.e. the last good snapshot, published.
 
-import type { SnapshotKind } from '../../engine/core/snapshot.js';
-import type { Notifier } from '../../engine/store/notifier.js';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import type { SnapshotKind } from '../../core/domain/ads/snapshot.js';
+import type { Notifier } from '../../core/store/notifier.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 
 export async function publishSnapshot(
   store: SnapshotStore,

@@ -4,12 +4,12 @@
 // the publish (S3 has it; engines fall back to S3 or catch up on the next run's repair()), but it is
 // counted. The leader check right before the pointer write keeps a syncer that lost the lock out.
 
-import type { SnapshotKind } from '../../engine/core/snapshot.js';
-import type { RedisSnapshotStore } from '../../engine/store/redis-snapshot-store.js';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import type { SnapshotKind } from '../../core/domain/ads/snapshot.js';
+import type { RedisSnapshotStore } from '../../core/store/redis-snapshot-store.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import type { Leadership } from '../leader/leader-lock.js';
 
-/** Versions Redis keeps per kind (the pointed-to one is always kept). Blacklist snapshots are
+/** Versions Redis keeps per kind (the pointed-to one is always kept). Stream snapshots are
  * large (65 MB at 1M players) and only read at boot: the newest and one to fall back on. */
 const REDIS_KEEP: Readonly<Record<SnapshotKind, number>> = { ads: 3, stream: 2 };
 

@@ -3,12 +3,12 @@
 // BLACKLIST_FEED_URL and TOPICS_FEED_URL (on SYNC_SCHEDULE; each merge is appended to the stream
 // and the next compaction snapshots it).
 
-import type { Clock } from '../../engine/core/clock.js';
-import type { Config } from '../../engine/core/config.js';
-import type { Logger } from '../../engine/core/logger.js';
-import type { EventLog } from '../../engine/store/event-log.js';
-import type { Notifier } from '../../engine/store/notifier.js';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import type { Clock } from '../../core/runtime/clock.js';
+import type { Config } from '../../core/runtime/config.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import type { Notifier } from '../../core/store/notifier.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 import { FeedClient } from '../feed/feed-client.js';
 import { CompactStream } from '../jobs/compact-stream.js';
 import { SyncBlacklistFeed } from '../jobs/sync-blacklist-feed.js';

@@ -4,11 +4,12 @@
 // Another syncer may have published since this copy was built (a leader change): catchUp() then
 // starts over from the store's newest snapshot when that one is ahead of this copy.
 
-import { decodeStreamSnapshot } from '../../engine/core/stream-snapshot.js';
-import { foldEvent } from '../../engine/core/events.js';
-import { StreamState } from '../../engine/indexes/stream-state.js';
-import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
-import { newestUsable, type SnapshotStore } from '../../engine/store/snapshot-store.js';
+import { decodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
+import { foldEvent } from '../../core/domain/stream/events.js';
+import { StreamState } from '../../core/domain/stream/stream-state.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { START, compareEventIds } from '../../core/domain/stream/event.js';
+import { newestUsable, type SnapshotStore } from '../../core/store/snapshot-store.js';
 
 /** Events per read while catching up. */
 const BATCH = 10_000;

@@ -5,8 +5,9 @@
 // votes_counted events are not counted twice. The set of counted ids is rebuilt from the log at
 // the first call and kept in memory after.
 
-import { votesCounted, type VotesCounted } from '../../engine/core/events.js';
-import { START, compareEventIds, type EventLog } from '../../engine/store/event-log.js';
+import { votesCounted, type VotesCounted } from '../../core/domain/stream/events.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { START, compareEventIds } from '../../core/domain/stream/event.js';
 import { splitBatch, type VoteCounter } from './vote-counter.js';
 
 const SCAN_BATCH = 10_000;

@@ -8,9 +8,10 @@
 
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { packagePath } from '../../engine/core/package-root.js';
-import { splitEventId } from '../../engine/store/event-log.js';
+import { packagePath } from '../../core/runtime/package-root.js';
+import { splitEventId } from '../../core/domain/stream/event.js';
 import { splitBatch, type VoteCounter } from './vote-counter.js';
+import { voteKeys } from '../../core/store/redis-keys.js';
 
 const SCRIPT = readFileSync(packagePath('syncer/votes/count-votes.lua'), 'utf8');
 
@@ -26,8 +27,7 @@ export class RedisVoteCounter implements VoteCounter {
     private readonly streamKey: string,
     private readonly group: string,
   ) {
-    this.processedKey = `${streamKey}:votes:processed`;
-    this.talliesKey = `${streamKey}:votes:tallies`;
+    ({ votesProcessed: this.processedKey, votesTallies: this.talliesKey } = voteKeys(streamKey));
     this.description = `redis ${this.talliesKey} (count-votes.lua)`;
     if (!('countVotes' in redis)) redis.defineCommand('countVotes', { numberOfKeys: 3, lua: SCRIPT });
   }

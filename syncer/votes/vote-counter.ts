@@ -1,11 +1,11 @@
-// The vote processor's one store-specific step (DESIGN.md "Topics and votes": every vote counted
+// The vote processor's one store-specific step (README "Topics and votes": every vote counted
 // exactly once, even when the processor crashes and retries): count the votes of a batch the
 // consumer group delivered, record them as processed, tell the engines (one votes_counted event),
 // and acknowledge the batch. Redis does it in one Lua script (redis-vote-counter.ts); embedded
 // mode on its file log (file-vote-counter.ts).
 
-import type { LoggedEvent } from '../../engine/store/event-log.js';
-import type { VoteCast } from '../../engine/core/events.js';
+import type { LoggedEvent } from '../../core/domain/stream/event.js';
+import type { VoteCast } from '../../core/domain/stream/events.js';
 
 export interface VoteCounter {
   /**

@@ -1,5 +1,5 @@
-// The vote processor (DESIGN.md "Writes": the syncer consumes the events stream with a consumer
-// group to process votes). Every syncer runs one, leader or not: the group hands each event to one
+// The vote processor (docs/architecture.md "Data flow": the syncer consumes the event log with a
+// consumer group to count votes). Every syncer runs one, leader or not: the group hands each event to one
 // of them, and counting is exactly once whoever gets it (VoteCounter). The loop:
 //   - read the next batch for this consumer (blocking up to a second) and count it;
 //   - every VOTE_CLAIM_IDLE_MS / 2, claim events another consumer was handed and has not
@@ -10,9 +10,10 @@
 // processor does not inherit a dead one's identity: it claims its pending events like any other.
 
 import { hostname } from 'node:os';
-import type { Clock } from '../../engine/core/clock.js';
-import type { Logger } from '../../engine/core/logger.js';
-import { START, type EventLog, type LoggedEvent } from '../../engine/store/event-log.js';
+import type { Clock } from '../../core/runtime/clock.js';
+import type { Logger } from '../../core/runtime/logger.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { START, type LoggedEvent } from '../../core/domain/stream/event.js';
 import type { SyncerMetrics } from '../metrics.js';
 import type { VoteCounter } from './vote-counter.js';
 

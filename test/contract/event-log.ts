@@ -1,8 +1,9 @@
-// The EventLog contract (engine/store/event-log.ts) as one suite every adapter runs: Redis Streams
+// The EventLog contract (core/store/event-log.ts) as one suite every adapter runs: Redis Streams
 // and the embedded file log. An adapter is done when this passes.
 
 import type { Test } from 'tap';
-import { START, compareEventIds, nextEventId, type EventLog } from '../../engine/store/event-log.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { START, compareEventIds, nextEventId } from '../../core/domain/stream/event.js';
 
 export function runEventLogContract(t: Test, name: string, make: (t: Test) => Promise<EventLog>): void {
   const ev = (n: number) => ({ type: 'report', data: { n, email: `p${n}@example.com`, note: 'ünïcode "quoted"' } });

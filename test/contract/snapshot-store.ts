@@ -1,17 +1,18 @@
-// The SnapshotStore contract (engine/store/snapshot-store.ts), as one suite every adapter runs:
+// The SnapshotStore contract (core/store/snapshot-store.ts), as one suite every adapter runs:
 // the folder store and the S3 store (against s3rver). An adapter is done when this passes.
 
 import type { Test } from 'tap';
-import type { SnapshotStore } from '../../engine/store/snapshot-store.js';
+import type { SnapshotStore } from '../../core/store/snapshot-store.js';
 
 export interface StoreUnderTest {
   store: SnapshotStore;
   cleanup(): Promise<void>;
 }
 
-export function runSnapshotStoreContract(t: Test, name: string, make: () => Promise<StoreUnderTest>): void {
+/** make() gets the case's own test, for its scratch folder or teardown. */
+export function runSnapshotStoreContract(t: Test, name: string, make: (t: Test) => Promise<StoreUnderTest>): void {
   const fresh = async (t: Test): Promise<SnapshotStore> => {
-    const s = await make();
+    const s = await make(t);
     t.teardown(() => s.cleanup());
     return s.store;
   };

@@ -9,7 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { ALERTS, ALERT_TESTS, RUNBOOK, SCRAPE_CONFIG, alertGroups, alertRules, headingAnchor, promtool } from './promql.js';
 import { arr, isObj, obj, run, yamlFile, type Obj } from './tools.js';
 

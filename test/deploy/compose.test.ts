@@ -15,8 +15,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import t from 'tap';
-import { loadConfig } from '../../engine/core/config.js';
-import { packagePath } from '../../engine/core/package-root.js';
+import { loadConfig } from '../../core/runtime/config.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { copiedTo } from './dockerfile.js';
 import { assertConfig, hostPort, image, type Image } from './deployed.js';
 import { arr, isObj, obj, requireTool, run, yamlDocuments, yamlFile, type Obj } from './tools.js';

@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { DASHBOARD, DASHBOARD_PROVIDERS, DATASOURCES, dashboardPanels, dashboardQueries, promtoolParses, readDashboard, substituteVariables } from './promql.js';
 import { arr, obj, yamlFile, type Obj } from './tools.js';
 

@@ -9,9 +9,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
 import { freePort } from '../../bench/lib/free-port.js';
-import { loadConfig, type Config, type Service } from '../../engine/core/config.js';
-import { ConfigError } from '../../engine/core/errors.js';
-import { packagePath } from '../../engine/core/package-root.js';
+import { loadConfig, type Config, type Service } from '../../core/runtime/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { commandArgv, lastOf, parseDockerfile, type Stage } from './dockerfile.js';
 
 export interface Image {
@@ -44,12 +44,12 @@ export function imageByName(ref: string): Image | null {
 }
 
 /**
- * Variables something in the container reads: the ones engine/core/config.ts names (the only place
+ * Variables something in the container reads: the ones core/runtime/config.ts names (the only place
  * the programs read the environment), the AWS SDK's credential and region chain, and Node's
  * NODE_ENV. loadConfig ignores a name it does not know, so a misspelt one would pass it silently.
  */
 export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
-  ...[...readFileSync(packagePath('engine/core/config.ts'), 'utf8').matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)].map((m) => m[1]!),
+  ...[...readFileSync(packagePath('core/runtime/config.ts'), 'utf8').matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)].map((m) => m[1]!),
   ...['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_PROFILE', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'],
   'NODE_ENV',
 ]);

@@ -7,7 +7,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 
 export interface Instruction {
   keyword: string;

@@ -11,8 +11,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
-import type { Service } from '../../engine/core/config.js';
-import { packagePath } from '../../engine/core/package-root.js';
+import type { Service } from '../../core/runtime/config.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { assertConfig, assertHealthcheck, imageByName } from './deployed.js';
 import { arr, obj, python } from './tools.js';
 

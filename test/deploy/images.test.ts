@@ -1,6 +1,6 @@
 // The two images, checked without a Docker engine (this machine has none): Dockerfile.engine and
 // Dockerfile.syncer are read as the builder reads them (test/deploy/dockerfile.ts) and held to
-// issue 6: multi-stage, every stage on node:20-bookworm-slim (glibc ≥ 2.27 for uWS), production
+// these rules: multi-stage, every stage on node:20-bookworm-slim (glibc ≥ 2.27 for uWS), production
 // dependencies from `npm ci --omit=dev`, a numeric non-root USER, CMD running the program's dist/
 // entry. And what would break a real build or a real start:
 // - the build stage copies every source file the entry reaches through its imports;
@@ -12,8 +12,8 @@
 
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { packagePath } from '../../engine/core/package-root.js';
-import { loadConfig, type Service } from '../../engine/core/config.js';
+import { packagePath } from '../../core/runtime/package-root.js';
+import { loadConfig, type Service } from '../../core/runtime/config.js';
 import { assertHealthcheck } from './deployed.js';
 import { commandArgv, copiedTo, ignored, lastOf, parseDockerfile, parseDockerignore, reachFrom, readDockerignore, repoFileExists, sourceOfDist, type Dockerfile } from './dockerfile.js';
 
@@ -151,7 +151,7 @@ for (const { dockerfile, service, entry } of images) {
 }
 
 t.test('.dockerignore keeps secrets, history and build output out of the context', async (t) => {
-  for (const f of ['.git/config', '.env', 'node_modules/ioredis/package.json', 'dist/engine/main.js', 'data/events/x', 'test/engine/config.test.ts', 'deploy/k8s/secret.yaml', '.tap/x']) {
+  for (const f of ['.git/config', '.env', 'node_modules/ioredis/package.json', 'dist/engine/main.js', 'data/events/x', 'test/unit/core/runtime/config.test.ts', 'deploy/k8s/secret.yaml', '.tap/x']) {
     t.ok(ignored(ignoreRules, f), `${f} left out`);
   }
   for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'engine/main.ts', 'syncer/votes/count-votes.lua']) {

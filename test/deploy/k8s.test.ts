@@ -12,14 +12,14 @@
 //   ENGINE_WORKERS within the CPU request, two syncers.
 // YAML is parsed by PyYAML (tools.ts says why).
 
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Config } from '../../engine/core/config.js';
-import { packagePath } from '../../engine/core/package-root.js';
+import type { Config } from '../../core/runtime/config.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { assertConfig, imageByName, type Image } from './deployed.js';
 import { arr, isObj, obj, run, yamlFile, type Obj } from './tools.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
 const DIR = 'deploy/k8s';
 const files = readdirSync(packagePath(DIR)).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -145,8 +145,7 @@ t.test('every object passes its Kubernetes OpenAPI schema', async (t) => {
 });
 
 t.test('no field the API does not know (tsc against the Kubernetes typings)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'arcade-k8s-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(t);
   const models = packagePath('node_modules/kubernetes-models');
   const checkFiles = manifests.map(({ file, o }) => {
     const ts = `${file.replace(/\.ya?ml$/, '')}.ts`;

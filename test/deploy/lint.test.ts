@@ -1,4 +1,4 @@
-// The linters issue 6 names, run for real: yamllint over every YAML file under deploy/ (compose,
+// The deploy linters, run for real: yamllint over every YAML file under deploy/ (compose,
 // Kubernetes, Prometheus, Grafana provisioning) with the committed rules in deploy/.yamllint.yaml,
 // warnings counted as failures; shellcheck over every shell script in the repository (by .sh
 // extension or a sh/bash #! line). A missing tool fails with the Debian package to install.
@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { requireTool, run } from './tools.js';
 
 const root = packagePath('.');

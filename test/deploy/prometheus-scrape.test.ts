@@ -8,19 +8,20 @@
 // evaluates through the query API; and the healthy stack fires no alert.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { freePort } from '../../bench/lib/free-port.js';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import type { TestClient } from '../helpers/http.js';
-import { adId, eventually, feedOf, startEngineProc, startStack, startSyncer } from '../helpers/production.js';
+import { eventually } from '../helpers/eventually.js';
+import { feedOf } from '../helpers/feed-rows.js';
+import { adId, startEngineProc, startStack, startSyncer } from '../helpers/production.js';
 import { ADMIN_KEY, GAME_KEY } from '../helpers/test-engine.js';
 import { ALERTS, SYNTHETIC_NAMES, alertGroups, alertRules, dashboardQueries, exposedNames, metricNames, promtool, readDashboard } from './promql.js';
 import { arr, obj, requireTool, run } from './tools.js';
+import { scratchDir } from '../helpers/scratch-dir.js';
 
-type T = { teardown(fn: () => unknown): void };
 type Sample = { metric: Record<string, string>; value: [number, string] };
 
 interface Prometheus {
@@ -28,10 +29,10 @@ interface Prometheus {
   logs(): string;
 }
 
-/** A real Prometheus on a free loopback port, temporary storage, killed and removed at teardown. */
-async function startPrometheus(t: T, http: TestClient, targets: { engine: string[]; syncer: string[] }): Promise<Prometheus> {
+/** A real Prometheus on a free loopback port, storage in the test's scratch folder, killed at teardown. */
+async function startPrometheus(t: Test, http: TestClient, targets: { engine: string[]; syncer: string[] }): Promise<Prometheus> {
   const binary = requireTool('prometheus', 'prometheus');
-  const dir = await mkdtemp(join(tmpdir(), 'arcade-prometheus-'));
+  const dir = scratchDir(t);
   const port = await freePort();
   // JSON is YAML: the config needs no YAML writer. 1 s scrapes and evaluations keep the test short.
   const config = {
@@ -59,7 +60,6 @@ async function startPrometheus(t: T, http: TestClient, targets: { engine: string
       await exited;
       clearTimeout(killer);
     }
-    await rm(dir, { recursive: true, force: true });
   });
   const url = `http://127.0.0.1:${port}`;
   await eventually(

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 import { arr, obj, requireTool, run, yamlFile, type Obj } from './tools.js';
 
 export const ALERTS = 'deploy/prometheus/alerts.yml';

@@ -1,14 +1,13 @@
 // A production stack of real processes for tests: redis-server and s3rver on free ports, a local feed
 // server, syncer and engine processes started from source with the environment production uses.
 
+import type { Test } from 'tap';
 import { httpClient, type TestClient } from './http.js';
 import { startFeedServer, type FeedServer } from './feed-server.js';
 import { startRedis, type TestRedis } from './redis.js';
 import { S3_CREDENTIALS, startS3, type TestS3 } from './s3.js';
 import { startProcess, type RunningProcess } from './spawn.js';
 import { GAME_KEY } from './test-engine.js';
-
-type T = { teardown(fn: () => unknown): void; fail(msg: string): void };
 
 export const BUCKET = 'arcade-snapshots';
 
@@ -20,13 +19,7 @@ export interface Stack {
   env: Record<string, string>;
 }
 
-/** An all-day us/eng ad feed with the given ids. */
-export const feedOf = (...ids: string[]): string =>
-  JSON.stringify({
-    ads: ids.map((id) => ({ id, video_url: `https://cdn.test/${id}.mp4`, country: 'us', lang: 'eng', start_hour: 0, end_hour: 0 })),
-  });
-
-export async function startStack(t: T, firstFeed: string): Promise<Stack> {
+export async function startStack(t: Test, firstFeed: string): Promise<Stack> {
   const redis = await startRedis(t);
   const s3 = await startS3(t, [BUCKET]);
   const feed = await startFeedServer(t, { body: firstFeed });
@@ -50,7 +43,7 @@ export interface Syncer {
 }
 
 /** A syncer pulling every second, with a short leader lock so takeovers fit in a test. */
-export async function startSyncer(t: T, stack: Stack, extra: Record<string, string> = {}): Promise<Syncer> {
+export async function startSyncer(t: Test, stack: Stack, extra: Record<string, string> = {}): Promise<Syncer> {
   const proc = startProcess(t, 'syncer/main.ts', { ...stack.env, SYNC_SCHEDULE: '* * * * * *', LEADER_LOCK_TTL_MS: '1500', ...extra });
   const [, port] = await proc.waitFor(/"msg":"syncer running".*?"internal_port":(\d+)/);
   return { proc, internal: `http://127.0.0.1:${port}` };
@@ -62,14 +55,14 @@ export interface EngineProc {
   internal: string;
 }
 
-export async function startEngineProc(t: T, stack: Stack, extra: Record<string, string> = {}): Promise<EngineProc> {
+export async function startEngineProc(t: Test, stack: Stack, extra: Record<string, string> = {}): Promise<EngineProc> {
   const proc = startProcess(t, 'engine/main.ts', {
     ...stack.env,
     PORT: '0',
     ENGINE_WORKERS: '1',
     API_KEYS: `game:${GAME_KEY}`,
     SNAPSHOT_POLL_MS: '500',
-    // Request loops here measure swaps, not limits (rate-limit.test.ts covers those).
+    // Request loops here measure swaps, not limits (test/e2e/rate-limit.test.ts covers those).
     RATE_LIMIT_PER_SECOND: '0',
     ...extra,
   });
@@ -81,16 +74,4 @@ export async function startEngineProc(t: T, stack: Stack, extra: Record<string, 
 export async function adId(http: TestClient, e: EngineProc): Promise<string> {
   const r = await http.get(`${e.base}/ad_request?country=us&lang=eng`, { 'x-api-key': GAME_KEY });
   return r.status === 200 ? (r.body as { id: string }).id : `HTTP ${r.status}`;
-}
-
-/** Polls until check() is true; fails with the last value after timeoutMs. */
-export async function eventually<V>(read: () => Promise<V>, check: (v: V) => boolean, timeoutMs: number, what: string): Promise<V> {
-  const deadline = Date.now() + timeoutMs;
-  let last: V | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (check(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
 }

@@ -3,7 +3,9 @@
 // .ci/run installs redis-server on machines that lack it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
 import { freePort } from '../../bench/lib/free-port.js';
+import { openRedis, redisReady } from '../../core/store/redis-connection.js';
 
 export interface TestRedis {
   port: number;
@@ -42,4 +44,12 @@ export async function startRedis(t: { teardown(fn: () => unknown): void }): Prom
   await start();
   t.teardown(stop);
   return { port, url: `redis://127.0.0.1:${port}`, stop, start };
+}
+
+/** A client of ours (openRedis: its retry settings and error listener), ready, disconnected at teardown. */
+export async function connectRedis(t: { teardown(fn: () => unknown): void }, url: string, name = 'test'): Promise<Redis> {
+  const redis = openRedis(url, name);
+  t.teardown(() => redis.disconnect());
+  if (!(await redisReady(redis, 5_000))) throw new Error(`redis at ${url} not ready`);
+  return redis;
 }

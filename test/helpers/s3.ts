@@ -1,12 +1,11 @@
-// A real S3-compatible server for tests: s3rver on a free loopback port, storing in a temporary
-// folder, with the buckets asked for. Stopped (and the folder removed) at teardown. s3rver accepts
+// A real S3-compatible server for tests: s3rver on a free loopback port, storing in a scratch
+// folder of the test, with the buckets asked for. Stopped at teardown (tap removes the folder after). s3rver accepts
 // any credentials whose key id is S3RVER; requests are path-style, as S3_FORCE_PATH_STYLE makes them.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import type { Test } from 'tap';
+import { scratchDir } from './scratch-dir.js';
 
 export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
@@ -19,8 +18,8 @@ export interface TestS3 {
   start(): Promise<void>;
 }
 
-export async function startS3(t: { teardown(fn: () => unknown): void }, buckets: string[]): Promise<TestS3> {
-  const dir = await mkdtemp(join(tmpdir(), 'arcade-edge-s3-'));
+export async function startS3(t: Test, buckets: string[]): Promise<TestS3> {
+  const dir = scratchDir(t);
   const make = (port: number) =>
     new S3rver({ address: '127.0.0.1', port, silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })) });
   let server = make(0);
@@ -44,10 +43,7 @@ export async function startS3(t: { teardown(fn: () => unknown): void }, buckets:
     await server.run();
     running = true;
   };
-  t.teardown(async () => {
-    await stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  t.teardown(stop);
   return {
     endpoint,
     client() {

@@ -3,7 +3,7 @@
 // warning, which would mean a response was written outside cork after an await.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { packagePath } from '../../engine/core/package-root.js';
+import { packagePath } from '../../core/runtime/package-root.js';
 
 export interface RunningProcess {
   child: ChildProcess;

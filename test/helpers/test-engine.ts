@@ -1,35 +1,26 @@
 // Starts a real engine in the test process: real uWS sockets on port 0, a folder snapshot store in a
-// temporary directory, and the same startEngine() that main.ts uses. Snapshots are published the way
+// scratch folder of the test, and the same startEngine() that main.ts uses. Snapshots are published the way
 // the syncer publishes them (compile → put → setLatest → notify).
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../../engine/core/clock.js';
-import { systemClock } from '../../engine/core/clock.js';
-import { loadConfig } from '../../engine/core/config.js';
-import { validateFeed } from '../../engine/core/feed.js';
-import { createLogger } from '../../engine/core/logger.js';
+import type { Test } from 'tap';
+import type { Clock } from '../../core/runtime/clock.js';
+import { systemClock } from '../../core/runtime/clock.js';
+import { loadConfig } from '../../core/runtime/config.js';
+import { validateFeed } from '../../core/domain/ads/feed.js';
 import { startEngine, type Engine } from '../../engine/engine.js';
-import { FsSnapshotStore } from '../../engine/store/fs-snapshot-store.js';
-import { FileEventLog } from '../../engine/store/file-event-log.js';
-import type { EventLog } from '../../engine/store/event-log.js';
-import { InProcessNotifier } from '../../engine/store/notifier.js';
+import { FsSnapshotStore } from '../../core/store/fs-snapshot-store.js';
+import { FileEventLog } from '../../core/store/file-event-log.js';
+import type { EventLog } from '../../core/store/event-log.js';
+import { InProcessNotifier } from '../../core/store/notifier.js';
 import { compileAdsSnapshot } from '../../syncer/compile/ads-snapshot.js';
 import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
+import type { FeedRow } from './feed-rows.js';
+import { capturingLogger } from './logger.js';
+import { scratchDir } from './scratch-dir.js';
 
 export const GAME_KEY = 'test-game-key';
 export const ADMIN_KEY = 'test-admin-key';
-
-export interface FeedRow {
-  id: string;
-  video_url?: string;
-  country: string;
-  lang: string;
-  start_hour: number;
-  end_hour: number;
-  weight?: number;
-}
 
 export interface TestEngine {
   url: string;
@@ -53,7 +44,7 @@ export interface TestEngineOptions {
   clock?: Clock;
   workers?: number;
   env?: Record<string, string>;
-  /** Reuse this folder (snapshots and event log) instead of a fresh one; the test removes it. */
+  /** Reuse this folder (snapshots and event log) instead of a fresh one (a restart). */
   dir?: string;
   /** What the engine sees of its event log (a fault injector around the real one). */
   wrapEvents?: (log: FileEventLog) => EventLog;
@@ -61,15 +52,11 @@ export interface TestEngineOptions {
 
 let versionClock = Date.UTC(2030, 0, 1);
 
-export function row(id: string, country: string, lang: string, start = 0, end = 0, extra: Partial<FeedRow> = {}): FeedRow {
-  return { id, video_url: `https://cdn.test/${id}.mp4`, country, lang, start_hour: start, end_hour: end, ...extra };
-}
-
 export async function startTestEngine(
-  t: { teardown(fn: () => unknown): void },
+  t: Test,
   o: TestEngineOptions = {},
 ): Promise<TestEngine> {
-  const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'arcade-edge-test-')));
+  const dir = o.dir ?? scratchDir(t);
   const store = new FsSnapshotStore(dir);
   const notifier = new InProcessNotifier();
   const publishOnly = async (rows: FeedRow[]): Promise<string> => {
@@ -91,8 +78,7 @@ export async function startTestEngine(
     SNAPSHOT_POLL_MS: '50',
     ...o.env,
   }, 'engine');
-  const logs: Record<string, unknown>[] = [];
-  const log = createLogger('debug', {}, (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+  const { log, logs } = capturingLogger('debug');
   const events = await FileEventLog.open(join(dir, 'events'));
   const engine = await startEngine({ config, store, notifier, events: o.wrapEvents?.(events) ?? events, log, clock: o.clock ?? systemClock });
   let stopped = false;
@@ -102,10 +88,7 @@ export async function startTestEngine(
     await engine.shutdown(0);
     await events.close();
   };
-  t.teardown(async () => {
-    await stop();
-    if (o.dir === undefined) await rm(dir, { recursive: true, force: true });
-  });
+  t.teardown(stop);
   return {
     url: `http://127.0.0.1:${engine.port}`,
     internalUrl: `http://127.0.0.1:${engine.internalPort}`,

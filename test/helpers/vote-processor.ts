@@ -1,19 +1,19 @@
 // The embedded vote processor for tests: counts votes on an engine's own file log (as `npm start`
 // does), quietly, and stops at teardown.
 
-import { systemClock } from '../../engine/core/clock.js';
-import { createLogger } from '../../engine/core/logger.js';
-import type { FileEventLog } from '../../engine/store/file-event-log.js';
+import { systemClock } from '../../core/runtime/clock.js';
+import type { FileEventLog } from '../../core/store/file-event-log.js';
 import { SyncerMetrics } from '../../syncer/metrics.js';
 import { FileVoteCounter } from '../../syncer/votes/file-vote-counter.js';
 import { VOTES_GROUP, VoteProcessor } from '../../syncer/votes/vote-processor.js';
+import { quietLogger } from './logger.js';
 
 export async function startVoteProcessor(t: { teardown(fn: () => unknown): void }, events: FileEventLog): Promise<VoteProcessor> {
   const processor = new VoteProcessor({
     events,
     counter: new FileVoteCounter(events, VOTES_GROUP),
     metrics: new SyncerMetrics(),
-    log: createLogger('error', {}, () => {}),
+    log: quietLogger(),
     clock: systemClock,
     claimIdleMs: 1_000,
   });

@@ -1,0 +1,156 @@
+// The campaign feed: `{"ads":[{id, video_url, country, lang, start_hour, end_hour, weight?}]}`.
+// Validation is row by row and never throws for a bad row: the row is dropped with a reason, counted
+// and reported, so one typo in a 100k-row feed does not take the other 99,999 ads off the air.
+// Only a document that is unusable as a whole (not JSON, no `ads` array, no valid row) is refused.
+
+import { FeedRejectedError } from '../../errors.js';
+
+/** One validated ad, normalised: lower-case country and lang, integer hours, weight ≥ 1. */
+export interface Ad {
+  readonly id: string;
+  readonly videoUrl: string;
+  readonly country: string;
+  readonly lang: string;
+  readonly startHour: number;
+  readonly endHour: number;
+  readonly weight: number;
+}
+
+/** Why a row was dropped. A closed set: it is a metric label. */
+export const rejectReasons = [
+  'not_an_object',
+  'bad_id',
+  'bad_video_url',
+  'bad_country',
+  'bad_lang',
+  'bad_start_hour',
+  'bad_end_hour',
+  'bad_weight',
+  'duplicate_id',
+] as const;
+export type RejectReason = (typeof rejectReasons)[number];
+
+export interface RejectedRow {
+  /** Position of the row in the feed's `ads` array. */
+  readonly row: number;
+  /** The row's id when it had a usable one, for the log line. */
+  readonly id: string | null;
+  readonly reason: RejectReason;
+}
+
+export interface FeedValidation {
+  readonly ads: Ad[];
+  /** Every reason with its count, zeros included. */
+  readonly rejectedByReason: Record<RejectReason, number>;
+  readonly rejectedTotal: number;
+  /** The first MAX_REJECTED_SAMPLES dropped rows, for logging; counts above are complete. */
+  readonly rejectedSamples: RejectedRow[];
+}
+
+export const MAX_ID_LENGTH = 128;
+export const MAX_URL_LENGTH = 2048;
+export const MAX_WEIGHT = 1000;
+const MAX_REJECTED_SAMPLES = 100;
+
+const COUNTRY = /^[A-Za-z]{2}$/;
+const LANG = /^[A-Za-z]{3}$/;
+
+/** Parses and validates a feed document. Throws FeedRejectedError only when no row is usable. */
+export function parseFeed(text: string): FeedValidation {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new FeedRejectedError(`feed is not valid JSON: ${(err as Error).message}`);
+  }
+  return validateFeed(doc);
+}
+
+export function validateFeed(doc: unknown): FeedValidation {
+  if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { ads?: unknown }).ads)) {
+    throw new FeedRejectedError('feed must be a JSON object with an "ads" array');
+  }
+  const rows = (doc as { ads: unknown[] }).ads;
+  const rejectedByReason = Object.fromEntries(rejectReasons.map((r) => [r, 0])) as Record<RejectReason, number>;
+  const rejectedSamples: RejectedRow[] = [];
+  let rejectedTotal = 0;
+  const reject = (row: number, id: string | null, reason: RejectReason): void => {
+    rejectedByReason[reason]++;
+    rejectedTotal++;
+    if (rejectedSamples.length < MAX_REJECTED_SAMPLES) rejectedSamples.push({ row, id, reason });
+  };
+
+  // Duplicate ids: the last row wins. Keep the position of each id's winning row so the output keeps
+  // feed order (rotation order follows it) and the losers are counted as duplicates.
+  const byId = new Map<string, number>();
+  const valid: (Ad | undefined)[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const result = validateRow(rows[i]);
+    if (typeof result === 'string') {
+      reject(i, rowIdForLog(rows[i]), result);
+      continue;
+    }
+    const earlier = byId.get(result.id);
+    if (earlier !== undefined) {
+      valid[earlier] = undefined;
+      reject(earlier, result.id, 'duplicate_id');
+    }
+    byId.set(result.id, i);
+    valid[i] = result;
+  }
+  const ads: Ad[] = [];
+  for (const ad of valid) if (ad !== undefined) ads.push(ad);
+  if (ads.length === 0) {
+    throw new FeedRejectedError(`feed has no valid row (${rows.length} rows, ${rejectedTotal} rejected)`);
+  }
+  return { ads, rejectedByReason, rejectedTotal, rejectedSamples };
+}
+
+/** Returns the normalised ad, or the reason the row is dropped. First failing rule wins. */
+export function validateRow(row: unknown): Ad | RejectReason {
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'not_an_object';
+  const r = row as Record<string, unknown>;
+  const id = r.id;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || id.trim().length === 0) {
+    return 'bad_id';
+  }
+  if (!isHttpUrl(r.video_url)) return 'bad_video_url';
+  if (typeof r.country !== 'string' || !COUNTRY.test(r.country)) return 'bad_country';
+  if (typeof r.lang !== 'string' || !LANG.test(r.lang)) return 'bad_lang';
+  if (!isHour(r.start_hour)) return 'bad_start_hour';
+  if (!isHour(r.end_hour)) return 'bad_end_hour';
+  let weight = 1;
+  if (r.weight !== undefined && r.weight !== null) {
+    if (typeof r.weight !== 'number' || !Number.isInteger(r.weight) || r.weight < 1 || r.weight > MAX_WEIGHT) {
+      return 'bad_weight';
+    }
+    weight = r.weight;
+  }
+  return {
+    id,
+    videoUrl: r.video_url as string,
+    country: r.country.toLowerCase(),
+    lang: r.lang.toLowerCase(),
+    startHour: r.start_hour as number,
+    endHour: r.end_hour as number,
+    weight,
+  };
+}
+
+function isHour(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 23;
+}
+
+function isHttpUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_URL_LENGTH) return false;
+  // Cheap prefix test first: URL.canParse would accept "ftp:" or "javascript:" and costs more.
+  if (!v.startsWith('https://') && !v.startsWith('http://')) return false;
+  return URL.canParse(v);
+}
+
+function rowIdForLog(row: unknown): string | null {
+  const id = typeof row === 'object' && row !== null ? (row as { id?: unknown }).id : undefined;
+  if (typeof id === 'string' && id.length > 0) return id.length > 64 ? `${id.slice(0, 64)}…` : id;
+  if (typeof id === 'number') return String(id);
+  return null;
+}

@@ -1,0 +1,106 @@
+// The events on the write path (docs/architecture.md "Data flow"): what each means and how it folds into the
+// stream state (games and reports, topics, votes). Engines fold them in stream order; the syncer
+// folds the same events into snapshots. Payloads are validated at the door (routes, feeds, the
+// vote processor), so folding trusts them.
+
+import type { LoggedEvent, NewEvent } from './event.js';
+import type { Game } from './blacklist-index.js';
+import type { StreamState } from './stream-state.js';
+import type { Topic } from './topics-index.js';
+import type { TopicInput } from './topic-rules.js';
+
+export interface GameCreated {
+  name: string;
+}
+
+export interface PlayerReported {
+  game_id: number;
+  email: string;
+  reason: string;
+  /** ms since the epoch, from the engine's clock when accepted (or the feed's reported_at). */
+  reported_at: number;
+  /** Set on reports from the blacklist feed: a row folds once however often the feed is pulled. */
+  feed_key?: string;
+}
+
+export interface TopicCreated {
+  topic: TopicInput;
+  /** ms since the epoch, from the accepting engine's clock (or the syncer's, for the topics feed). */
+  at: number;
+  /** Set on topics from the topics feed: the feed's own id of the topic. */
+  feed_key?: string;
+}
+
+export interface TopicUpdated {
+  id: number;
+  topic: TopicInput;
+  at: number;
+}
+
+/** A vote, queued (POST /votes answered 202). Its id is this event's id. */
+export interface VoteCast {
+  topic_id: number;
+  choice_id: number;
+  queued_at: number;
+}
+
+/**
+ * Votes the processor counted, each exactly once (syncer/votes/): [voteId, choiceId] pairs. Written
+ * by the same atomic step that records the votes as processed (count-votes.lua on Redis).
+ */
+export interface VotesCounted {
+  at: number;
+  votes: [voteId: string, choiceId: number][];
+}
+
+export const gameCreated = (data: GameCreated): NewEvent => ({ type: 'game_created', data });
+export const playerReported = (data: PlayerReported): NewEvent => ({ type: 'player_reported', data });
+export const topicCreated = (data: TopicCreated): NewEvent => ({ type: 'topic_created', data });
+export const topicUpdated = (data: TopicUpdated): NewEvent => ({ type: 'topic_updated', data });
+export const voteCast = (data: VoteCast): NewEvent => ({ type: 'vote_cast', data });
+export const votesCounted = (data: VotesCounted): NewEvent => ({ type: 'votes_counted', data });
+
+/**
+ * What folding an event decided, for the writer waiting on it: the game or topic created or
+ * updated, null for a game name already taken or a topic that does not exist, true otherwise.
+ */
+export type FoldOutcome = Game | Topic | null | true;
+
+export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
+  switch (e.type) {
+    case 'game_created':
+      return state.blacklist.createGame((e.data as GameCreated).name);
+    case 'player_reported': {
+      const r = e.data as PlayerReported;
+      if (r.feed_key !== undefined && !state.blacklist.markFeedRow(r.feed_key)) return true;
+      state.blacklist.addReport({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
+      return true;
+    }
+    case 'topic_created': {
+      const c = e.data as TopicCreated;
+      // A feed topic pulled twice before the first fold reached the syncer: the first one stands.
+      if (c.feed_key !== undefined && state.topics.byFeed(c.feed_key) !== undefined) return null;
+      return state.topics.create(c.topic, c.at, c.feed_key);
+    }
+    case 'topic_updated': {
+      const u = e.data as TopicUpdated;
+      return state.topics.update(u.id, u.topic, u.at);
+    }
+    case 'vote_cast': {
+      const v = e.data as VoteCast;
+      state.votes.queued(e.id, v.topic_id, v.choice_id, v.queued_at);
+      return true;
+    }
+    case 'votes_counted': {
+      const c = e.data as VotesCounted;
+      for (const [voteId, choiceId] of c.votes) {
+        state.topics.addVotes(choiceId, 1);
+        state.votes.counted(voteId, c.at);
+      }
+      return true;
+    }
+    default:
+      // An event type this version does not know (a newer writer): skipped, like the old default.
+      return true;
+  }
+}

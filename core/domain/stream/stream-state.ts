@@ -1,0 +1,39 @@
+// Everything the events stream folds into (docs/architecture.md "Data flow"): the games registry and ban records,
+// the topics with their vote tallies, and the vote receipts. Engines and the syncer fold the same
+// events in the same order (events.ts), so they reach the same state; the stream snapshot is
+// this state at a stream offset, which is why all three parts travel in it: trimming the stream
+// behind a snapshot must not lose a topic or a vote.
+
+import { InvalidStateError } from '../../errors.js';
+import { BlacklistIndex, type BlacklistState } from './blacklist-index.js';
+import { TopicsIndex, type TopicsState } from './topics-index.js';
+import { DEFAULT_VOTE_RECEIPTS, VoteReceipts, type ReceiptState } from './vote-receipts.js';
+
+export interface StreamStateData {
+  blacklist: BlacklistState;
+  topics: TopicsState;
+  votes: { cast: number; receipts: ReceiptState[] };
+}
+
+export class StreamState {
+  constructor(
+    readonly blacklist = new BlacklistIndex(),
+    readonly topics = new TopicsIndex(),
+    readonly votes = new VoteReceipts(DEFAULT_VOTE_RECEIPTS),
+  ) {}
+
+  /** An empty state keeping at most `voteReceipts` receipts. */
+  static empty(voteReceipts: number): StreamState {
+    return new StreamState(new BlacklistIndex(), new TopicsIndex(), new VoteReceipts(voteReceipts));
+  }
+
+  toState(): StreamStateData {
+    return { blacklist: this.blacklist.toState(), topics: this.topics.toState(), votes: this.votes.toState() };
+  }
+
+  /** Rebuilds from toState(); throws InvalidStateError naming the first bad entry. */
+  static fromState(s: StreamStateData, voteReceipts: number): StreamState {
+    if (typeof s !== 'object' || s === null) throw new InvalidStateError('state is not an object');
+    return new StreamState(BlacklistIndex.fromState(s.blacklist), TopicsIndex.fromState(s.topics), VoteReceipts.fromState(s.votes, voteReceipts));
+  }
+}

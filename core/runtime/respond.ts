@@ -1,0 +1,121 @@
+// The only code that writes uWS responses, for the public servers and the internal listener. Status lines and constant headers are pre-encoded bytes
+// (JS strings are the slowest thing to hand to C++). Order is always status → headers → end.
+// Writes from the synchronous top of a handler are already corked by uWS; writes after an await
+// go through AsyncReply, which guards against aborted requests and corks. Why each rule:
+// docs/conventions.md "uWS rules that bite".
+
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { Errors, defaultErrorBodies, errorBody, type ErrorCode } from '../errors.js';
+
+const CONTENT_TYPE = Buffer.from('content-type');
+const JSON_TYPE = Buffer.from('application/json');
+const RETRY_AFTER = Buffer.from('retry-after');
+const ALLOW = Buffer.from('allow');
+export const STATUS_200 = Buffer.from('200 OK');
+export const STATUS_201 = Buffer.from('201 Created');
+export const STATUS_202 = Buffer.from('202 Accepted');
+
+export const errorStatus: Readonly<Record<ErrorCode, Buffer>> = Object.freeze(
+  Object.fromEntries(Object.entries(Errors).map(([code, e]) => [code, Buffer.from(e.status)])) as Record<ErrorCode, Buffer>,
+);
+
+/** Status code as a number, e.g. 404 for 'no_ad'. */
+export const errorHttpStatus = (code: ErrorCode): number => Number(Errors[code].status.slice(0, 3));
+
+/** Seconds a client should wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = Buffer.from('1');
+
+export function sendJson(res: HttpResponse, status: Buffer, body: Buffer | string, close: boolean): void {
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+}
+
+/**
+ * A 200 with a JSON body, on the hot path. No writeStatus: uWS writes "200 OK" itself before the
+ * first header, and skipping the call saves one crossing into C++ per request.
+ */
+export function sendOk(res: HttpResponse, body: Buffer | string, close: boolean): void {
+  res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+}
+
+/** Codes answered 503, which carry Retry-After: decided once, not by parsing the status per answer. */
+const retryAfter: Readonly<Record<ErrorCode, boolean>> = Object.freeze(
+  Object.fromEntries(Object.keys(Errors).map((code) => [code, errorHttpStatus(code as ErrorCode) === 503])) as Record<ErrorCode, boolean>,
+);
+
+/** An error in the one shape; `body` overrides the catalogue's default (e.g. naming the bad param). */
+export function sendError(res: HttpResponse, code: ErrorCode, close: boolean, body: Buffer = defaultErrorBodies[code]): void {
+  res.writeStatus(errorStatus[code]).writeHeader(CONTENT_TYPE, JSON_TYPE);
+  if (retryAfter[code]) res.writeHeader(RETRY_AFTER, RETRY_AFTER_SECONDS);
+  res.end(body, close);
+}
+
+/** 429 with Retry-After in whole seconds. */
+export function sendRateLimited(res: HttpResponse, retryAfterS: number, close: boolean): void {
+  res.writeStatus(errorStatus.rate_limited).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(RETRY_AFTER, String(retryAfterS));
+  res.end(defaultErrorBodies.rate_limited, close);
+}
+
+export function sendMethodNotAllowed(res: HttpResponse, allow: Buffer, close: boolean): void {
+  res.writeStatus(errorStatus.method_not_allowed).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ALLOW, allow);
+  res.end(defaultErrorBodies.method_not_allowed, close);
+}
+
+/** What a reply counts itself in: a server's requests in flight, and whether it is draining. */
+export interface InFlight {
+  draining: boolean;
+  inFlight: number;
+}
+
+/**
+ * A response answered later (after an await or a callback). Registers the one onAborted handler at
+ * construction, before anything asynchronous; every later write checks the flag and corks.
+ * With a server state it counts itself in `inFlight` until answered or aborted (shutdown waits for
+ * that), and answers with Connection: close once the server is draining.
+ */
+export class AsyncReply {
+  private done = false;
+
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly state: InFlight | null = null,
+  ) {
+    if (state !== null) state.inFlight++;
+    res.onAborted(() => this.finish());
+  }
+
+  get aborted(): boolean {
+    return this.done;
+  }
+
+  send(status: Buffer, contentType: Buffer | string, body: Buffer | string): void {
+    if (this.done) return;
+    const close = this.finish();
+    this.res.cork(() => {
+      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
+    });
+  }
+
+  rateLimited(retryAfterS: number): void {
+    if (this.done) return;
+    const close = this.finish();
+    this.res.cork(() => sendRateLimited(this.res, retryAfterS, close));
+  }
+
+  /** An error in the one shape; `message` replaces the catalogue's default (naming the bad field). */
+  error(code: ErrorCode, message?: string): void {
+    if (this.done) return;
+    const close = this.finish();
+    this.res.cork(() => sendError(this.res, code, close, message === undefined ? defaultErrorBodies[code] : errorBody(code, message)));
+  }
+
+  /** Marks the reply answered (once); true when the answer should close the connection. */
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    if (this.state === null) return false;
+    this.state.inFlight--;
+    return this.state.draining;
+  }
+}
+
+export type Handler = (res: HttpResponse, req: HttpRequest) => void;

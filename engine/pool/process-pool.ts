@@ -1,0 +1,182 @@
+// Multi-core (docs/architecture.md "Processes"): ENGINE_WORKERS child processes, each a uWS app listening on
+// the same port; Linux's SO_REUSEPORT spreads connections between them.
+//
+// Why processes and not worker threads: a Node worker thread that stops while uWS still holds a
+// socket in its loop trips Node's uv_loop_close() assertion and aborts the WHOLE process — on every
+// shutdown with an idle keep-alive client, and on any worker crash (measured with this uWS build).
+// A process exits cleanly in that state, and a crash takes one server, not the host.
+// Children do not read the store: the main process fetches each snapshot once and sends the bytes;
+// every child compiles its own index (memory = children × index size). Children bind a fixed port:
+// with port 0 the kernel gives each its own, so the pool picks a free port first (tests).
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { NoEventLogError, ServerProcessExitedError, errorFromWire, errorToWire } from '../../core/errors.js';
+import type { MetricSnapshot } from '../metrics/hot-metrics.js';
+import type { ServerPool } from './server-pool.js';
+import type { InstalledIndex, LoadedStream } from '../server/public-server.js';
+import type { ServerOptions } from '../server/public-server.js';
+import type { MainToServer, ServerToMain } from './server-protocol.js';
+import type { EventWriter } from '../../core/store/event-log.js';
+import type { LoggedEvent } from '../../core/domain/stream/event.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const ENTRY = new URL(FROM_SOURCE ? './server-process.ts' : './server-process.js', import.meta.url);
+const EXIT_GRACE_MS = 5_000;
+
+export class ProcessPool implements ServerPool {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private closing = false;
+
+  private constructor(
+    private readonly children: ChildProcess[],
+    readonly port: number,
+    onCrash: (err: Error) => void,
+    private readonly events: EventWriter | null,
+  ) {
+    for (const child of children) {
+      child.on('message', (m: ServerToMain) => (m.type === 'append' ? this.append(child, m.id, m) : this.onMessage(m)));
+      // A child dying outside shutdown is a bug or an OOM: fail loudly rather than serve on fewer cores.
+      child.on('exit', (code, signal) => {
+        if (!this.closing) onCrash(new ServerProcessExitedError(`engine server process ${child.pid} exited (code ${code}, signal ${signal})`));
+      });
+    }
+  }
+
+  get size(): number {
+    return this.children.length;
+  }
+
+  get pids(): number[] {
+    return this.children.map((c) => c.pid!);
+  }
+
+  static async start(count: number, opts: ServerOptions, onCrash: (err: Error) => void, events: EventWriter | null): Promise<ProcessPool> {
+    const port = opts.port === 0 ? await freePort(opts.host) : opts.port;
+    const started = await Promise.allSettled(Array.from({ length: count }, () => spawn({ ...opts, port })));
+    const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) {
+      for (const c of children) c.kill('SIGKILL');
+      throw failed.reason as Error;
+    }
+    return new ProcessPool(children, port, onCrash, events);
+  }
+
+  async install(version: string, bytes: Uint8Array): Promise<InstalledIndex> {
+    const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'install', id, version, bytes }))));
+    return results[0] as InstalledIndex;
+  }
+
+  async loadStream(bytes: Uint8Array): Promise<LoadedStream> {
+    const results = await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'load_stream', id, bytes }))));
+    return results[0] as LoadedStream;
+  }
+
+  applyEvents(events: readonly LoggedEvent[]): void {
+    // Fire and forget, in order: IPC keeps per-child message order.
+    for (const c of this.children) sendSafely(c, { type: 'events', events });
+  }
+
+  async eventsCaughtUp(): Promise<void> {
+    await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'events_caught_up', id }))));
+  }
+
+  /** A child's write: append it here, where the event log lives, and answer with the event id. */
+  private append(child: ChildProcess, id: number, m: Extract<ServerToMain, { type: 'append' }>): void {
+    if (this.events === null) {
+      sendSafely(child, { type: 'append_failed', id, ...errorToWire(new NoEventLogError('no event log')) });
+      return;
+    }
+    this.events.append(m.event).then(
+      (eventId) => sendSafely(child, { type: 'appended', id, eventId }),
+      (err: unknown) => sendSafely(child, { type: 'append_failed', id, ...errorToWire(err) }),
+    );
+  }
+
+  async collect(): Promise<MetricSnapshot[][]> {
+    return Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'collect', id })) as Promise<MetricSnapshot[]>));
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'drain', id }))));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.children.map((c) => stop(c)));
+  }
+
+  private call(child: ChildProcess, make: (id: number) => MainToServer): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      child.send(make(id), (err) => {
+        if (err === null) return;
+        this.pending.delete(id);
+        reject(err);
+      });
+    });
+  }
+
+  private onMessage(m: ServerToMain): void {
+    if (m.type === 'listening' || m.type === 'append') return;
+    const p = this.pending.get(m.id);
+    if (p === undefined) return;
+    this.pending.delete(m.id);
+    if (m.type === 'failed') p.reject(errorFromWire(m));
+    else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : m.type === 'stream_loaded' ? m.loaded : undefined);
+  }
+}
+
+function spawn(opts: ServerOptions): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(ENTRY, [], {
+      // Structured clone over IPC: snapshot bytes travel as a Buffer, not as JSON text.
+      serialization: 'advanced',
+      execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const onExit = (code: number | null) => reject(new ServerProcessExitedError(`engine server process exited with code ${code} before listening`));
+    child.once('exit', onExit);
+    child.once('error', reject);
+    child.on('message', function listening(m: ServerToMain) {
+      if (m.type === 'failed' && m.id === 0) reject(errorFromWire(m));
+      if (m.type !== 'listening') return;
+      child.off('message', listening);
+      child.off('exit', onExit);
+      child.off('error', reject);
+      resolve(child);
+    });
+    child.send({ type: 'start', options: opts } satisfies MainToServer);
+  });
+}
+
+/** A child that is gone (crash, shutdown) must not turn a send into an unhandled 'error' event. */
+function sendSafely(child: ChildProcess, m: MainToServer): void {
+  if (child.connected) child.send(m, () => {});
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.send({ type: 'exit' } satisfies MainToServer, () => {});
+  });
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

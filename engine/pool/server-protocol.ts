@@ -1,0 +1,31 @@
+// Messages between the engine's main process and its server processes (process-pool.ts ↔
+// server-process.ts), sent over the IPC channel with structured-clone serialization. An error travels
+// as its code and message (errorToWire) and is rebuilt as its class on arrival (errorFromWire).
+
+import type { MetricSnapshot } from '../metrics/hot-metrics.js';
+import type { InstalledIndex, LoadedStream } from '../server/public-server.js';
+import type { ServerOptions } from '../server/public-server.js';
+import type { LoggedEvent, NewEvent } from '../../core/domain/stream/event.js';
+import type { WireError } from '../../core/errors.js';
+
+export type MainToServer =
+  | { type: 'start'; options: ServerOptions }
+  | { type: 'install'; id: number; version: string; bytes: Uint8Array }
+  | { type: 'collect'; id: number }
+  | { type: 'drain'; id: number }
+  | { type: 'load_stream'; id: number; bytes: Uint8Array }
+  | { type: 'events'; events: readonly LoggedEvent[] }
+  | { type: 'events_caught_up'; id: number }
+  | { type: 'appended'; id: number; eventId: string }
+  | ({ type: 'append_failed'; id: number } & WireError)
+  | { type: 'exit' };
+
+export type ServerToMain =
+  | { type: 'listening'; port: number }
+  | { type: 'done'; id: number }
+  | { type: 'installed'; id: number; index: InstalledIndex }
+  | { type: 'stream_loaded'; id: number; loaded: LoadedStream }
+  | { type: 'collected'; id: number; metrics: MetricSnapshot[] }
+  | ({ type: 'failed'; id: number } & WireError)
+  /** A write on this server: the main process appends it to the event log (ids are per process). */
+  | { type: 'append'; id: number; event: NewEvent };

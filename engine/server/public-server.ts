@@ -1,0 +1,145 @@
+// One public server: its uWS app, its index holder and its listen socket. Runs in the engine's main
+// process when ENGINE_WORKERS=1, and in each server process otherwise (engine/pool/server-process.ts).
+import { Registry } from 'prom-client';
+import type { us_listen_socket } from 'uWebSockets.js';
+import { buildPublicApp } from './app.js';
+import type { ApiKey } from '../../core/domain/api-keys.js';
+import type { Clock } from '../../core/runtime/clock.js';
+import { ListenError } from '../../core/errors.js';
+import { uWS } from '../../core/runtime/uws.js';
+import { PlayerMemory } from '../decision/player-memory.js';
+import { Authenticator } from '../http/auth.js';
+import { RateLimiter } from '../http/rate-limit.js';
+import { StreamHolder } from '../indexes/stream-holder.js';
+import { IndexHolder } from '../indexes/holder.js';
+import { IndexBuilder } from '../indexes/index-builder.js';
+import { RequestMetrics } from '../metrics/request-metrics.js';
+import { newServerState, type ServerState } from '../http/server-state.js';
+import { decodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
+import type { EventWriter } from '../../core/store/event-log.js';
+import type { LoggedEvent } from '../../core/domain/stream/event.js';
+
+/** What a server reports after compiling a snapshot. */
+export interface InstalledIndex {
+  version: string;
+  ads: number;
+  markets: number;
+  bytes: number;
+  /** When the syncer built the snapshot (ms since the epoch). */
+  createdAtMs: number;
+}
+
+/** What a server reports after loading a stream snapshot. */
+export interface LoadedStream {
+  version: string;
+  streamOffset: string;
+  games: number;
+  players: number;
+  reports: number;
+  topics: number;
+  votes_cast: number;
+  votes_counted: number;
+}
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port; every server process of one engine passes the same non-zero port. */
+  port: number;
+  apiKeys: readonly ApiKey[];
+  playerMemoryMax: number;
+  playerMemoryTtlMs: number;
+  /** Cap on a JSON request body (413 above it). */
+  maxBodyBytes: number;
+  /** Per-key requests per second (0 = unlimited) and burst. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Vote receipts kept for GET /votes/{id}. */
+  voteReceipts: number;
+}
+
+export class PublicServer {
+  readonly registry = new Registry();
+  readonly holder = new IndexHolder();
+  readonly stream: StreamHolder;
+  private readonly builder = new IndexBuilder();
+  private readonly state: ServerState = newServerState();
+  private listenSocket: us_listen_socket | null = null;
+  private boundPort = 0;
+
+  constructor(
+    private readonly opts: ServerOptions,
+    private readonly clock: Clock,
+    /** Where writes go: the event log (in-process) or the main process (IPC); null = writes get 503. */
+    private readonly events: EventWriter | null,
+  ) {
+    this.stream = new StreamHolder(opts.voteReceipts);
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  listen(): Promise<number> {
+    const app = buildPublicApp({
+      holder: this.holder,
+      auth: new Authenticator(this.opts.apiKeys),
+      memory: new PlayerMemory({ maxEntries: this.opts.playerMemoryMax, ttlMs: this.opts.playerMemoryTtlMs, clock: this.clock }),
+      clock: this.clock,
+      metrics: new RequestMetrics(this.registry, () => this.state.inFlight),
+      state: this.state,
+      stream: this.stream,
+      events: this.events,
+      maxBodyBytes: this.opts.maxBodyBytes,
+      limiter: this.opts.rateLimitPerSecond > 0 ? new RateLimiter(this.opts.rateLimitPerSecond, this.opts.rateLimitBurst) : null,
+    });
+    return new Promise((resolve, reject) => {
+      app.listen(this.opts.host, this.opts.port, (token) => {
+        if (token === false) return reject(new ListenError(`cannot listen on ${this.opts.host}:${this.opts.port}`));
+        this.listenSocket = token;
+        this.boundPort = uWS.us_socket_local_port(token);
+        resolve(this.boundPort);
+      });
+    });
+  }
+
+  /**
+   * Decodes and compiles snapshot bytes on the builder thread, then swaps the index in. Requests keep
+   * being answered from the current index meanwhile. Rejects (keeping the old index) if corrupt.
+   */
+  async install(bytes: Uint8Array): Promise<InstalledIndex> {
+    const { index, createdAtMs } = await this.builder.build(bytes);
+    this.holder.install(index);
+    return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
+  }
+
+  /** Starts the stream state from snapshot bytes (at boot, or after a trimmed gap): decoded on this thread. */
+  loadStream(bytes: Uint8Array): LoadedStream {
+    const snapshot = decodeStreamSnapshot(bytes, this.opts.voteReceipts);
+    this.stream.load(snapshot);
+    const { blacklist, topics, votes } = snapshot.state;
+    return {
+      version: snapshot.version,
+      streamOffset: snapshot.streamOffset,
+      games: blacklist.gameCount,
+      players: blacklist.playerCount,
+      reports: blacklist.reports,
+      topics: topics.size,
+      votes_cast: votes.votesCast,
+      votes_counted: topics.votesCounted,
+    };
+  }
+
+  /** Folds events from the stream (in order) into this server's stream state. */
+  applyEvents(events: readonly LoggedEvent[]): void {
+    this.stream.apply(events);
+  }
+
+  /** Stops accepting connections; open ones are answered with Connection: close. */
+  drain(): void {
+    this.state.draining = true;
+    if (this.listenSocket !== null) {
+      uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = null;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// Configuration: defaults for embedded mode, production needs keys, every bad variable reported at
+// once with its name and value, and the result frozen.
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { loadConfig } from '../../../../core/runtime/config.js';
+import { ConfigError } from '../../../../core/errors.js';
+
+t.test('defaults of npm start: embedded mode, dev keys on loopback, the bundled sample feed', async (t) => {
+  const c = loadConfig({}, 'embedded');
+  t.match(c, { mode: 'embedded', devKeys: true, port: 8080, internalPort: 9464, host: '127.0.0.1', internalHost: '127.0.0.1', syncSchedule: '*/1 * * * *', logLevel: 'info', redisUrl: null, s3: null });
+  t.same(c.apiKeys.map((k) => k.scope), ['admin', 'game']);
+  t.ok(existsSync(fileURLToPath(c.feedUrl)), 'sample feed file exists');
+  t.ok(Object.isFrozen(c));
+  t.ok(c.engineWorkers >= 1);
+});
+
+t.test('production mode when REDIS_URL or S3_BUCKET is set; it needs API_KEYS', async (t) => {
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'engine'), { code: 'CONFIG_INVALID', message: /^API_KEYS is required/ });
+  const c = loadConfig({ S3_BUCKET: 'snaps', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', API_KEYS: 'game:long-enough-key' }, 'engine');
+  t.match(c, { mode: 'production', devKeys: false, s3: { bucket: 'snaps', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true } });
+});
+
+t.test('every problem at once, naming the variable and the value', async (t) => {
+  let err: unknown;
+  try {
+    loadConfig({
+      PORT: 'abc',
+      ENGINE_WORKERS: '0',
+      FEED_URL: 'ftp://x/feed.json',
+      SYNC_SCHEDULE: 'not cron',
+      LOG_LEVEL: 'loud',
+      S3_BUCKET: 'b',
+      S3_FORCE_PATH_STYLE: 'maybe',
+      API_KEYS: 'game:ok-key-123',
+      REDIS_URL: 'http://not-redis',
+    }, 'engine');
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof ConfigError);
+  t.same((err as ConfigError).problems, [
+    "REDIS_URL must be a redis:// or rediss:// URL, got 'http://not-redis'",
+    "SYNC_SCHEDULE must be a cron expression, got 'not cron'",
+    "S3_FORCE_PATH_STYLE must be true or false, got 'maybe'",
+    "PORT must be an integer 0..65535, got 'abc'",
+    "FEED_URL must be a http:// or https:// or file:// URL, got 'ftp://x/feed.json'",
+    "ENGINE_WORKERS must be an integer 1..256, got '0'",
+    "LOG_LEVEL must be one of debug, info, warn, error, got 'loud'",
+  ]);
+  t.equal((err as ConfigError).code, 'CONFIG_INVALID');
+});
+
+t.test('settings with no effect in this mode are warnings, not errors', async (t) => {
+  const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_REGION: 'eu-west-1' }, 'embedded');
+  t.same(c.warnings, ['S3_ENDPOINT has no effect without S3_BUCKET', 'S3_REGION has no effect without S3_BUCKET']);
+});
+
+t.test('only embedded mode falls back to the dev keys: a standalone engine without API_KEYS does not start', async (t) => {
+  // The image's command, with the folder store (no REDIS_URL, no S3_BUCKET): once it served the
+  // public dev-admin-key on 0.0.0.0.
+  t.throws(() => loadConfig({}, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
+  t.throws(() => loadConfig({ DATA_DIR: '/tmp/x', HOST: '127.0.0.1' }, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
+  const c = loadConfig({ API_KEYS: 'game:long-enough-key' }, 'engine');
+  t.match(c, { devKeys: false, host: '0.0.0.0', internalHost: '0.0.0.0' });
+  t.same(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'syncer').apiKeys, [], 'the syncer serves no API and needs no keys');
+  t.throws(() => loadConfig({}, 'syncer'), { code: 'CONFIG_INVALID', problems: [/^REDIS_URL or S3_BUCKET is required: the syncer publishes/] });
+});
+
+t.test('dev keys bind loopback only: the default, and a rule', async (t) => {
+  t.match(loadConfig({}, 'embedded'), { host: '127.0.0.1', internalHost: '127.0.0.1' });
+  t.match(loadConfig({ HOST: '::1' }, 'embedded'), { host: '::1', internalHost: '::1' });
+  t.match(loadConfig({ HOST: 'localhost', INTERNAL_HOST: '127.0.0.2' }, 'embedded'), { host: 'localhost', internalHost: '127.0.0.2' });
+  t.throws(() => loadConfig({ HOST: '0.0.0.0' }, 'embedded'), {
+    code: 'CONFIG_INVALID',
+    problems: ["HOST must be a loopback address while the dev keys are in use (API_KEYS unset), got '0.0.0.0': set API_KEYS to serve other machines"],
+  });
+  t.throws(() => loadConfig({ INTERNAL_HOST: '10.0.0.5' }, 'embedded'), { code: 'CONFIG_INVALID', problems: [/^INTERNAL_HOST must be a loopback address/] });
+  t.match(loadConfig({ HOST: '0.0.0.0', API_KEYS: 'admin:my-own-secret-key' }, 'embedded'), { devKeys: false, host: '0.0.0.0' }, 'own keys may serve anywhere');
+});
+
+t.test('embedded mode refuses production stores as a config problem', async (t) => {
+  t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' }, 'embedded'), {
+    code: 'CONFIG_INVALID',
+    problems: [/^REDIS_URL and S3_BUCKET are for the standalone engine and syncer/],
+  });
+});

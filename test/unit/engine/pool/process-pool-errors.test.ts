@@ -1,0 +1,44 @@
+// Errors that cross the engine's boundaries come back as their own class: a snapshot refused inside
+// a server process (IPC) or on the index builder's thread (worker_threads) rejects in the caller
+// with a SnapshotCorruptError carrying the code and message of the original, not a plain Error.
+
+import t from 'tap';
+import { ArcadeError, SnapshotCorruptError } from '../../../../core/errors.js';
+import { IndexBuilder } from '../../../../engine/indexes/index-builder.js';
+import { ProcessPool } from '../../../../engine/pool/process-pool.js';
+import type { ServerOptions } from '../../../../engine/server/public-server.js';
+
+const options: ServerOptions = {
+  host: '127.0.0.1',
+  port: 0,
+  apiKeys: [],
+  playerMemoryMax: 100,
+  playerMemoryTtlMs: 60_000,
+  maxBodyBytes: 1024,
+  rateLimitPerSecond: 0,
+  rateLimitBurst: 0,
+  voteReceipts: 10,
+};
+
+t.test('a snapshot that fails to decode in a server process rejects with SnapshotCorruptError', async (t) => {
+  const crashes: Error[] = [];
+  const pool = await ProcessPool.start(2, options, (err) => crashes.push(err), null);
+  t.teardown(() => pool.close());
+
+  const err = await pool.install('v1', Buffer.from('{"kind":"ads"')).then(() => null, (e: unknown) => e);
+  t.ok(err instanceof SnapshotCorruptError, `install: rebuilt as its class (got ${(err as Error | null)?.name})`);
+  t.ok(err instanceof ArcadeError, 'install: an ArcadeError');
+  t.match(err, { name: 'SnapshotCorruptError', code: 'SNAPSHOT_CORRUPT', message: /^snapshot is not valid JSON: / });
+
+  const load = await pool.loadStream(Buffer.from('not a stream snapshot')).then(() => null, (e: unknown) => e);
+  t.ok(load instanceof SnapshotCorruptError, `loadStream: rebuilt as its class (got ${(load as Error | null)?.name})`);
+  t.match(load, { code: 'SNAPSHOT_CORRUPT' });
+  t.same(crashes, [], 'a refused snapshot takes no server down');
+});
+
+t.test('a snapshot refused on the index builder thread rejects with SnapshotCorruptError', async (t) => {
+  const builder = new IndexBuilder();
+  const err = await builder.build(Buffer.from('{"kind":"ads"')).then(() => null, (e: unknown) => e);
+  t.ok(err instanceof SnapshotCorruptError, `rebuilt as its class (got ${(err as Error | null)?.name})`);
+  t.match(err, { name: 'SnapshotCorruptError', code: 'SNAPSHOT_CORRUPT', message: /^snapshot is not valid JSON: / });
+});
