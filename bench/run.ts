@@ -1,7 +1,9 @@
-// npm run bench: /ad_request (auth, metrics, one engine server) against a bare uWS static-body
-// ceiling, in the same run, alternating arms, each server pinned to CPU 0 and the load generator to
-// CPU 1. Reports req/s, latency, non-2xx and errors, and the server's CPU time per request — the
-// ratio that holds on a noisy machine. Writes bench/results/*-ad-request.{json,md}.
+// npm run bench: /ad_request (auth, metrics, one engine server) against three reference servers in
+// the same run, alternating arms, each server pinned to CPU 0 and the load generator to CPU 1: a
+// bare uWS static-body ceiling (ceiling.ts), a uWS input floor that reads what the route reads and
+// answers a fixed body (floor.ts), and a Fastify peer serving the engine's own index and route logic
+// (peer-fastify.ts). Reports req/s, latency, non-2xx and errors, and the server's CPU time per
+// request — the ratio that holds on a noisy machine. Writes bench/results/*-ad-request.{json,md}.
 //
 // Why pipelining: autocannon on one core tops out near 100k req/s, below what a uWS server serves on
 // the other, so without it both arms measure the generator. With 16-deep pipelining the server's
@@ -24,6 +26,10 @@ import { benchEmail, blacklistCheckMix, reportRequests, writeReportsLog } from '
 const SEED_TARGET_RPS = 100;
 const TARGET_RATIO = 0.9;
 const TARGET_P99_MS = 1;
+/** Engine CPU per request at most this multiple of the floor's (wrk pipelined). */
+const TARGET_FLOOR_MULTIPLE = 1.25;
+/** Engine CPU per request at most this multiple of the Fastify peer's (wrk, pipelined and not). */
+const TARGET_PEER_MULTIPLE = 0.5;
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const params = {
@@ -34,6 +40,8 @@ const params = {
   pipelining: env('BENCH_PIPELINING', 16),
   /** Offered load of the p99 scenario: well below saturation, so p99 is the server's, not a queue's. */
   latencyRate: env('BENCH_LATENCY_RATE', 20_000),
+  /** wrk rounds per arm, pipelined and unpipelined (5 s each). */
+  wrkRounds: env('BENCH_WRK_ROUNDS', 2),
   /** blacklist_check: distinct reported emails in the replayed event log. */
   emails: env('BENCH_EMAILS', 1_000_000),
 };
@@ -41,8 +49,11 @@ const params = {
 /** What is measured: `npm run bench` (ad_request) or `npm run bench:blacklist` (blacklist_check). */
 const scenario = process.argv[2] === 'blacklist_check' ? 'blacklist_check' : 'ad_request';
 
+const ARM_NAMES = ['ceiling', 'floor', 'engine', 'peer'] as const;
+type ArmName = (typeof ARM_NAMES)[number];
+
 interface Arm extends Target {
-  name: 'ceiling' | 'engine';
+  name: ArmName;
   server: BenchChild;
 }
 
@@ -70,6 +81,12 @@ async function main(): Promise<void> {
     mix = blacklistCheckMix(params.emails);
   }
 
+  // The peer folds the event log in process (blacklist_check; ad_request has none) before the engine
+  // starts: embedded mode's first start compacts the log into a snapshot and trims it.
+  const peerArgs = [packagePath('dist/bench/peer-fastify.js'), String(await freePort()), feedFile];
+  if (scenario === 'blacklist_check') peerArgs.push(join(dataDir, 'events', 'events.jsonl'));
+  const peer = await startPinned('peer', 0, peerArgs, { API_KEYS: BENCH_API_KEYS }, (out) => /READY \d+/.test(out), 600_000);
+  const peerPort = /READY (\d+)/.exec(peer.output())![1];
   const [port, internalPort] = [await freePort(), await freePort()];
   const startedAt = Date.now();
   const engine = await startPinned(
@@ -97,12 +114,17 @@ async function main(): Promise<void> {
     /READY \d+/.test(out),
   );
   const ceilingPort = /READY (\d+)/.exec(ceiling.output())![1];
+  const floor = await startPinned('floor', 0, [packagePath('dist/bench/floor.js'), String(await freePort())], {}, (out) => /READY \d+/.test(out));
+  const floorPort = /READY (\d+)/.exec(floor.output())![1];
   const arms: Arm[] = [
     { name: 'ceiling', server: ceiling, pid: ceiling.pid, base: `http://127.0.0.1:${ceilingPort}` },
+    { name: 'floor', server: floor, pid: floor.pid, base: `http://127.0.0.1:${floorPort}` },
     { name: 'engine', server: engine, pid: engine.pid, base: `http://127.0.0.1:${port}` },
+    { name: 'peer', server: peer, pid: peer.pid, base: `http://127.0.0.1:${peerPort}` },
   ];
+  const engineArm = arms[2]!;
   const { requests, expected404 } = mix;
-  await checkEngineAnswers(arms[1]!.base, requests);
+  await checkAnswers(engineArm.base, arms[3]!.base, requests);
 
   const runs: Run[] = [];
   log(`warm-up (2 s per arm)`);
@@ -118,7 +140,7 @@ async function main(): Promise<void> {
   // 11–54 ms on the bare ceiling at 20k req/s offered — the generator's queue, not the server.
   if (!hasWrk()) log('wrk is not installed (apt-get install -y wrk): no server-bound run and no p99 figure');
   if (hasWrk()) {
-    for (let round = 1; round <= 2; round++) {
+    for (let round = 1; round <= params.wrkRounds; round++) {
       for (const arm of arms) {
         log(`wrk round ${round}: ${arm.name}, 64 connections, pipelining ${params.pipelining}, 5 s`);
         runs.push(await wrk(arm, work, requests, { depth: params.pipelining }, 'throughput', round));
@@ -129,24 +151,28 @@ async function main(): Promise<void> {
       log(`wrk latency: ${arm.name}, 64 connections, no pipelining, ${delayMs} ms between a connection's requests (~${params.latencyRate} req/s offered), 5 s`);
       runs.push(await wrk(arm, work, requests, { depth: 1, delayMs }, 'latency', 1));
     }
-    for (const arm of arms) {
-      log(`wrk saturation: ${arm.name}, 64 connections, no pipelining, unthrottled, 5 s`);
-      runs.push(await wrk(arm, work, requests, { depth: 1 }, 'saturation', 1));
+    for (let round = 1; round <= params.wrkRounds; round++) {
+      for (const arm of arms) {
+        log(`wrk saturation round ${round}: ${arm.name}, 64 connections, no pipelining, unthrottled, 5 s`);
+        runs.push(await wrk(arm, work, requests, { depth: 1 }, 'saturation', round));
+      }
     }
   }
   if (scenario === 'blacklist_check') {
     // Acknowledged writes: each 201 comes after the report is fsynced to the event log.
     log(`POST /blacklist: 64 connections, no pipelining, ${params.duration} s`);
-    runs.push(await drive(arms[1]!, reportRequests(1_000), { duration: params.duration, connections: 64, pipelining: 1 }, 'post_blacklist', 1));
+    runs.push(await drive(engineArm, reportRequests(1_000), { duration: params.duration, connections: 64, pipelining: 1 }, 'post_blacklist', 1));
   }
   await Promise.all(arms.map((a) => a.server.stop()));
 
   const summary = summarise(runs, expected404);
-  const markdown = report(host, summary, runs, boot);
+  const fourArms = summariseArms(runs);
+  const markdown = report(host, summary, fourArms, runs, boot);
   process.stdout.write('\n' + markdown + '\n');
   const files = writeResults(scenario === 'ad_request' ? 'ad-request' : 'blacklist-check', {
     scenario,
-    boot, machine: host, params, targets: { ratio: TARGET_RATIO, p99Ms: TARGET_P99_MS, seedRps: SEED_TARGET_RPS }, summary, runs }, markdown);
+    boot, machine: host, params, targets: { ratio: TARGET_RATIO, p99Ms: TARGET_P99_MS, seedRps: SEED_TARGET_RPS, floorMultiple: TARGET_FLOOR_MULTIPLE, peerMultiple: TARGET_PEER_MULTIPLE },
+    summary, fourArms, runs }, markdown);
   log(`wrote ${files.join(', ')}`);
 }
 
@@ -203,11 +229,111 @@ function summarise(runs: Run[], expected404: number): Summary[] {
   return out;
 }
 
-function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[], boot: { seconds: number; rssMb: number }): string {
+/** One arm's medians over its rounds of one load shape, and the spread of its rounds. */
+interface ArmFigures {
+  rps: number;
+  cpuUs: number;
+  noise: { rps: number; cpu: number };
+}
+
+/** engine CPU µs/req over another arm's: the ratio of medians and the range of the per-round ratios. */
+interface CpuRatio {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** The four arms under one load shape: wrk pipelined or unpipelined, or autocannon pipelined. */
+interface ArmsSummary {
+  tool: Run['tool'];
+  pipelined: boolean;
+  arms: Partial<Record<ArmName, ArmFigures>>;
+  engineOverFloor: CpuRatio;
+  engineOverPeer: CpuRatio;
+}
+
+const LOAD_SHAPES = [
+  { tool: 'wrk', scenario: 'throughput', pipelined: true },
+  { tool: 'wrk', scenario: 'saturation', pipelined: false },
+  { tool: 'autocannon', scenario: 'throughput', pipelined: true },
+] as const;
+
+function summariseArms(runs: Run[]): ArmsSummary[] {
+  const out: ArmsSummary[] = [];
+  for (const shape of LOAD_SHAPES) {
+    const of = (arm: ArmName) => runs.filter((r) => r.tool === shape.tool && r.scenario === shape.scenario && r.arm === arm);
+    if (of('engine').length === 0) continue;
+    const arms: Partial<Record<ArmName, ArmFigures>> = {};
+    for (const name of ARM_NAMES) {
+      const r = of(name);
+      if (r.length === 0) continue;
+      arms[name] = {
+        rps: median(r.map((x) => x.rps)),
+        cpuUs: median(r.map((x) => x.cpuUsPerReq)),
+        noise: { rps: spread(r.map((x) => x.rps)), cpu: spread(r.map((x) => x.cpuUsPerReq)) },
+      };
+    }
+    const ratio = (other: ArmName): CpuRatio => {
+      // Arms alternate within a round, so a round's pair ran minutes apart at most.
+      const perRound = of('engine').map((e) => e.cpuUsPerReq / (of(other).find((o) => o.round === e.round)?.cpuUsPerReq ?? NaN)).filter(Number.isFinite);
+      return {
+        median: (arms.engine?.cpuUs ?? NaN) / (arms[other]?.cpuUs ?? NaN),
+        min: perRound.length === 0 ? NaN : Math.min(...perRound),
+        max: perRound.length === 0 ? NaN : Math.max(...perRound),
+      };
+    };
+    out.push({ tool: shape.tool, pipelined: shape.pipelined, arms, engineOverFloor: ratio('floor'), engineOverPeer: ratio('peer') });
+  }
+  return out;
+}
+
+function fourArmLines(fourArms: ArmsSummary[], f: (n: number, d?: number) => string, verdict: (ok: boolean) => string): string[] {
+  const shape = (s: ArmsSummary) => `${s.tool} ${s.pipelined ? `pipelined ${params.pipelining}` : 'unpipelined'}`;
+  const range = (r: CpuRatio) => `${f(r.median, 2)} (${f(r.min, 2)}–${f(r.max, 2)})`;
+  const wrkPipelined = fourArms.find((s) => s.tool === 'wrk' && s.pipelined);
+  const wrkUnpipelined = fourArms.find((s) => s.tool === 'wrk' && !s.pipelined);
+  const within = (r: CpuRatio | undefined, limit: number) => (r === undefined || !Number.isFinite(r.median) ? 'not measured (needs wrk)' : `${verdict(r.median <= limit)} (${f(r.median, 2)})`);
+  return [
+    '## Four arms: ceiling, input floor, engine, Fastify peer',
+    '',
+    'ceiling: bare uWS, static body, reads nothing. floor: bare uWS reading what the route reads (the raw query; the key headers when the query has no key), fixed body. ' +
+      "engine: the real server. peer: Fastify serving the engine's own index and route logic. wrk: 64 connections, 5 s per round; medians of the rounds, noise = (max − min) / median of an arm's rounds.",
+    '',
+    table(
+      ['load', 'arm', 'req/s', 'CPU µs/req', 'noise req/s', 'noise CPU'],
+      fourArms.flatMap((s) =>
+        ARM_NAMES.filter((a) => s.arms[a] !== undefined).map((a) => {
+          const x = s.arms[a]!;
+          return [shape(s), a, f(x.rps), f(x.cpuUs, 2), `${f(x.noise.rps * 100, 1)}%`, `${f(x.noise.cpu * 100, 1)}%`];
+        }),
+      ),
+    ),
+    '',
+    'Engine CPU µs/req over the floor\'s and over the peer\'s: ratio of the medians (range of the per-round ratios).',
+    '',
+    table(
+      ['load', 'engine / floor CPU', 'engine / peer CPU', 'engine / peer req/s'],
+      fourArms.map((s) => [shape(s), range(s.engineOverFloor), range(s.engineOverPeer), f((s.arms.engine?.rps ?? NaN) / (s.arms.peer?.rps ?? NaN), 2)]),
+    ),
+    '',
+    `Targets: engine CPU/req ≤ ${TARGET_FLOOR_MULTIPLE} × floor (wrk pipelined): ${within(wrkPipelined?.engineOverFloor, TARGET_FLOOR_MULTIPLE)}; ` +
+      `engine CPU/req ≤ ${TARGET_PEER_MULTIPLE} × Fastify peer: wrk pipelined ${within(wrkPipelined?.engineOverPeer, TARGET_PEER_MULTIPLE)}, ` +
+      `wrk unpipelined ${within(wrkUnpipelined?.engineOverPeer, TARGET_PEER_MULTIPLE)}.`,
+    '',
+  ];
+}
+
+function report(
+  host: ReturnType<typeof machine>,
+  summary: Summary[],
+  fourArms: ArmsSummary[],
+  runs: Run[],
+  boot: { seconds: number; rssMb: number },
+): string {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const lines = [
-    `# /${scenario === 'ad_request' ? 'ad_request' : 'blacklist/check'} vs uWS static ceiling`,
+    `# /${scenario === 'ad_request' ? 'ad_request' : 'blacklist/check'} vs uWS static ceiling, input floor and Fastify peer`,
     '',
     `${host.date} · ${host.cpu} · ${host.cores} cores · Node ${host.node} · uWS ${host.uws}`,
     scenario === 'ad_request'
@@ -242,6 +368,7 @@ function report(host: ReturnType<typeof machine>, summary: Summary[], runs: Run[
       `by CPU per request ${summary.map((s) => `${s.tool} ${verdict(s.cpuRatio >= TARGET_RATIO)}`).join(', ')}. ` +
       `p99 ≤ ${TARGET_P99_MS} ms at 64 connections without pipelining: ${p99Verdict(summary.find((s) => s.tool === 'wrk'), verdict)}.`,
     '',
+    ...fourArmLines(fourArms, f, verdict),
     ...postLines(runs),
     '## Every run',
     '',
@@ -274,12 +401,22 @@ function p99Verdict(wrk: Summary | undefined, verdict: (ok: boolean) => string):
   return `${verdict(wrk.latencyP99Ms <= TARGET_P99_MS)} (engine ${wrk.latencyP99Ms.toFixed(2)} ms, ceiling ${wrk.ceilingLatencyP99Ms.toFixed(2)} ms)`;
 }
 
-/** Fails fast on a broken setup: the engine must answer the mix with 200s and designed 404s only. */
-async function checkEngineAnswers(base: string, requests: BenchRequest[]): Promise<void> {
+/**
+ * Fails fast on a broken setup: the engine must answer the mix with 200s and designed 404s only,
+ * and the peer the same statuses and content type, and the same bodies where they do not depend on
+ * an ad rotation's position.
+ */
+async function checkAnswers(engineBase: string, peerBase: string, requests: BenchRequest[]): Promise<void> {
+  const get = async (url: string, headers: BenchRequest['headers']) => {
+    const res = await fetch(url, { headers });
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+  };
   for (const r of requests) {
-    const res = await fetch(base + r.path, { headers: r.headers });
-    await res.arrayBuffer();
-    if (res.status !== 200 && res.status !== 404) throw new Error(`engine answered ${res.status} to ${r.path}`);
+    const e = await get(engineBase + r.path, r.headers);
+    const p = await get(peerBase + r.path, r.headers);
+    if (e.status !== 200 && e.status !== 404) throw new Error(`engine answered ${e.status} to ${r.path}`);
+    if (p.status !== e.status || p.type !== e.type) throw new Error(`peer answered ${p.status} ${p.type} to ${r.path}, engine ${e.status} ${e.type}`);
+    if ((scenario === 'blacklist_check' || e.status !== 200) && p.body !== e.body) throw new Error(`peer answered ${p.body} to ${r.path}, engine ${e.body}`);
   }
 }
 
