@@ -65,7 +65,7 @@ export const DEV_API_KEYS = 'admin:dev-admin-key,game:dev-game-key';
 const LOOPBACK = '127.0.0.1';
 
 /** 127.0.0.0/8, ::1 or localhost: addresses no other machine can reach. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 export const sampleFeedUrl = (): string => pathToFileURL(packagePath('syncer/sample/campaign-feed.json')).href;

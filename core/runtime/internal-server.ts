@@ -3,8 +3,7 @@
 // number at once, so a stuck scraper cannot pile up work.
 
 import type { HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import { defaultErrorBodies } from '../errors.js';
-import { PortUnavailableError, ScrapeTimeoutError } from '../errors.js';
+import { PortUnavailableError, ScrapeTimeoutError, defaultErrorBodies } from '../errors.js';
 import { listenExclusive, uWS } from './uws.js';
 import { AsyncReply, STATUS_200, errorStatus, sendError, sendJson } from './respond.js';
 

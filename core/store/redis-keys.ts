@@ -19,9 +19,11 @@ export interface RedisKeys {
   snapshotVersions(kind: SnapshotKind): string;
   /** The version engines load for a kind. */
   snapshotLatest(kind: SnapshotKind): string;
+  /** Every snapshot key, as a pattern: for descriptions and SCAN, never a key itself. */
+  readonly snapshotsPattern: string;
 }
 
-export const DEFAULT_REDIS_PREFIX = 'arcade';
+const DEFAULT_REDIS_PREFIX = 'arcade';
 
 export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
   const events = `${prefix}:events`;
@@ -32,6 +34,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     syncerLeader: `${prefix}:syncer:leader`,
     snapshotVersions: (kind) => `${prefix}:snap:${kind}:versions`,
     snapshotLatest: (kind) => `${prefix}:snap:${kind}:latest`,
+    snapshotsPattern: `${prefix}:snap:*`,
   };
 }
 

@@ -32,7 +32,7 @@ export class RedisSnapshotStore implements SnapshotStore {
     private readonly keys: RedisKeys = redisKeys(),
   ) {
     const o = redis.options;
-    this.description = `redis ${o.host ?? '?'}:${o.port ?? '?'}/${o.db ?? 0} ${keys.snapshotLatest('ads').replace(/:ads:latest$/, ':*')}`;
+    this.description = `redis ${o.host ?? '?'}:${o.port ?? '?'}/${o.db ?? 0} ${keys.snapshotsPattern}`;
   }
 
   async put(kind: SnapshotKind, version: string, bytes: Uint8Array): Promise<void> {

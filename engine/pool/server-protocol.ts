@@ -3,8 +3,7 @@
 // as its code and message (errorToWire) and is rebuilt as its class on arrival (errorFromWire).
 
 import type { MetricSnapshot } from '../metrics/hot-metrics.js';
-import type { InstalledIndex, LoadedStream } from '../server/public-server.js';
-import type { ServerOptions } from '../server/public-server.js';
+import type { InstalledIndex, LoadedStream, ServerOptions } from '../server/public-server.js';
 import type { LoggedEvent, NewEvent } from '../../core/domain/stream/event.js';
 import type { WireError } from '../../core/errors.js';
 
