@@ -13,7 +13,7 @@ import { parseFeed } from '../core/domain/ads/feed.js';
 import { AdIndex } from '../engine/indexes/ad-index.js';
 import { defaultFeedOptions, generateFeed } from './generate-feed.js';
 import { machine } from './lib/machine.js';
-import { table, writeResults } from './lib/results.js';
+import { table, writeResults, formatNumber } from './lib/results.js';
 
 const TARGET_COMPILE_S = 1.5;
 const TARGET_INDEX_MB = 200;
@@ -82,7 +82,7 @@ function main(): void {
     });
     results.push(JSON.parse(out) as SizeResult);
   }
-  const f = (n: number, d: number) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const f = formatNumber;
   const big = results.find((r) => r.ads === 1_000_000);
   const md = [
     '# Ad index compile time and heap',

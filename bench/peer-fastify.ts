@@ -17,10 +17,10 @@ import { parseApiKeys } from '../core/domain/api-keys.js';
 import { parseFeed } from '../core/domain/ads/feed.js';
 import type { LoggedEvent } from '../core/domain/stream/event.js';
 import { foldEvent } from '../core/domain/stream/events.js';
-import { EMAIL_MAX_LENGTH, normaliseEmail } from '../core/domain/stream/report-rules.js';
+import { normaliseEmail } from '../core/domain/stream/report-rules.js';
 import { StreamState } from '../core/domain/stream/stream-state.js';
 import { DEFAULT_VOTE_RECEIPTS } from '../core/domain/stream/vote-receipts.js';
-import { defaultErrorBodies, errorBody, type ErrorCode } from '../core/errors.js';
+import { defaultErrorBodies, type ErrorCode } from '../core/errors.js';
 import { systemClock } from '../core/runtime/clock.js';
 import { errorHttpStatus } from '../core/runtime/respond.js';
 import { utcHour } from '../engine/decision/hours.js';
@@ -30,7 +30,8 @@ import { AuthResult, Authenticator } from '../engine/http/auth.js';
 import { QueryProblem, QueryReader, badParamBodies, type ParamSpec } from '../engine/http/query.js';
 import { AdIndex } from '../engine/indexes/ad-index.js';
 import { RequestMetrics, routeIndex, statusIndex } from '../engine/metrics/request-metrics.js';
-import { CheckBodies } from '../engine/routes/blacklist.js';
+import { AD_REQUEST_PARAMS, BAD_COUNTRY, BAD_LANG } from '../engine/routes/ad-request.js';
+import { BAD_EMAIL, CHECK_PARAMS, CheckBodies } from '../engine/routes/blacklist.js';
 import { BENCH_API_KEYS } from './scenarios.js';
 
 const [portArg, feedFile, eventsFile] = process.argv.slice(2);
@@ -115,14 +116,7 @@ function admitted(request: FastifyRequest, reply: FastifyReply, queryKey: string
   return false;
 }
 
-const AD = new Params([
-  { name: 'country', maxLength: 32 },
-  { name: 'lang', maxLength: 32 },
-  { name: 'player_id', maxLength: 128 },
-  { name: 'api_key', maxLength: 256 },
-]);
-const badCountry = errorBody('bad_param', 'country must be a 2-letter ISO 3166-1 alpha-2 code, e.g. "us"');
-const badLang = errorBody('bad_param', 'lang must be a 3-letter ISO 639-2 code, e.g. "eng"');
+const AD = new Params(AD_REQUEST_PARAMS);
 
 function adRequest(request: FastifyRequest, reply: FastifyReply) {
   const startedAt = performance.now();
@@ -142,7 +136,7 @@ function adRequest(request: FastifyRequest, reply: FastifyReply) {
   const country = countryCode(countryRaw);
   const lang = langCode(langRaw);
   if (country < 0 || lang < 0) {
-    sendError(reply, 'bad_param', country < 0 ? badCountry : badLang);
+    sendError(reply, 'bad_param', country < 0 ? BAD_COUNTRY : BAD_LANG);
     return metrics.record(route, statusIndex['400'], startedAt);
   }
   const body = ads.next(marketKey(country, lang), utcHour(clock.now()), memory, values[2] ?? null);
@@ -154,11 +148,7 @@ function adRequest(request: FastifyRequest, reply: FastifyReply) {
   metrics.record(route, statusIndex['200'], startedAt);
 }
 
-const CHECK = new Params([
-  { name: 'email', maxLength: EMAIL_MAX_LENGTH, literalPlus: true },
-  { name: 'api_key', maxLength: 256 },
-]);
-const badEmail = errorBody('bad_param', 'email is not a valid email address');
+const CHECK = new Params(CHECK_PARAMS);
 const bodies = new CheckBodies();
 
 function blacklistCheck(request: FastifyRequest, reply: FastifyReply) {
@@ -177,7 +167,7 @@ function blacklistCheck(request: FastifyRequest, reply: FastifyReply) {
   }
   const email = normaliseEmail(raw);
   if (email === null) {
-    sendError(reply, 'bad_param', badEmail);
+    sendError(reply, 'bad_param', BAD_EMAIL);
     return metrics.record(route, statusIndex['400'], startedAt);
   }
   const result = stream.blacklist.check(email, clock.now());

@@ -19,7 +19,7 @@ import { answers, killAllOnExit, startPinned, type BenchChild } from './lib/chil
 import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
 import { drive, hasWrk, median, pinSelf, spread, wrk, unexpectedNon2xx, wrkDelayMs, type Run, type Target } from './lib/drivers.js';
-import { table, writeResults } from './lib/results.js';
+import { table, writeResults, formatNumber } from './lib/results.js';
 import { BENCH_API_KEYS, BENCH_KEY, adRequestMix, type BenchRequest } from './scenarios.js';
 import { benchEmail, blacklistCheckMix, reportRequests, writeReportsLog } from './blacklist-data.js';
 
@@ -330,7 +330,7 @@ function report(
   runs: Run[],
   boot: { seconds: number; rssMb: number },
 ): string {
-  const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+  const f = formatNumber;
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const lines = [
     `# /${scenario === 'ad_request' ? 'ad_request' : 'blacklist/check'} vs uWS static ceiling, input floor and Fastify peer`,

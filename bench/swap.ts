@@ -17,7 +17,7 @@ import { answers, killAllOnExit, startPinned } from './lib/child.js';
 import { drive, hasWrk, pinSelf, unexpectedNon2xx, wrk, wrkDelayMs, type Run, type Target } from './lib/drivers.js';
 import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
-import { table, writeResults } from './lib/results.js';
+import { table, writeResults, formatNumber } from './lib/results.js';
 import { BENCH_API_KEYS, adRequestMix } from './scenarios.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
 }
 
 function report(host: ReturnType<typeof machine>, runs: Run[], swapMs: number[], expected404: number): string {
-  const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+  const f = formatNumber;
   const sorted = [...swapMs].sort((a, b) => a - b);
   const bad = (r: Run) => r.errors + unexpectedNon2xx(r, expected404);
   const errors = runs.reduce((n, r) => n + bad(r), 0);

@@ -8,7 +8,7 @@ import { errorBody } from '../../core/errors.js';
 import { rawQuery } from '../../core/runtime/uws.js';
 import { utcHour } from '../decision/hours.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
-import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
+import { QueryProblem, QueryReader, badParamBodies, type ParamSpec } from '../http/query.js';
 import { sendError, sendOk, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
@@ -23,19 +23,22 @@ const S400 = statusIndex['400'];
 const S404 = statusIndex['404'];
 const S503 = statusIndex['503'];
 
+/** The parameters GET /ad_request reads, in the order of their slots above. */
+export const AD_REQUEST_PARAMS: readonly ParamSpec[] = [
+  // Generous caps: a wrong-length code gets the message that says what a code looks like.
+  { name: 'country', maxLength: 32 },
+  { name: 'lang', maxLength: 32 },
+  { name: 'player_id', maxLength: 128 },
+  { name: 'api_key', maxLength: 256 },
+];
+export const BAD_COUNTRY = errorBody('bad_param', 'country must be a 2-letter ISO 3166-1 alpha-2 code, e.g. "us"');
+export const BAD_LANG = errorBody('bad_param', 'lang must be a 3-letter ISO 639-2 code, e.g. "eng"');
+
 /** The GET /ad_request handler, built once per app. */
 export function adRequest(deps: RouteDeps): Handler {
   const { holder, memory, clock, metrics, state } = deps;
-  const query = new QueryReader([
-    // Generous caps: a wrong-length code gets the message that says what a code looks like.
-    { name: 'country', maxLength: 32 },
-    { name: 'lang', maxLength: 32 },
-    { name: 'player_id', maxLength: 128 },
-    { name: 'api_key', maxLength: 256 },
-  ]);
+  const query = new QueryReader(AD_REQUEST_PARAMS);
   const badParam = badParamBodies(query);
-  const badCountry = errorBody('bad_param', 'country must be a 2-letter ISO 3166-1 alpha-2 code, e.g. "us"');
-  const badLang = errorBody('bad_param', 'lang must be a 3-letter ISO 639-2 code, e.g. "eng"');
 
   return (res, req) => {
     const startedAt = performance.now();
@@ -55,7 +58,7 @@ export function adRequest(deps: RouteDeps): Handler {
     const country = countryCode(countryRaw);
     const lang = langCode(langRaw);
     if (country < 0 || lang < 0) {
-      sendError(res, 'bad_param', close, country < 0 ? badCountry : badLang);
+      sendError(res, 'bad_param', close, country < 0 ? BAD_COUNTRY : BAD_LANG);
       return metrics.record(ROUTE, S400, startedAt);
     }
     const index = holder.ads;

@@ -8,7 +8,7 @@ import { playerReported } from '../../core/domain/stream/events.js';
 import { rawQuery } from '../../core/runtime/uws.js';
 import { EMAIL_MAX_LENGTH, normaliseEmail, normaliseReason } from '../../core/domain/stream/report-rules.js';
 import { idField, stringField } from '../../core/domain/fields.js';
-import { QueryProblem, QueryReader, badParamBodies } from '../http/query.js';
+import { QueryProblem, QueryReader, badParamBodies, type ParamSpec } from '../http/query.js';
 import { STATUS_201, sendError, sendOk, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { BanCheck } from '../../core/domain/stream/blacklist-index.js';
@@ -35,15 +35,18 @@ export function reportPlayer(deps: RouteDeps): Handler {
 const EMAIL = 0;
 const API_KEY = 1;
 
+/** The parameters GET /blacklist/check reads, in the order of their slots above. */
+export const CHECK_PARAMS: readonly ParamSpec[] = [
+  // A '+' in an email is a plus: a space is never part of one (README "Games and blacklist").
+  { name: 'email', maxLength: EMAIL_MAX_LENGTH, literalPlus: true },
+  { name: 'api_key', maxLength: 256 },
+];
+export const BAD_EMAIL = errorBody('bad_param', 'email is not a valid email address');
+
 export function checkPlayer(deps: RouteDeps): Handler {
   const { stream, clock, metrics, state } = deps;
-  const query = new QueryReader([
-    // A '+' in an email is a plus: a space is never part of one (README "Games and blacklist").
-    { name: 'email', maxLength: EMAIL_MAX_LENGTH, literalPlus: true },
-    { name: 'api_key', maxLength: 256 },
-  ]);
+  const query = new QueryReader(CHECK_PARAMS);
   const badParam = badParamBodies(query);
-  const badEmail = errorBody('bad_param', 'email is not a valid email address');
   const route = routeIndex.blacklist_check;
   const loading = errorBody('not_ready', STREAM_LOADING);
   const bodies = new CheckBodies();
@@ -67,7 +70,7 @@ export function checkPlayer(deps: RouteDeps): Handler {
     }
     const email = normaliseEmail(raw);
     if (email === null) {
-      sendError(res, 'bad_param', close, badEmail);
+      sendError(res, 'bad_param', close, BAD_EMAIL);
       return metrics.record(route, statusIndex['400'], startedAt);
     }
     const result = stream.blacklist.check(email, clock.now());
