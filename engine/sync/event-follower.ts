@@ -40,14 +40,9 @@ export class EventFollower {
     private readonly metrics: EngineMetrics,
   ) {}
 
-  /** True once the log has been read to its end at least once. */
-  get caughtUp(): boolean {
-    return this.caughtUpOnce;
-  }
-
   /**
-   * True once every server has been told the log is replayed, so that every write and stream read
-   * answers: what readiness waits for (caughtUp comes first, while the servers still answer 503).
+   * True once the log has been read to its end and every server has been told, so that every write
+   * and stream read answers: what readiness waits for.
    */
   get replayed(): boolean {
     return this.everyServerKnows;
