@@ -250,6 +250,18 @@ export class SubscriberMissingError extends ArcadeError {
   static override readonly defaultMessage = 'the notifier was built without a subscriber connection';
 }
 
+/** An event log write that the configured durability (EVENT_LOG_DURABILITY) cannot vouch for: refused, never acknowledged. */
+export class EventLogNotDurableError extends ArcadeError {
+  static override readonly code = registered(this, 'EVENT_LOG_NOT_DURABLE');
+  static override readonly defaultMessage = 'the event log cannot make this write as durable as configured';
+}
+
+/** An event log batch answered with a different number of ids than it had events. */
+export class EventLogReplyError extends ArcadeError {
+  static override readonly code = registered(this, 'EVENT_LOG_REPLY_INVALID');
+  static override readonly defaultMessage = 'the event log answered a batch with the wrong number of ids';
+}
+
 // --- Engine (engine/) ---------------------------------------------------------------------------------
 
 /** uWS refused to listen on the public address (the port claim passed, the bind did not). */

@@ -17,6 +17,7 @@ import { EventFollower } from './sync/event-follower.js';
 import type { EventLog } from '../core/store/event-log.js';
 import { ProcessPool } from './pool/process-pool.js';
 import { claimPort } from '../core/runtime/port-claim.js';
+import { GroupCommit, type BatchObserver } from '../core/store/group-commit.js';
 
 export interface EngineOptions {
   config: Config;
@@ -62,7 +63,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     rateLimitPerSecond: config.rateLimitPerSecond,
     rateLimitBurst: config.rateLimitBurst,
     voteReceipts: config.voteReceipts,
+    writeBatch: config.writeBatch,
   };
+  const metrics = new EngineMetrics(clock, { workers: config.engineWorkers });
+  // Every write of every server process reaches the log through this one group commit.
+  const writer = o.events === null ? null : new GroupCommit(o.events, config.writeBatch, batchObserver(metrics, log));
   const onFatal = (err: Error) => {
     log.error('engine server process died', { err });
     o.onFatal?.(err);
@@ -70,13 +75,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   // Port 0 (tests) gets a port nobody else has; a fixed one is claimed before any server binds it.
   const claim = config.port === 0 ? null : await claimPort('PORT', config.host, config.port);
   const pool: ServerPool = await (config.engineWorkers === 1
-    ? LocalPool.start(serverOptions, clock, o.events)
-    : ProcessPool.start(config.engineWorkers, serverOptions, onFatal, o.events)
+    ? LocalPool.start(serverOptions, clock, writer)
+    : ProcessPool.start(config.engineWorkers, serverOptions, onFatal, writer)
   ).catch((err: unknown) => {
     claim?.release();
     throw err;
   });
-  const metrics = new EngineMetrics(clock, { workers: pool.size });
   const events = o.events === null ? null : new EventFollower(o.events, o.store, pool, log, metrics);
   const follower = new SnapshotFollower({
     store: o.store,
@@ -129,6 +133,27 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       internal.close();
       await pool.close();
       claim?.release();
+    },
+  };
+}
+
+/** How often at most a failing event log is logged (every failed batch is counted in the metrics). */
+const BATCH_FAILURE_LOG_MS = 5_000;
+
+/** Batches into the metrics; failures into the log too, at most every BATCH_FAILURE_LOG_MS. */
+function batchObserver(metrics: EngineMetrics, log: Logger): BatchObserver {
+  let loggedAt = -Infinity;
+  let unlogged = 0;
+  return {
+    committed: (events, seconds) => metrics.committed(events, seconds),
+    failed(events, err) {
+      metrics.failed(events, err);
+      unlogged += events;
+      const now = performance.now();
+      if (now - loggedAt < BATCH_FAILURE_LOG_MS) return;
+      log.error('event log write failed; its writes were answered 503 and none acknowledged', { writes: unlogged, err });
+      loggedAt = now;
+      unlogged = 0;
     },
   };
 }

@@ -37,7 +37,7 @@ runProcess('engine', async ({ useLogger, onShutdown }) => {
   // event file under DATA_DIR otherwise.
   let events: EventLog | null = null;
   if (production === null) events = await FileEventLog.open(join(config.dataDir, 'events'));
-  else if (production.redisConnection !== null) events = new RedisEventLog(production.redisConnection, openRedis(config.redisUrl!, 'engine-events'));
+  else if (production.redisConnection !== null) events = new RedisEventLog(production.redisConnection, openRedis(config.redisUrl!, 'engine-events'), undefined, config.durability);
   else log.warn('no REDIS_URL: no event log, so POST /games and POST /blacklist answer 503');
   const engine = await startEngine({ config, store, notifier: production?.notifier ?? null, events, log, onFatal: () => process.exit(1) });
   onShutdown(async () => {

@@ -86,7 +86,7 @@ export async function startSyncerDaemon(config: Config, log: Logger): Promise<Sy
   let events: RedisEventLog | null = null;
   let votes: VoteProcessor | null = null;
   if (stores.redisConnection !== null) {
-    events = new RedisEventLog(stores.redisConnection, openRedis(config.redisUrl!, 'syncer-events'));
+    events = new RedisEventLog(stores.redisConnection, openRedis(config.redisUrl!, 'syncer-events'), undefined, config.durability);
     streamJobs = createStreamJobs({ config, events, store, notifier: stores.notifier, leadership, metrics, log, clock: systemClock });
     votes = new VoteProcessor({
       events,

@@ -38,7 +38,8 @@ export interface Run {
 export function autocannonRun(
   url: string,
   requests: BenchRequest[],
-  o: { duration: number; connections: number; pipelining: number },
+  /** overallRate: requests per second over all connections (unset: as fast as answers come). */
+  o: { duration: number; connections: number; pipelining: number; overallRate?: number },
 ): Promise<autocannon.Result> {
   return new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -48,6 +49,7 @@ export function autocannonRun(
         connections: o.connections,
         pipelining: o.pipelining,
         duration: o.duration,
+        ...(o.overallRate === undefined ? {} : { overallRate: o.overallRate }),
       },
       (err, result) => (err ? reject(err) : resolve(result)),
     );

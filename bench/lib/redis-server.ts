@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 
-/** `none`: no RDB, no AOF (acknowledged = in Redis's memory). `aof-everysec`: appendonly yes, appendfsync everysec. */
-export type RedisPersistence = 'none' | 'aof-everysec';
+/** `none`: no RDB, no AOF (acknowledged = in Redis's memory). `aof-*`: appendonly yes with that appendfsync. */
+export type RedisPersistence = 'none' | 'aof-everysec' | 'aof-always';
 
 export interface BenchRedis {
   readonly pid: number;
@@ -23,7 +23,8 @@ export interface BenchRedis {
 const running = new Set<ChildProcess>();
 let hooked = false;
 
-export async function startRedisServer(o: { cpu: number; persistence: RedisPersistence }): Promise<BenchRedis> {
+/** `replicaOf`: the port of a primary on this machine that this server replicates. */
+export async function startRedisServer(o: { cpu: number; persistence: RedisPersistence; replicaOf?: number }): Promise<BenchRedis> {
   if (!hooked) {
     hooked = true;
     process.on('exit', () => {
@@ -32,7 +33,8 @@ export async function startRedisServer(o: { cpu: number; persistence: RedisPersi
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'arcade-edge-bench-redis-'));
-  const persistence = o.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+  const persistence = o.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', o.persistence.slice('aof-'.length)];
+  if (o.replicaOf !== undefined) persistence.push('--replicaof', '127.0.0.1', String(o.replicaOf));
   const child = spawn(
     'taskset',
     ['-c', String(o.cpu), 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, ...persistence],

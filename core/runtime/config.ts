@@ -12,6 +12,8 @@ import { parseApiKeys, type ApiKey } from '../domain/api-keys.js';
 import { logLevels, type LogLevel } from './logger.js';
 import { packagePath } from './package-root.js';
 import { DEFAULT_VOTE_RECEIPTS } from '../domain/stream/vote-receipts.js';
+import { DEFAULT_BATCH_LIMITS, type BatchLimits } from '../store/group-commit.js';
+import { DEFAULT_DURABILITY, durabilityModes, type Durability } from '../store/redis-event-log.js';
 
 export type Mode = 'embedded' | 'production';
 
@@ -57,6 +59,10 @@ export interface Config {
   readonly voteReceipts: number;
   /** Syncer: a vote handed to a vote processor that has not counted it for this long is claimed by another. */
   readonly voteClaimIdleMs: number;
+  /** Engine: how writes are grouped into one commit of the event log (docs/architecture.md "Group commit"). */
+  readonly writeBatch: BatchLimits;
+  /** What an acknowledged write must have survived on Redis (README "Durability"). */
+  readonly durability: Durability;
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
   readonly warnings: readonly string[];
 }
@@ -126,6 +132,21 @@ export function loadConfig(env: Env, service: Service): Config {
     }
   }
 
+  const durability: Durability = {
+    mode: v.oneOf('EVENT_LOG_DURABILITY', durabilityModes, DEFAULT_DURABILITY.mode),
+    replicas: v.int('EVENT_LOG_REPLICAS', DEFAULT_DURABILITY.replicas, 1, 64),
+    waitMs: v.int('EVENT_LOG_WAIT_MS', DEFAULT_DURABILITY.waitMs, 1, 60_000),
+  };
+  if (redisUrl === null) {
+    for (const name of ['EVENT_LOG_DURABILITY', 'EVENT_LOG_REPLICAS', 'EVENT_LOG_WAIT_MS']) {
+      if (env[name] !== undefined) warnings.push(`${name} has no effect without REDIS_URL (the file event log fsyncs every batch)`);
+    }
+  } else if (durability.mode !== 'replicas') {
+    for (const name of ['EVENT_LOG_REPLICAS', 'EVENT_LOG_WAIT_MS']) {
+      if (env[name] !== undefined) warnings.push(`${name} has no effect unless EVENT_LOG_DURABILITY=replicas`);
+    }
+  }
+
   const rate = v.int('RATE_LIMIT_PER_SECOND', mode === 'embedded' ? 0 : 1000, 0, 10_000_000);
   // The dev keys are public (they are in this repository): with them, both listeners stay on this
   // machine, by default and by rule.
@@ -165,6 +186,12 @@ export function loadConfig(env: Env, service: Service): Config {
     voteReceipts: v.int('VOTE_RECEIPTS', DEFAULT_VOTE_RECEIPTS, 1, 100_000_000),
     voteClaimIdleMs: v.int('VOTE_CLAIM_IDLE_MS', 10_000, 100, 3_600_000),
     maxBodyBytes: v.int('MAX_BODY_BYTES', 16_384, 256, 16 << 20),
+    writeBatch: {
+      maxEvents: v.int('WRITE_BATCH_MAX_EVENTS', DEFAULT_BATCH_LIMITS.maxEvents, 1, 65_536),
+      maxBytes: v.int('WRITE_BATCH_MAX_BYTES', DEFAULT_BATCH_LIMITS.maxBytes, 1024, 64 << 20),
+      windowMs: v.int('WRITE_BATCH_WINDOW_MS', DEFAULT_BATCH_LIMITS.windowMs, 0, 1000),
+    },
+    durability,
     rateLimitPerSecond: rate,
     rateLimitBurst: v.int('RATE_LIMIT_BURST', Math.max(1, rate), 1, 10_000_000),
     warnings,

@@ -4,8 +4,10 @@
 // an append-only file); test/contract/event-log.ts is the contract both pass.
 //
 // Contract:
-// - append() resolves with the event's id only once the event is durable (Redis: acknowledged by
-//   the server; file: written and fsynced). Ids are "<ms>-<seq>", strictly increasing.
+// - append() resolves with the event's id only once the event is durable (Redis: acknowledged as
+//   EVENT_LOG_DURABILITY asks; file: written and fsynced). Ids are "<ms>-<seq>", strictly increasing.
+// - appendBatch() appends several events as one commit (docs/architecture.md "Group commit"): it
+//   resolves with their ids, in order, once all are durable, or rejects and acknowledges none.
 // - read(after) returns events with ids greater than `after` ("0-0" = from the start), oldest
 //   first, at most `count`; with blockMs it waits that long for the first one.
 // - Consumer groups: readGroup() hands each new event to one consumer of the group and keeps it
@@ -16,7 +18,7 @@
 //   first() is the oldest event kept (null when none): a reader whose position is older than it
 //   may have missed trimmed events, and reloads from a snapshot.
 
-import type { LoggedEvent, NewEvent } from '../domain/stream/event.js';
+import type { EncodedEvent, LoggedEvent, NewEvent } from '../domain/stream/event.js';
 
 export interface ReadOptions {
   count: number;
@@ -29,7 +31,13 @@ export interface EventWriter {
   append(event: NewEvent): Promise<string>;
 }
 
-export interface EventLog extends EventWriter {
+/** Where a group commit sends its batches: the event log, or a server process's main process. */
+export interface BatchSink {
+  /** Resolves with one id per event, in order, once every event is durable; a rejection acknowledges none. */
+  appendBatch(events: readonly EncodedEvent[]): Promise<string[]>;
+}
+
+export interface EventLog extends EventWriter, BatchSink {
   read(after: string, o: ReadOptions): Promise<LoggedEvent[]>;
   /** Creates the group if missing, delivering events after `after` ("$" = only new ones). */
   ensureGroup(group: string, after: string): Promise<void>;

@@ -1,9 +1,9 @@
 // The stream state of one server (games and reports, topics, votes) plus where it stands in the
 // event stream. Events arrive in stream order (from the main process's event follower) and are
-// folded at once. A writer that
-// appended an event waits here until its own event has been folded, so its answer (201 with the
-// game or topic, or 409) comes from the same fold every engine runs, and a read right after a write
-// sees it. A stream snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
+// folded at once. A game or topic writer waits here until its own event has been folded, so its
+// answer (201 with the game or topic, or 409) comes from the same fold every engine runs. A vote or
+// report is answered once durable: it waits in OwnWrites until the fold reaches it, and the reads
+// here (vote, check) see it there meanwhile. A stream snapshot may be loaded at boot, or later by an engine that fell behind a trimmed
 // stream: it replaces the state and the position when it is ahead, and events up to that position
 // are then skipped as seen.
 
@@ -12,9 +12,11 @@ import { compareEventIds, START, type LoggedEvent } from '../../core/domain/stre
 import { foldEvent, type FoldOutcome } from '../../core/domain/stream/events.js';
 import { CappedMap } from '../../core/domain/stream/capped-map.js';
 import { StreamState } from '../../core/domain/stream/stream-state.js';
-import type { BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
+import type { BanCheck, BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
 import type { TopicsIndex } from '../../core/domain/stream/topics-index.js';
-import type { VoteReceipts } from '../../core/domain/stream/vote-receipts.js';
+import type { VoteReceipt, VoteReceipts } from '../../core/domain/stream/vote-receipts.js';
+import type { EncodedEvent, NewEvent } from '../../core/domain/stream/event.js';
+import { OwnWrites } from './own-writes.js';
 import type { StreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
 
 /** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
@@ -26,6 +28,7 @@ export class StreamHolder {
   private readonly waiters = new Map<string, ((o: FoldOutcome) => void)[]>();
   private readonly recent = new CappedMap<string, FoldOutcome>(RECENT_OUTCOMES);
   private replayed = false;
+  private readonly own = new OwnWrites();
 
   constructor(voteReceipts: number) {
     this.current = StreamState.empty(voteReceipts);
@@ -54,6 +57,31 @@ export class StreamHolder {
     }
     this.current = snapshot.state;
     this.position = snapshot.streamOffset;
+    this.own.prune(this.position);
+  }
+
+  /** A write of this server's, durable in the log: reads see it until the fold does (OwnWrites). */
+  recordOwn(id: string, event: NewEvent): void {
+    if (compareEventIds(id, this.position) > 0) this.own.add(id, event);
+  }
+
+  /** Writes of the engine's other server processes, durable: seen here like this server's own. */
+  recordWritten(ids: readonly string[], events: readonly EncodedEvent[]): void {
+    for (let i = 0; i < ids.length; i++) {
+      const e = events[i]!;
+      if (OwnWrites.tracks(e.type)) this.recordOwn(ids[i]!, { type: e.type, data: JSON.parse(e.data) });
+    }
+  }
+
+  /** A vote's receipt, folded or this server's own still on its way. */
+  vote(id: string): VoteReceipt | undefined {
+    return this.current.votes.get(id) ?? this.own.vote(id);
+  }
+
+  /** The ban record at `nowMs`, this server's own reports not folded yet included. */
+  check(email: string, nowMs: number): BanCheck | null {
+    const pending = this.own.size === 0 ? null : this.own.reportsOf(email, this.position);
+    return pending === null ? this.current.blacklist.check(email, nowMs) : this.current.blacklist.checkWith(email, nowMs, pending);
   }
 
   /** False until the event log has been replayed once: until then answers could be incomplete. */
@@ -83,6 +111,7 @@ export class StreamHolder {
         this.recent.add(e.id, outcome);
       }
     }
+    if (this.own.size > 0) this.own.prune(this.position);
   }
 
   /** Resolves with the outcome of folding event `id`, or 'timeout' if it has not arrived in time. */

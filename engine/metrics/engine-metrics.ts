@@ -1,11 +1,12 @@
 // The engine's main-process metrics: what the index is, how old, whether swaps fail, whether uWS runs
 // native. Request counters live per server process (request-metrics.ts) and are merged in at scrape.
 
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../core/runtime/process-metrics.js';
 import type { Clock } from '../../core/runtime/clock.js';
 import type { MetricSnapshot } from './hot-metrics.js';
 import { splitEventId } from '../../core/domain/stream/event.js';
+import type { BatchObserver } from '../../core/store/group-commit.js';
 
 export const loadFailureReasons = ['corrupt', 'store_unavailable', 'install_failed'] as const;
 export type LoadFailureReason = (typeof loadFailureReasons)[number];
@@ -19,7 +20,7 @@ export interface IndexFacts {
   loadedAtMs: number;
 }
 
-export class EngineMetrics {
+export class EngineMetrics implements BatchObserver {
   readonly registry = new Registry();
   private index: IndexFacts | null = null;
   private readonly swaps: Counter;
@@ -31,6 +32,9 @@ export class EngineMetrics {
   private readonly replayed: Gauge;
   private readonly lastEvent: Gauge;
   private readonly gapReloads: Counter;
+  private readonly batches: Counter<'outcome'>;
+  private readonly batchEvents: Histogram;
+  private readonly batchSeconds: Histogram;
 
   constructor(clock: Clock, facts: { workers: number }) {
     const registers = [this.registry];
@@ -89,6 +93,35 @@ export class EngineMetrics {
       help: 'Times the engine found events after its position trimmed (an outage longer than the retention) and reloaded the snapshot.',
       registers,
     });
+    this.batches = new Counter({
+      name: 'engine_write_batches_total',
+      help: 'Group commits sent to the event log: committed (every write in it acknowledged) or failed (every write in it answered 503).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['committed', 'failed']) this.batches.inc({ outcome }, 0);
+    this.batchEvents = new Histogram({
+      name: 'engine_write_batch_events',
+      help: 'Writes per committed batch (WRITE_BATCH_MAX_EVENTS caps it).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    });
+    this.batchSeconds = new Histogram({
+      name: 'engine_write_batch_seconds',
+      help: 'From a batch leaving for the event log to its acknowledgement (durable as EVENT_LOG_DURABILITY asks).',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+  }
+
+  committed(events: number, seconds: number): void {
+    this.batches.inc({ outcome: 'committed' });
+    this.batchEvents.observe(events);
+    this.batchSeconds.observe(seconds);
+  }
+
+  failed(_events: number, _err: Error): void {
+    this.batches.inc({ outcome: 'failed' });
   }
 
   eventLogRead(ok: boolean): void {

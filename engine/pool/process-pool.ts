@@ -16,7 +16,7 @@ import type { MetricSnapshot } from '../metrics/hot-metrics.js';
 import type { ServerPool } from './server-pool.js';
 import type { InstalledIndex, LoadedStream, ServerOptions } from '../server/public-server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
-import type { EventWriter } from '../../core/store/event-log.js';
+import type { BatchSink } from '../../core/store/event-log.js';
 import type { LoggedEvent } from '../../core/domain/stream/event.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -32,7 +32,8 @@ export class ProcessPool implements ServerPool {
     private readonly children: ChildProcess[],
     readonly port: number,
     onCrash: (err: Error) => void,
-    private readonly events: EventWriter | null,
+    /** The main process's group commit: a batch from each server that sent one this turn, one commit. */
+    private readonly events: BatchSink | null,
   ) {
     for (const child of children) {
       child.on('message', (m: ServerToMain) => (m.type === 'append' ? this.append(child, m.id, m) : this.onMessage(m)));
@@ -51,7 +52,7 @@ export class ProcessPool implements ServerPool {
     return this.children.map((c) => c.pid!);
   }
 
-  static async start(count: number, opts: ServerOptions, onCrash: (err: Error) => void, events: EventWriter | null): Promise<ProcessPool> {
+  static async start(count: number, opts: ServerOptions, onCrash: (err: Error) => void, events: BatchSink | null): Promise<ProcessPool> {
     const port = opts.port === 0 ? await freePort(opts.host) : opts.port;
     const started = await Promise.allSettled(Array.from({ length: count }, () => spawn({ ...opts, port })));
     const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -82,14 +83,20 @@ export class ProcessPool implements ServerPool {
     await Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'events_caught_up', id }))));
   }
 
-  /** A child's write: append it here, where the event log lives, and answer with the event id. */
+  /**
+   * A child's batch of writes: append it here, where the event log lives, and answer with the ids.
+   * The other servers hear of the writes too, so a read on any of them right after sees them.
+   */
   private append(child: ChildProcess, id: number, m: Extract<ServerToMain, { type: 'append' }>): void {
     if (this.events === null) {
       sendSafely(child, { type: 'append_failed', id, ...errorToWire(new NoEventLogError('no event log')) });
       return;
     }
-    this.events.append(m.event).then(
-      (eventId) => sendSafely(child, { type: 'appended', id, eventId }),
+    this.events.appendBatch(m.events).then(
+      (eventIds) => {
+        for (const other of this.children) if (other !== child) sendSafely(other, { type: 'written', eventIds, events: m.events });
+        sendSafely(child, { type: 'appended', id, eventIds });
+      },
       (err: unknown) => sendSafely(child, { type: 'append_failed', id, ...errorToWire(err) }),
     );
   }

@@ -4,7 +4,7 @@
 import type { MetricSnapshot } from '../metrics/hot-metrics.js';
 import { PublicServer, type InstalledIndex, type LoadedStream, type ServerOptions } from '../server/public-server.js';
 import type { Clock } from '../../core/runtime/clock.js';
-import type { EventWriter } from '../../core/store/event-log.js';
+import type { GroupCommit } from '../../core/store/group-commit.js';
 import type { LoggedEvent } from '../../core/domain/stream/event.js';
 
 export interface ServerPool {
@@ -35,7 +35,7 @@ export class LocalPool implements ServerPool {
   readonly pids = [process.pid];
   private constructor(private readonly server: PublicServer) {}
 
-  static async start(opts: ServerOptions, clock: Clock, events: EventWriter | null): Promise<LocalPool> {
+  static async start(opts: ServerOptions, clock: Clock, events: GroupCommit | null): Promise<LocalPool> {
     const server = new PublicServer(opts, clock, events);
     await server.listen();
     return new LocalPool(server);

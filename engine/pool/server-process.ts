@@ -9,21 +9,25 @@ import { createLogger } from '../../core/runtime/logger.js';
 import { logProcessWarnings } from '../../core/runtime/process.js';
 import { PublicServer } from '../server/public-server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
-import type { EventWriter } from '../../core/store/event-log.js';
-import type { NewEvent } from '../../core/domain/stream/event.js';
+import type { BatchSink } from '../../core/store/event-log.js';
+import { GroupCommit } from '../../core/store/group-commit.js';
+import type { EncodedEvent } from '../../core/domain/stream/event.js';
 
 let server: PublicServer | null = null;
 const post = (m: ServerToMain): void => void process.send?.(m);
 
-/** Writes go to the main process, which owns the event log; the reply carries the event id. */
-const appends = new Map<number, { resolve: (id: string) => void; reject: (e: Error) => void }>();
+/**
+ * Writes go to the main process, which owns the event log: each turn's writes as one message (group
+ * commit, set up at start with the engine's limits); the reply carries their ids.
+ */
+const appends = new Map<number, { resolve: (ids: string[]) => void; reject: (e: Error) => void }>();
 let nextAppend = 1;
-const events: EventWriter = {
-  append: (event: NewEvent) =>
+const toMain: BatchSink = {
+  appendBatch: (events: readonly EncodedEvent[]) =>
     new Promise((resolve, reject) => {
       const id = nextAppend++;
       appends.set(id, { resolve, reject });
-      post({ type: 'append', id, event });
+      post({ type: 'append', id, events: events as EncodedEvent[] });
     }),
 };
 
@@ -40,7 +44,7 @@ process.on('message', async (m: MainToServer) => {
   try {
     switch (m.type) {
       case 'start':
-        server = new PublicServer(m.options, systemClock, events);
+        server = new PublicServer(m.options, systemClock, new GroupCommit(toMain, m.options.writeBatch));
         return post({ type: 'listening', port: await server.listen() });
       case 'install':
         return post({ type: 'installed', id: m.id, index: await running().install(m.bytes) });
@@ -57,10 +61,12 @@ process.on('message', async (m: MainToServer) => {
       case 'append_failed': {
         const pending = appends.get(m.id);
         appends.delete(m.id);
-        if (m.type === 'appended') pending?.resolve(m.eventId);
+        if (m.type === 'appended') pending?.resolve(m.eventIds);
         else pending?.reject(errorFromWire(m));
         return;
       }
+      case 'written':
+        return running().recordWritten(m.eventIds, m.events);
       case 'drain':
         running().drain();
         return post({ type: 'done', id: m.id });

@@ -4,7 +4,7 @@
 
 import type { MetricSnapshot } from '../metrics/hot-metrics.js';
 import type { InstalledIndex, LoadedStream, ServerOptions } from '../server/public-server.js';
-import type { LoggedEvent, NewEvent } from '../../core/domain/stream/event.js';
+import type { EncodedEvent, LoggedEvent } from '../../core/domain/stream/event.js';
 import type { WireError } from '../../core/errors.js';
 
 export type MainToServer =
@@ -15,7 +15,9 @@ export type MainToServer =
   | { type: 'load_stream'; id: number; bytes: Uint8Array }
   | { type: 'events'; events: readonly LoggedEvent[] }
   | { type: 'events_caught_up'; id: number }
-  | { type: 'appended'; id: number; eventId: string }
+  | { type: 'appended'; id: number; eventIds: string[] }
+  /** Another server's writes, durable: reads here see them until the fold does (OwnWrites). */
+  | { type: 'written'; eventIds: string[]; events: EncodedEvent[] }
   | ({ type: 'append_failed'; id: number } & WireError)
   | { type: 'exit' };
 
@@ -26,5 +28,5 @@ export type ServerToMain =
   | { type: 'stream_loaded'; id: number; loaded: LoadedStream }
   | { type: 'collected'; id: number; metrics: MetricSnapshot[] }
   | ({ type: 'failed'; id: number } & WireError)
-  /** A write on this server: the main process appends it to the event log (ids are per process). */
-  | { type: 'append'; id: number; event: NewEvent };
+  /** A batch of this server's writes (its group commit): the main process appends it to the event log. */
+  | { type: 'append'; id: number; events: EncodedEvent[] };

@@ -1,6 +1,7 @@
 // POST /blacklist (report a player) and GET /blacklist/check (how badly is this player banned),
 // README "Games and blacklist". Reports are appended to the event log and answered 201 once
-// durable; checks are answered from this server's folded index, never from a store.
+// durable; checks are answered from this server's folded index and its own reports on their way to
+// the fold (OwnWrites), never from a store.
 
 import { admit } from '../http/admit.js';
 import { errorBody, InputError } from '../../core/errors.js';
@@ -12,7 +13,6 @@ import { QueryProblem, QueryReader, badParamBodies, type ParamSpec } from '../ht
 import { STATUS_201, sendError, sendOk, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { BanCheck } from '../../core/domain/stream/blacklist-index.js';
-import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
 import { STREAM_LOADING, writeRoute } from './write-route.js';
 
@@ -25,9 +25,9 @@ export function reportPlayer(deps: RouteDeps): Handler {
     if (reason === null) throw new InputError('bad_body', 'reason must be a lower_snake token such as "cheating"');
     if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
-    const id = await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() }));
-    // Durable already: the wait only makes a check right after this answer see the report.
-    await deps.stream.outcome(id, FOLD_WAIT_MS);
+    const event = playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() });
+    // Durable once append resolves; recorded here, a check right after this answer sees it.
+    deps.stream.recordOwn(await deps.events.append(event), event);
     return { status: STATUS_201, body: JSON.stringify({ game_id: gameId, email, reason }) };
   });
 }
@@ -73,7 +73,7 @@ export function checkPlayer(deps: RouteDeps): Handler {
       sendError(res, 'bad_param', close, BAD_EMAIL);
       return metrics.record(route, statusIndex['400'], startedAt);
     }
-    const result = stream.blacklist.check(email, clock.now());
+    const result = stream.check(email, clock.now());
     if (result === null) {
       sendError(res, 'not_reported', close);
       return metrics.record(route, statusIndex['404'], startedAt);

@@ -8,7 +8,6 @@ import { idField } from '../../core/domain/fields.js';
 import { pathParam } from '../http/path-param.js';
 import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
-import { FOLD_WAIT_MS } from './games.js';
 import type { RouteDeps } from './route-deps.js';
 import { streamReadDoor } from './read-door.js';
 import { writeRoute } from './write-route.js';
@@ -27,9 +26,10 @@ export function castVote(deps: RouteDeps): Handler {
     if (!topic.isActive) return { error: 'topic_inactive' };
     if (deps.events === null) return { error: 'store_unavailable' };
     const queuedAt = deps.clock.now();
-    const id = await deps.events.append(voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt }));
-    // Durable already: the wait only makes GET /votes/{id} on this engine know the vote at once.
-    await deps.stream.outcome(id, FOLD_WAIT_MS);
+    const event = voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt });
+    const id = await deps.events.append(event);
+    // Durable already; recorded here, GET /votes/{id} on this server knows the vote at once.
+    deps.stream.recordOwn(id, event);
     return { status: STATUS_202, body: JSON.stringify({ id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString() }) };
   });
 }
@@ -43,7 +43,7 @@ export function getVote(deps: RouteDeps): Handler {
     if (r === null) return;
     const startedAt = r.startedAt;
     const id = pathParam(req, VOTE_PATH);
-    const receipt = VOTE_ID.test(id) ? deps.stream.votes.get(id) : undefined;
+    const receipt = VOTE_ID.test(id) ? deps.stream.vote(id) : undefined;
     if (receipt === undefined) {
       sendError(res, 'unknown_vote', state.draining);
       return metrics.record(route, statusIndex['404'], startedAt);

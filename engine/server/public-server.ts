@@ -1,5 +1,6 @@
 // One public server: its uWS app, its index holder and its listen socket. Runs in the engine's main
 // process when ENGINE_WORKERS=1, and in each server process otherwise (engine/pool/server-process.ts).
+import type { BatchLimits } from '../../core/store/group-commit.js';
 import { Registry } from 'prom-client';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { buildPublicApp } from './app.js';
@@ -17,7 +18,7 @@ import { RequestMetrics } from '../metrics/request-metrics.js';
 import { newServerState, type ServerState } from '../http/server-state.js';
 import { decodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
 import type { EventWriter } from '../../core/store/event-log.js';
-import type { LoggedEvent } from '../../core/domain/stream/event.js';
+import type { EncodedEvent, LoggedEvent } from '../../core/domain/stream/event.js';
 
 /** What a server reports after compiling a snapshot. */
 export interface InstalledIndex {
@@ -55,6 +56,8 @@ export interface ServerOptions {
   rateLimitBurst: number;
   /** Vote receipts kept for GET /votes/{id}. */
   voteReceipts: number;
+  /** How a server process groups its writes into one message to the main process (group commit). */
+  writeBatch: BatchLimits;
 }
 
 export class PublicServer {
@@ -127,6 +130,11 @@ export class PublicServer {
       votes_cast: votes.votesCast,
       votes_counted: topics.votesCounted,
     };
+  }
+
+  /** Writes another server process of this engine made, durable (OwnWrites). */
+  recordWritten(ids: readonly string[], events: readonly EncodedEvent[]): void {
+    this.stream.recordWritten(ids, events);
   }
 
   /** Folds events from the stream (in order) into this server's stream state. */

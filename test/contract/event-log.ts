@@ -3,7 +3,7 @@
 
 import type { Test } from 'tap';
 import type { EventLog } from '../../core/store/event-log.js';
-import { START, compareEventIds, nextEventId } from '../../core/domain/stream/event.js';
+import { START, compareEventIds, encodeEvent, nextEventId } from '../../core/domain/stream/event.js';
 
 export function runEventLogContract(t: Test, name: string, make: (t: Test) => Promise<EventLog>): void {
   const ev = (n: number) => ({ type: 'report', data: { n, email: `p${n}@example.com`, note: 'ünïcode "quoted"' } });
@@ -27,6 +27,21 @@ export function runEventLogContract(t: Test, name: string, make: (t: Test) => Pr
     const read = await log.read(START, { count: 1000 });
     t.same(read.map((e) => e.id), [...ids].sort(compareEventIds));
     t.same(read.map((e) => (e.data as { n: number }).n).sort((a, b) => a - b), Array.from({ length: 200 }, (_, n) => n));
+  });
+
+  t.test(`${name}: a batch lands whole, in order, its ids after every earlier one; batches interleave in the order sent`, async (t) => {
+    const log = await make(t);
+    const before = await log.append(ev(0));
+    t.same(await log.appendBatch([]), [], 'an empty batch: no ids');
+    const [a, b] = await Promise.all([
+      log.appendBatch([1, 2, 3].map((n) => encodeEvent(ev(n)))),
+      log.appendBatch([4, 5].map((n) => encodeEvent(ev(n)))),
+    ]);
+    t.equal(a!.length, 3);
+    t.equal(b!.length, 2);
+    const ids = [before, ...a!, ...b!];
+    for (let i = 1; i < ids.length; i++) t.ok(compareEventIds(ids[i - 1]!, ids[i]!) < 0, `id ${i} after id ${i - 1}`);
+    t.same(await log.read(START, { count: 100 }), ids.map((id, n) => ({ id, ...ev(n) })), 'read back as appended, payloads intact');
   });
 
   t.test(`${name}: a blocking read waits for the next append, or returns nothing in time`, async (t) => {

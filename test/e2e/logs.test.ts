@@ -170,6 +170,7 @@ t.test('production syncer: start-up and sync lines; a failing feed is an error l
   const startSyncer = (feedUrl: string): RunningProcess =>
     startProcess(t, 'syncer/main.ts', {
       REDIS_URL: redis.url,
+      EVENT_LOG_DURABILITY: 'memory',
       FEED_URL: feedUrl,
       INTERNAL_HOST: '127.0.0.1',
       INTERNAL_PORT: '0',

@@ -23,14 +23,14 @@ import { ContractChecker, HTTP_METHODS, compileAt, deref, documentAjv, loadDocum
 const { doc } = await loadDocument();
 const ops = operations(doc);
 
-/** The real file log, with `read`/`first` (the engine's tail) or `append` (writes) failing while asked. */
+/** The real file log, with `read`/`first` (the engine's tail) or `append`/`appendBatch` (writes) failing while asked. */
 function faulty(faults: { reads: boolean; appends: boolean }) {
   return (log: FileEventLog): EventLog =>
     new Proxy(log, {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as unknown;
         if (typeof value !== 'function') return value;
-        const fail = (prop === 'read' || prop === 'first') && faults.reads ? 'read' : prop === 'append' && faults.appends ? 'append' : null;
+        const fail = (prop === 'read' || prop === 'first') && faults.reads ? 'read' : (prop === 'append' || prop === 'appendBatch') && faults.appends ? 'append' : null;
         return (...args: unknown[]) =>
           fail !== null ? Promise.reject(new Error(`injected: event log ${fail} failed`)) : (value as (...a: unknown[]) => unknown).apply(target, args);
       },

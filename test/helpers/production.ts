@@ -25,6 +25,8 @@ export async function startStack(t: Test, firstFeed: string): Promise<Stack> {
   const feed = await startFeedServer(t, { body: firstFeed });
   const env = {
     REDIS_URL: redis.url,
+    // The tests' Redis keeps nothing on disk (startRedis): say so, or the default (aof) refuses writes.
+    EVENT_LOG_DURABILITY: 'memory',
     S3_BUCKET: BUCKET,
     S3_ENDPOINT: s3.endpoint,
     S3_FORCE_PATH_STYLE: 'true',

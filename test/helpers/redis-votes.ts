@@ -3,11 +3,13 @@
 
 import { Redis } from 'ioredis';
 import type { VotesCounted } from '../../core/domain/stream/events.js';
-import { RedisEventLog } from '../../core/store/redis-event-log.js';
+import { DEFAULT_DURABILITY, RedisEventLog, type Durability } from '../../core/store/redis-event-log.js';
 import { startRedis } from './redis.js';
 import { redisKeys } from '../../core/store/redis-keys.js';
 
 export const STREAM = redisKeys().events;
+/** The tests' Redis keeps nothing on disk (startRedis), so appends take its word alone. */
+export const MEMORY_ONLY: Durability = { ...DEFAULT_DURABILITY, mode: 'memory' };
 export const TALLIES = `${STREAM}:votes:tallies`;
 export const PROCESSED = `${STREAM}:votes:processed`;
 
@@ -20,7 +22,7 @@ export async function redisLog(t: { teardown(fn: () => unknown): void }) {
     redis.disconnect();
     blocking.disconnect();
   });
-  return { redis, events: new RedisEventLog(redis, blocking, STREAM) };
+  return { redis, events: new RedisEventLog(redis, blocking, STREAM, MEMORY_ONLY) };
 }
 
 /** Every vote named by a votes_counted event in the stream (doubles show as repeats). */

@@ -3,6 +3,9 @@
 // .ci/run installs redis-server on machines that lack it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { freePort } from '../../bench/lib/free-port.js';
 import { openRedis, redisReady } from '../../core/store/redis-connection.js';
@@ -14,11 +17,19 @@ export interface TestRedis {
   start(): Promise<void>;
 }
 
-export async function startRedis(t: { teardown(fn: () => unknown): void }): Promise<TestRedis> {
+/**
+ * `replicaOf`: the port of a primary on this machine to replicate. `dir`: where Redis writes any
+ * file (a replica's copy of the primary, an AOF a test turns on); by default a temporary folder
+ * removed at teardown, never the working directory.
+ */
+export async function startRedis(t: { teardown(fn: () => unknown): void }, o: { replicaOf?: number; dir?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'arcade-edge-test-redis-'));
   let child: ChildProcess | null = null;
   const start = async () => {
-    const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const extra = o.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(o.replicaOf)];
+    extra.push('--dir', dir);
+    const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;
@@ -43,6 +54,7 @@ export async function startRedis(t: { teardown(fn: () => unknown): void }): Prom
   };
   await start();
   t.teardown(stop);
+  if (o.dir === undefined) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return { port, url: `redis://127.0.0.1:${port}`, stop, start };
 }
 

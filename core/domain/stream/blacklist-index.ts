@@ -133,17 +133,10 @@ export class BlacklistIndex {
     if ('games' in known) {
       p = known;
     } else {
-      p = { games: new Set([known.game]), times: [known.time], reasons: new Map([[known.reason, 1]]), top: known.reason, topCount: 1 };
+      p = upgrade(known);
       this.players.set(r.email, p);
     }
-    p.games.add(r.gameId);
-    insertSorted(p.times, r.reportedAtMs);
-    const count = (p.reasons.get(r.reason) ?? 0) + 1;
-    p.reasons.set(r.reason, count);
-    if (count > p.topCount) {
-      p.topCount = count;
-      p.top = r.reason;
-    }
+    addTo(p, r);
     return true;
   }
 
@@ -154,13 +147,23 @@ export class BlacklistIndex {
     if (!('games' in p)) {
       return { most_common_reason: p.reason, number_of_games_reported: 1, times_reported_last_90_days: p.time > nowMs - REPORT_WINDOW_MS ? 1 : 0 };
     }
-    return {
-      most_common_reason: p.top,
-      number_of_games_reported: p.games.size,
-      times_reported_last_90_days: p.times.length - firstAbove(p.times, nowMs - REPORT_WINDOW_MS),
-    };
+    return checkOf(p, nowMs);
   }
 
+  /**
+   * The ban record as it will be once `pending` (reports of this email not folded yet, in the order
+   * they were accepted) are folded after what this index holds: the index itself is not changed.
+   */
+  checkWith(email: string, nowMs: number, pending: readonly Report[]): BanCheck | null {
+    const known = this.players.get(email);
+    let p: PlayerRecord | null = known === undefined ? null : 'games' in known ? copyOf(known) : upgrade(known);
+    for (const r of pending) {
+      if (!this.gamesById.has(r.gameId)) continue;
+      if (p === null) p = upgrade({ game: r.gameId, time: r.reportedAtMs, reason: r.reason });
+      else addTo(p, r);
+    }
+    return p === null ? null : checkOf(p, nowMs);
+  }
 
   toState(): BlacklistState {
     const players: PlayerState[] = [];
@@ -221,6 +224,35 @@ function playerFromState(p: PlayerState, index: BlacklistIndex): PlayerRecord {
   }
   if (reasons.get(top) !== topCount || [...reasons.values()].some((c) => c > topCount)) throw bad();
   return { games: new Set(games), times, reasons, top, topCount };
+}
+
+/** A player's single report as the general record, for a second one to join. */
+function upgrade(one: SingleReport): PlayerRecord {
+  return { games: new Set([one.game]), times: [one.time], reasons: new Map([[one.reason, 1]]), top: one.reason, topCount: 1 };
+}
+
+function copyOf(p: PlayerRecord): PlayerRecord {
+  return { games: new Set(p.games), times: [...p.times], reasons: new Map(p.reasons), top: p.top, topCount: p.topCount };
+}
+
+/** One more report on a record; the top reason moves only when another reason's count passes it. */
+function addTo(p: PlayerRecord, r: Report): void {
+  p.games.add(r.gameId);
+  insertSorted(p.times, r.reportedAtMs);
+  const count = (p.reasons.get(r.reason) ?? 0) + 1;
+  p.reasons.set(r.reason, count);
+  if (count > p.topCount) {
+    p.topCount = count;
+    p.top = r.reason;
+  }
+}
+
+function checkOf(p: PlayerRecord, nowMs: number): BanCheck {
+  return {
+    most_common_reason: p.top,
+    number_of_games_reported: p.games.size,
+    times_reported_last_90_days: p.times.length - firstAbove(p.times, nowMs - REPORT_WINDOW_MS),
+  };
 }
 
 /** Appends in the common case (reports arrive in time order), else inserts in place. */

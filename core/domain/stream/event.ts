@@ -13,6 +13,17 @@ export interface LoggedEvent {
   data: unknown;
 }
 
+/**
+ * An event on its way to the log: the payload already JSON text. Serialised once, where the write
+ * is accepted; the batch then crosses IPC and reaches Redis or the file as it is.
+ */
+export interface EncodedEvent {
+  type: string;
+  data: string;
+}
+
+export const encodeEvent = (e: NewEvent): EncodedEvent => ({ type: e.type, data: JSON.stringify(e.data) });
+
 export const START = '0-0';
 
 /** Orders "<ms>-<seq>" ids numerically (string order is wrong once ms or seq gain a digit). */

@@ -49,6 +49,8 @@ const CODES: Record<string, string> = {
   BodyReadError: 'BODY_READ_FAILED',
   ReadOnlyStoreError: 'STORE_READ_ONLY',
   EventLogCorruptError: 'EVENT_LOG_CORRUPT',
+  EventLogNotDurableError: 'EVENT_LOG_NOT_DURABLE',
+  EventLogReplyError: 'EVENT_LOG_REPLY_INVALID',
   ConsumerGroupMissingError: 'CONSUMER_GROUP_MISSING',
   SubscriberMissingError: 'SUBSCRIBER_MISSING',
   ListenError: 'LISTEN_FAILED',

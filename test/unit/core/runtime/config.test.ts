@@ -86,3 +86,21 @@ t.test('embedded mode refuses production stores as a config problem', async (t) 
     problems: [/^REDIS_URL and S3_BUCKET are for the standalone engine and syncer/],
   });
 });
+
+t.test('durability and group commit: safe defaults, validated, warned about where they do nothing', async (t) => {
+  const prod = { REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' };
+  const c = loadConfig(prod, 'engine');
+  t.same(c.durability, { mode: 'aof', replicas: 1, waitMs: 1000 }, 'aof by default: no write acknowledged that a restart would lose');
+  t.same(c.writeBatch, { maxEvents: 512, maxBytes: 1 << 20, windowMs: 0 });
+  t.same(loadConfig({ ...prod, EVENT_LOG_DURABILITY: 'Replicas', EVENT_LOG_REPLICAS: '2', EVENT_LOG_WAIT_MS: '50' }, 'engine').durability, { mode: 'replicas', replicas: 2, waitMs: 50 });
+  t.throws(() => loadConfig({ ...prod, EVENT_LOG_DURABILITY: 'fsync', WRITE_BATCH_MAX_EVENTS: '0', WRITE_BATCH_WINDOW_MS: '-1' }, 'engine'), {
+    code: 'CONFIG_INVALID',
+    problems: [
+      "EVENT_LOG_DURABILITY must be one of aof, replicas, memory, got 'fsync'",
+      "WRITE_BATCH_MAX_EVENTS must be an integer 1..65536, got '0'",
+      "WRITE_BATCH_WINDOW_MS must be an integer 0..1000, got '-1'",
+    ],
+  });
+  t.same(loadConfig({ ...prod, EVENT_LOG_REPLICAS: '2' }, 'engine').warnings, ['EVENT_LOG_REPLICAS has no effect unless EVENT_LOG_DURABILITY=replicas']);
+  t.same(loadConfig({ EVENT_LOG_DURABILITY: 'memory' }, 'embedded').warnings, ['EVENT_LOG_DURABILITY has no effect without REDIS_URL (the file event log fsyncs every batch)']);
+});

@@ -6,6 +6,7 @@ import t from 'tap';
 import { ArcadeError, SnapshotCorruptError } from '../../../../core/errors.js';
 import { IndexBuilder } from '../../../../engine/indexes/index-builder.js';
 import { ProcessPool } from '../../../../engine/pool/process-pool.js';
+import { DEFAULT_BATCH_LIMITS } from '../../../../core/store/group-commit.js';
 import type { ServerOptions } from '../../../../engine/server/public-server.js';
 
 const options: ServerOptions = {
@@ -18,6 +19,7 @@ const options: ServerOptions = {
   rateLimitPerSecond: 0,
   rateLimitBurst: 0,
   voteReceipts: 10,
+  writeBatch: DEFAULT_BATCH_LIMITS,
 };
 
 t.test('a snapshot that fails to decode in a server process rejects with SnapshotCorruptError', async (t) => {

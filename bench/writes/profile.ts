@@ -1,4 +1,4 @@
-// Where the engine's time goes: one more no-AOF stack whose engine runs under `node --cpu-prof`,
+// Where the engine's time goes: one more AOF-everysec stack whose engine runs under `node --cpu-prof`,
 // 64 connections fresh, then again after the prefill (steady state). bench/lib/cpu-profile.ts sums
 // self time per function and per category (category() below: the sampled frame first, then its
 // callers), counting only the samples of each load window.
@@ -9,9 +9,9 @@ import { frameName, summariseCpuProfile, type Frame, type ProfileSummary } from 
 import { formatNumber as f } from '../lib/results.js';
 import { newRound, prefill } from './counting.js';
 import { log, type VoteKnobs } from './knobs.js';
-import { autocannonPost, voteBodies } from './load.js';
+import { autocannonPost, voteWrites } from './load.js';
 import { createTopic, startStack, stopStack } from './stack.js';
-import { voteRun, type Phase, type VoteRun } from './vote-run.js';
+import { writeRun, type Phase, type VoteRun } from './write-run.js';
 
 const SOCKET_WRITES = new Set(['writeUtf8String', 'writeBuffer', 'writev', 'writeLatin1String', 'writeAsciiString']);
 const LOOP = 'native outside JS (uWS/libuv loop: epoll, HTTP reads/parsing, accepting)';
@@ -35,11 +35,12 @@ function category(stack: readonly Frame[]): string {
     if (u === '') continue;
     if (/node_modules\/(ioredis|@ioredis|redis-parser|denque|standard-as-callback|cluster-key-slot|redis-errors)\//.test(u)) return 'ioredis (command encoding, reply parsing, callbacks)';
     if (/^node:(net|stream|internal\/(net|stream_base_commons|streams\/))/.test(u)) return 'Redis socket reads + stream plumbing (node:net)';
-    if (/^node:(internal\/)?timers/.test(u)) return 'timers (a setTimeout + clearTimeout per vote in outcome())';
+    if (/^node:(internal\/)?timers/.test(u)) return 'timers and immediates (the group commit\'s end-of-turn flush)';
     if (u.includes('/engine/http/body.')) return 'body read + JSON.parse (onData chunk copy, Buffer.concat, toString, parse)';
     if (u.includes('/core/runtime/respond.')) return 'response write (uWS cork/writeStatus/end, incl. its send syscall)';
-    if (u.includes('/core/store/redis-event-log.') || u.includes('/core/store/event-log.')) return 'event log wrapper (append: JSON.stringify; follower read: decode, JSON.parse, id compare)';
-    if (/\/engine\/(indexes|sync)\/|\/core\/domain\/stream\//.test(u)) return 'fold + outcome() wait (stream holder, vote receipts, follower)';
+    if (u.includes('/core/store/redis-event-log.') || u.includes('/core/store/event-log.')) return 'event log adapter (batch arguments; follower read: decode, JSON.parse)';
+    if (u.includes('/core/store/group-commit.')) return 'group commit (batching the turn\'s writes)';
+    if (/\/engine\/(indexes|sync)\/|\/core\/domain\/stream\//.test(u)) return 'fold + own writes (stream holder, vote receipts, follower)';
     if (u.includes('/engine/routes/')) return 'route logic (write-route, votes: validation, 202 body JSON + toISOString)';
     if (u.includes('/engine/metrics/') || u.includes('/node_modules/prom-client/')) return 'request metrics';
     if (u.includes('/engine/http/')) return 'http helpers (auth, query, admit)';
@@ -71,13 +72,13 @@ export async function profilePasses(work: string, connections: number, knobs: Vo
     `profile passes: engine under node --cpu-prof (${knobs.profileIntervalUs} µs sampling), autocannon ${connections} connections, ` +
       `${knobs.profileDuration} s fresh, then ${knobs.profileDuration} s steady`,
   );
-  const s = await startStack('none', ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(knobs.profileIntervalUs)]);
+  const s = await startStack('aof-everysec', work, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(knobs.profileIntervalUs)]);
   const passes: { phase: Phase; run: VoteRun; window: { fromUs: number; toUs: number } }[] = [];
   try {
     const topic = await createTopic(s, 'profile', 4);
-    const bodies = voteBodies(topic);
+    const votes = voteWrites(topic);
     const round = newRound();
-    await voteRun(s, 'none', 'fresh', topic, () => autocannonPost(s.base, bodies, connections, 2), round, knobs); // warm-up, outside the windows
+    await writeRun(s, votes, { phase: 'fresh', rate: 'peak' }, topic, () => autocannonPost(s.base, votes, connections, 2), round, knobs); // warm-up, outside the windows
     for (const phase of ['fresh', 'steady'] as const) {
       if (phase === 'steady') await prefill(s, topic, knobs.prefill, round, knobs.drainTimeout);
       // process.hrtime and V8's profile timestamps are both CLOCK_MONOTONIC on Linux: only the load counts.
@@ -85,11 +86,11 @@ export async function profilePasses(work: string, connections: number, knobs: Vo
       let to = 0n;
       const load = async () => {
         from = process.hrtime.bigint();
-        const l = await autocannonPost(s.base, bodies, connections, knobs.profileDuration);
+        const l = await autocannonPost(s.base, votes, connections, knobs.profileDuration);
         to = process.hrtime.bigint();
         return l;
       };
-      const run = await voteRun(s, 'none', phase, topic, load, round, knobs);
+      const run = await writeRun(s, votes, { phase, rate: 'peak' }, topic, load, round, knobs);
       passes.push({ phase, run, window: { fromUs: Number(from / 1000n), toUs: Number(to / 1000n) } });
       log(`  ${phase}: ${f(run.ackedPerS)} acked/s under the profiler, engine ${f(run.engineCpuUsPerVote, 1)} µs/vote`);
     }

@@ -1,7 +1,8 @@
-// The POST /votes load: autocannon (in this process) or wrk -t1 (C, cheaper on the shared core)
-// cycling through one topic's vote bodies, no pipelining (a POST waiting on Redis gains nothing from
-// it), reported as the client saw it, with the load generator's own CPU time. Runs through
-// bench/lib/drivers.ts; what the servers used is measured by the caller.
+// The write load: autocannon (in this process; it also offers a fixed rate) or wrk -t1 (C, cheaper
+// on the shared core) cycling through a route's bodies (votes on one topic, reports of many players),
+// no pipelining (a POST waiting on the log gains nothing from it), reported as the client saw it,
+// with the load generator's own CPU time. Runs through bench/lib/drivers.ts; what the servers used
+// is measured by the caller.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,14 @@ import { autocannonRun, runWrk, WRK_SUMMARY_LUA, wrkSummary } from '../lib/drive
 import { BENCH_KEY } from '../scenarios.js';
 import { SHARED_CPU } from './knobs.js';
 import type { Topic } from './stack.js';
+
+/** What to POST: the path, the status that acknowledges, the bodies to cycle through. */
+export interface Writes {
+  route: 'votes' | 'blacklist';
+  path: string;
+  ok: '201' | '202';
+  bodies: string[];
+}
 
 export interface Load {
   tool: 'autocannon' | 'wrk';
@@ -31,19 +40,33 @@ export interface Load {
 export const wrkCpuS = (l: Load) => (l.tool === 'wrk' ? l.clientCpuS : 0);
 
 /** One POST /votes body per choice of the topic. */
-export const voteBodies = (topic: Topic) => topic.choices.map((c) => JSON.stringify({ topic_id: topic.id, choice_id: c }));
+export const voteWrites = (topic: Topic): Writes => ({
+  route: 'votes',
+  path: '/votes',
+  ok: '202',
+  bodies: topic.choices.map((c) => JSON.stringify({ topic_id: topic.id, choice_id: c })),
+});
 
-export async function autocannonPost(base: string, bodies: string[], connections: number, duration: number): Promise<Load> {
+/** POST /blacklist bodies: 1,000 players, three reasons, one game. */
+export const reportWrites = (gameId: number): Writes => ({
+  route: 'blacklist',
+  path: '/blacklist',
+  ok: '201',
+  bodies: Array.from({ length: 1000 }, (_, i) => JSON.stringify({ game_id: gameId, email: `player${i}@example.com`, reason: ['cheating', 'spam', 'harassment'][i % 3] })),
+});
+
+/** `rate`: requests per second over all connections (unset: as fast as the answers come). */
+export async function autocannonPost(base: string, w: Writes, connections: number, duration: number, rate?: number): Promise<Load> {
   const cpu0 = process.cpuUsage();
-  const requests = bodies.map((body) => ({
+  const requests = w.bodies.map((body) => ({
     method: 'POST' as const,
-    path: '/votes',
+    path: w.path,
     headers: { 'content-type': 'application/json', 'x-api-key': BENCH_KEY },
     body,
   }));
-  const r = await autocannonRun(base, requests, { connections, pipelining: 1, duration });
+  const r = await autocannonRun(base, requests, { connections, pipelining: 1, duration, ...(rate === undefined ? {} : { overallRate: Math.round(rate) }) });
   const cpu = process.cpuUsage(cpu0);
-  const c202 = r.statusCodeStats?.['202']?.count ?? 0;
+  const c202 = r.statusCodeStats?.[w.ok]?.count ?? 0;
   return {
     tool: 'autocannon',
     connections,
@@ -60,20 +83,21 @@ export async function autocannonPost(base: string, bodies: string[], connections
   };
 }
 
-/** wrk -t1 on the shared CPU with a Lua script cycling through the vote bodies; latency in µs. */
-export async function wrkPost(base: string, work: string, bodies: string[], connections: number, duration: number): Promise<Load> {
-  const script = join(work, `votes-${connections}.lua`);
+/** wrk -t1 on the shared CPU with a Lua script cycling through the bodies; latency in µs. */
+export async function wrkPost(base: string, work: string, w: Writes, connections: number, duration: number): Promise<Load> {
+  const { bodies } = w;
+  const script = join(work, `${w.route}-${connections}.lua`);
   writeFileSync(
     script,
     `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["x-api-key"] = "${BENCH_KEY}"\n` +
       `local bodies = { ${bodies.map((b) => `'${b}'`).join(', ')} }\nlocal i = 0\n` +
-      `request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, "/votes", nil, bodies[i])\nend\n` +
+      `request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, "${w.path}", nil, bodies[i])\nend\n` +
       WRK_SUMMARY_LUA,
   );
   const { stdout, cpuS } = await runWrk(['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '5s', '-s', script, base], SHARED_CPU);
   const j = wrkSummary(stdout);
   const requests = j.requests ?? 0;
-  // wrk counts only statuses above 399 as status errors: the rest of a votes run is 202.
+  // wrk counts only statuses above 399 as status errors: the rest of a run is the acknowledging status.
   return {
     tool: 'wrk',
     connections,

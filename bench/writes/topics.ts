@@ -1,4 +1,4 @@
-// GET /topics?include_votes=true on the no-AOF stack: nine more topics (10 × 4 choices with tallies),
+// GET /topics?include_votes=true on the AOF-everysec stack: nine more topics (10 × 4 choices with tallies),
 // then autocannon 64 connections without and with pipelining, and wrk 64 connections unpipelined
 // when installed; req/s and the engine's CPU per request, through bench/lib/drivers.ts as is.
 

@@ -1,10 +1,20 @@
-// The votes bench's settings: the knobs bench/votes.ts reads from the environment (their shape and
-// meaning here), the fixed layout (which CPU runs what, the stream), the target, and its log line.
+// The writes bench's settings: the knobs bench/writes.ts reads from the environment (their shape and
+// meaning here), the fixed layout (which CPU runs what), the target, and its log line.
+
+import type { RedisPersistence } from '../lib/redis-server.js';
+
+/**
+ * Where acknowledged writes go: Redis kept as its persistence says (the engine's EVENT_LOG_DURABILITY
+ * to match: `memory` without persistence, `aof` with it), `replica` (AOF everysec, one replica,
+ * EVENT_LOG_DURABILITY=replicas: each batch waits for WAIT 1), or the embedded file log.
+ */
+export type StackKind = RedisPersistence | 'replica' | 'file';
+export const STACK_KINDS: readonly StackKind[] = ['aof-everysec', 'none', 'aof-always', 'replica', 'file'];
 
 export interface VoteKnobs {
-  /** Seconds per POST /votes run (BENCH_DURATION). */
+  /** Seconds per write run (BENCH_DURATION). */
   duration: number;
-  /** autocannon connection counts, one run each; wrk runs at the largest (BENCH_VOTE_CONNECTIONS). */
+  /** Connection counts: the peak runs use the largest (wrk when installed); the steady-state votes runs the others, with autocannon (BENCH_VOTE_CONNECTIONS). */
   connections: number[];
   /** Seconds of each GET /topics autocannon run (BENCH_TOPICS_DURATION). */
   topicsDuration: number;
@@ -25,11 +35,13 @@ export interface VoteKnobs {
   /** Before each run, wait up to this many seconds (BENCH_QUIET_WAIT) for other processes to use less than quietCores (BENCH_QUIET_CORES). */
   quietWait: number;
   quietCores: number;
-  /** What to run: fresh, steady (no-AOF stack), aof (its steady runs), reference, topics, profile (BENCH_PARTS). */
+  /** What to run: steady (prefill on the AOF-everysec stack), half (the half-peak latency runs), blacklist, reference, topics, profile (BENCH_PARTS). */
   parts: string[];
+  /** Which stacks, in order: aof-everysec, none, aof-always, replica, file (BENCH_STACKS). */
+  stacks: StackKind[];
 }
 
-/** Acknowledged votes per second on one engine worker. */
+/** Acknowledged writes per second on one engine worker. */
 export const TARGET_RPS = 50_000;
 /** The engine (and the reference servers) have this CPU to themselves… */
 export const ENGINE_CPU = 0;
@@ -37,7 +49,7 @@ export const ENGINE_CPU = 0;
 export const SHARED_CPU = 1;
 
 export function log(msg: string): void {
-  process.stderr.write(`[bench:votes] ${msg}\n`);
+  process.stderr.write(`[bench:writes] ${msg}\n`);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
