@@ -12,8 +12,8 @@
 // to itself; Redis, the syncer and the load generator share CPU 1.
 //
 // On each stack, for votes and then reports: a peak run (wrk at the largest connection count when
-// installed, else autocannon), then autocannon offering half of that peak (p50/p99 where the server
-// is not saturated). On the AOF-everysec stack, first a prefill so the engine holds more than
+// installed, else autocannon), then wrk's 64 connections pausing between requests so that together
+// they offer half of that peak (p50/p99 where the server is not saturated). On the AOF-everysec stack, first a prefill so the engine holds more than
 // VOTE_RECEIPTS votes (steady state) and autocannon at each connection count. After every run the
 // bench checks acknowledged = counted (writes/counting.ts: tallies for votes, the log for reports),
 // and each stack ends with a cross-check. On the AOF-everysec stack: the reference servers
@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAllOnExit } from './lib/child.js';
-import { hasWrk, pinSelf } from './lib/drivers.js';
+import { hasWrk, pinSelf, wrkDelayMs } from './lib/drivers.js';
 import { machine } from './lib/machine.js';
 import { formatNumber as f, writeResults } from './lib/results.js';
 import { crossCheck, newRound, prefill } from './writes/counting.js';
@@ -103,8 +103,15 @@ async function main(): Promise<void> {
         writeRuns.push(top);
         if (runs('half') && top.ackedPerS > 0) {
           const rate = top.ackedPerS / 2;
-          log(`POST ${w.path} (${phase}), half the peak: autocannon offering ${f(rate)}/s, 64 connections, ${knobs.duration} s`);
-          writeRuns.push(await measure(w, phase, () => autocannonPost(s.base, w, 64, knobs.duration, rate), rate));
+          // wrk: each connection pauses after each answer, so together they offer about `rate`.
+          const delayMs = wrkDelayMs(rate);
+          const offered = (64 * 1000) / delayMs;
+          log(`POST ${w.path} (${phase}), half the peak: ${hasWrk() ? `wrk, 64 connections pausing ${delayMs} ms (at most ${f(offered)}/s)` : `autocannon offering ${f(rate)}/s`}, ${knobs.duration} s`);
+          writeRuns.push(
+            hasWrk()
+              ? await measure(w, phase, () => wrkPost(s.base, work, w, 64, knobs.duration, delayMs), offered)
+              : await measure(w, phase, () => autocannonPost(s.base, w, 64, knobs.duration, rate), rate),
+          );
         }
       }
       const check = await crossCheck(s, topic.id, round);

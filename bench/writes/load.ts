@@ -83,15 +83,21 @@ export async function autocannonPost(base: string, w: Writes, connections: numbe
   };
 }
 
-/** wrk -t1 on the shared CPU with a Lua script cycling through the bodies; latency in µs. */
-export async function wrkPost(base: string, work: string, w: Writes, connections: number, duration: number): Promise<Load> {
+/**
+ * wrk -t1 on the shared CPU with a Lua script cycling through the bodies; latency in µs. With
+ * `delayMs`, each connection pauses that long after each answer (wrk's `delay()`, not counted as
+ * latency): an even offered rate, where autocannon's overallRate sends each second's share in a
+ * burst at the start of the second and corrects the tail for requests it never sent.
+ */
+export async function wrkPost(base: string, work: string, w: Writes, connections: number, duration: number, delayMs = 0): Promise<Load> {
   const { bodies } = w;
-  const script = join(work, `${w.route}-${connections}.lua`);
+  const script = join(work, `${w.route}-${connections}-${delayMs}.lua`);
   writeFileSync(
     script,
     `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["x-api-key"] = "${BENCH_KEY}"\n` +
       `local bodies = { ${bodies.map((b) => `'${b}'`).join(', ')} }\nlocal i = 0\n` +
       `request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, "${w.path}", nil, bodies[i])\nend\n` +
+      (delayMs > 0 ? `delay = function()\n  return ${delayMs}\nend\n` : '') +
       WRK_SUMMARY_LUA,
   );
   const { stdout, cpuS } = await runWrk(['-t1', `-c${connections}`, `-d${duration}s`, '--timeout', '5s', '-s', script, base], SHARED_CPU);

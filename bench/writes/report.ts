@@ -68,7 +68,7 @@ export function report(host: Machine, knobs: VoteKnobs, stacks: StackResult[], c
       `event-loop turn as one EVALSHA, or one write + fsync of the file). "Acknowledged" counts the engine's own counter (requests in ` +
       `flight when the client stopped included: their writes are in the log); the client's count is beside it. ${knobs.duration} s per run, pipelining 1.`,
     '',
-    '"peak": as fast as the answers come. "half": autocannon offering half of that stack\'s peak, 64 connections: the latency of a ' +
+    '"peak": as fast as the answers come. "half": wrk\'s 64 connections, each pausing after every answer so that together they offer half of that stack\'s peak (autocannon\'s overallRate without wrk): the latency of a ' +
       `server that is not saturated (target: p99 ≤ ${P99_TARGET_MS} ms). "steady" (AOF-everysec stack): after ${f(knobs.prefill)} vote_cast events ` +
       'were XADDed straight into the stream (and counted), so the engine evicts one receipt per new vote, as every engine does once it ' +
       'has seen 250k votes. After every run: acknowledged = counted (votes: the tallies; reports: player_reported events in the log).',

@@ -19,6 +19,12 @@ import { ENGINE_CPU, SHARED_CPU, sleep, type StackKind } from './knobs.js';
 import { redisKeys } from '../../core/store/redis-keys.js';
 
 export const STREAM = redisKeys().events;
+
+/**
+ * The checkout whose engine, syncer and embedded process are measured: this one, or another built
+ * checkout (BENCH_ENGINE_ROOT) for a before/after comparison in one session with the same bench.
+ */
+const programs = (path: string) => (process.env.BENCH_ENGINE_ROOT === undefined ? packagePath(path) : join(process.env.BENCH_ENGINE_ROOT, path));
 export const ADMIN_KEY = /admin:([^,]+)/.exec(BENCH_API_KEYS)![1]!;
 
 export const stackName = (k: StackKind): string =>
@@ -66,7 +72,7 @@ export async function startStack(kind: StackKind, work: string, engineNodeArgs: 
   const ready = async () => (await answers(`${internal}/healthz`)) && (await answers(`${base}/topics?api_key=${BENCH_KEY}`));
   if (kind === 'file') {
     const dataDir = join(work, `file-log-${Date.now()}`);
-    const engine = await startPinned('embedded', ENGINE_CPU, [...engineNodeArgs, packagePath('dist/embedded/main.js')], { ...serving, DATA_DIR: dataDir }, ready);
+    const engine = await startPinned('embedded', ENGINE_CPU, [...engineNodeArgs, programs('dist/embedded/main.js')], { ...serving, DATA_DIR: dataDir }, ready);
     return { kind, redis: null, replica: null, client: null, syncer: null, engine, dataDir, base, internal };
   }
   const redis = await startRedisServer({ cpu: SHARED_CPU, persistence: kind === 'replica' ? 'aof-everysec' : kind });
@@ -81,11 +87,11 @@ export async function startStack(kind: StackKind, work: string, engineNodeArgs: 
   const syncer = await startPinned(
     'syncer',
     SHARED_CPU,
-    [packagePath('dist/syncer/main.js')],
+    [programs('dist/syncer/main.js')],
     { ...common, INTERNAL_PORT: String(syncerInternal), SYNC_SCHEDULE: serving.SYNC_SCHEDULE, COMPACT_SCHEDULE: serving.COMPACT_SCHEDULE },
     () => answers(`http://127.0.0.1:${syncerInternal}/readyz`),
   );
-  const engine = await startPinned('engine', ENGINE_CPU, [...engineNodeArgs, packagePath('dist/engine/main.js')], { ...serving, ...common }, ready);
+  const engine = await startPinned('engine', ENGINE_CPU, [...engineNodeArgs, programs('dist/engine/main.js')], { ...serving, ...common }, ready);
   return { kind, redis, replica, client, syncer, engine, dataDir: null, base, internal };
 }
 

@@ -30,6 +30,13 @@ export function readJsonBody(res: HttpResponse, req: HttpRequest, reply: AsyncRe
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
+    const parse = (text: string) => {
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new InputError('bad_body', 'the body is not valid JSON'));
+      }
+    };
     res.onData((chunk, isLast) => {
       if (failed || reply.aborted) return;
       size += chunk.byteLength;
@@ -37,13 +44,11 @@ export function readJsonBody(res: HttpResponse, req: HttpRequest, reply: AsyncRe
         failed = true;
         return reject(new InputError('body_too_large', `the body is over ${maxBytes} bytes`));
       }
+      // The common body arrives in one chunk: decoded here, before the callback returns and uWS
+      // reuses its memory, it needs no copy and no concat.
+      if (isLast && chunks.length === 0) return parse(Buffer.from(chunk).toString('utf8'));
       chunks.push(Buffer.from(chunk.slice(0)));
-      if (!isLast) return;
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks, size).toString('utf8')));
-      } catch {
-        reject(new InputError('bad_body', 'the body is not valid JSON'));
-      }
+      if (isLast) parse(Buffer.concat(chunks, size).toString('utf8'));
     });
   });
 }

@@ -22,6 +22,14 @@ import { newestUsable, type SnapshotStore } from '../../core/store/snapshot-stor
 const BATCH = 1_000;
 const BLOCK_MS = 1_000;
 const RETRY_MS = 1_000;
+/**
+ * After a read that found events (fewer than a batch), the next waits this long. Under a steady
+ * write flow a blocking read returns as soon as one event lands, so without the pause every turn of
+ * the loop paid one more read (a command to encode, a reply to parse) for a handful of events. Votes
+ * and reports do not wait for the fold (own writes), so the pause delays only what another engine
+ * sees, and the answer to a game or topic creation, by this much.
+ */
+const GATHER_MS = 2;
 
 export class EventFollower {
   private position = START;
@@ -79,6 +87,7 @@ export class EventFollower {
       const n = await this.readOnce(BLOCK_MS);
       if (n === 0) await this.markCaughtUp();
       if (n < 0) await sleep(RETRY_MS);
+      else if (n > 0 && n < BATCH) await sleep(GATHER_MS);
     }
   }
 
