@@ -28,13 +28,12 @@ export interface BatchObserver {
   failed(events: number, err: Error): void;
 }
 
-/** A write waiting for its batch: its first event's place in the batch and how many it has. */
+/** A write waiting for its batch: its first event's place in the batch, how many it has, its promise. */
 interface Waiter {
   start: number;
   count: number;
-  /** A single append() resolves with its id; an appendBatch() with its ids. */
-  single: boolean;
-  resolve: (ids: never) => void;
+  /** Given the batch's ids: an append() takes its one, an appendBatch() its slice. */
+  done: (ids: readonly string[], start: number, count: number) => void;
   reject: (err: Error) => void;
 }
 
@@ -52,12 +51,12 @@ export class GroupCommit implements EventWriter, BatchSink {
   ) {}
 
   append(event: NewEvent): Promise<string> {
-    return new Promise((resolve, reject) => this.add([encodeEvent(event)], true, resolve, reject));
+    return new Promise((resolve, reject) => this.add([encodeEvent(event)], (ids, start) => resolve(ids[start]!), reject));
   }
 
   appendBatch(events: readonly EncodedEvent[]): Promise<string[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => this.add(events, false, resolve, reject));
+    return new Promise((resolve, reject) => this.add(events, (ids, start, count) => resolve(ids.slice(start, start + count)), reject));
   }
 
   /** Sends what is queued now, without waiting for the end of the turn (shutdown, tests). */
@@ -82,22 +81,19 @@ export class GroupCommit implements EventWriter, BatchSink {
       (ids) => {
         if (ids.length !== events.length) return fail(new EventLogReplyError(`the event log answered ${ids.length} ids for ${events.length} events`));
         this.observer?.committed(events.length, (performance.now() - startedAt) / 1000);
-        for (const w of waiters) {
-          if (w.single) (w.resolve as (id: string) => void)(ids[w.start]!);
-          else (w.resolve as (ids: string[]) => void)(ids.slice(w.start, w.start + w.count));
-        }
+        for (const w of waiters) w.done(ids, w.start, w.count);
       },
       (err: unknown) => fail(err instanceof Error ? err : new EventLogReplyError(String(err))),
     );
   }
 
-  private add(events: readonly EncodedEvent[], single: boolean, resolve: (ids: never) => void, reject: (err: Error) => void): void {
+  private add(events: readonly EncodedEvent[], done: Waiter['done'], reject: Waiter['reject']): void {
     let size = 0;
     for (const e of events) size += e.data.length + e.type.length;
     const { maxEvents, maxBytes } = this.limits;
     // Would not fit: the batch so far goes first (a write is never split across batches).
     if (this.events.length > 0 && (this.events.length + events.length > maxEvents || this.bytes + size > maxBytes)) this.flush();
-    this.waiters.push({ start: this.events.length, count: events.length, single, resolve, reject });
+    this.waiters.push({ start: this.events.length, count: events.length, done, reject });
     for (const e of events) this.events.push(e);
     this.bytes += size;
     if (this.events.length >= maxEvents || this.bytes >= maxBytes) this.flush();
