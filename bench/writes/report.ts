@@ -1,6 +1,8 @@
 // The writes bench's report: the log line of each run and the results' Markdown (headline, one table
 // per part, the notes that say how to read them). Formats figures it is handed; measures nothing.
 
+import { execFileSync } from 'node:child_process';
+import { packagePath } from '../../core/runtime/package-root.js';
 import type { Machine } from '../lib/machine.js';
 import { formatNumber as f, table } from '../lib/results.js';
 import { ENGINE_CPU, log, SHARED_CPU, TARGET_RPS, type StackKind, type VoteKnobs } from './knobs.js';
@@ -15,6 +17,19 @@ export interface StackResult {
   kind: StackKind;
   runs: VoteRun[];
   check: { ok: boolean; detail: string };
+}
+
+/** Which checkout's engine this run measured: this one, or BENCH_ENGINE_ROOT's (with its commit). */
+function programsMeasured(): string {
+  const root = process.env.BENCH_ENGINE_ROOT;
+  const commit = (cwd: string) => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return 'unknown commit';
+    }
+  };
+  return root === undefined ? `this checkout (${commit(packagePath('.'))})` : `${root} (${commit(root)}, BENCH_ENGINE_ROOT)`;
 }
 
 /** The p99 an acknowledged write should stay under at half the peak rate. */
@@ -60,7 +75,7 @@ export function report(host: Machine, knobs: VoteKnobs, stacks: StackResult[], c
   const lines = [
     '# Acknowledged writes: POST /votes and POST /blacklist on every event log, and GET /topics?include_votes=true',
     '',
-    `${host.date} · ${host.cpu} · ${host.cores} cores · Node ${host.node} · uWS ${host.uws}`,
+    `${host.date} · ${host.cpu} · ${host.cores} cores · Node ${host.node} · uWS ${host.uws} · programs measured: ${programsMeasured()}`,
     `Real processes on loopback: with Redis, redis-server 7, a syncer daemon (vote processor, count-votes.lua) and a standalone engine ` +
       `(ENGINE_WORKERS=1, REDIS_URL only, RATE_LIMIT_PER_SECOND=0, EVENT_LOG_DURABILITY to match the Redis); with the file log, ` +
       `npm start's one process (engine, file log and syncer together). The engine is pinned to CPU ${ENGINE_CPU}; Redis, the syncer and the ` +
