@@ -11,9 +11,9 @@ parentPort!.on('message', (m: BuildRequest) => {
   let reply: BuildReply;
   try {
     const snapshot = decodeAdsSnapshot(m.bytes);
-    const parts = AdIndex.compile(snapshot.ads, snapshot.version).toParts();
+    const parts = AdIndex.compileParts(snapshot.ads, snapshot.version);
     reply = { id: m.id, ok: true, parts, createdAt: snapshot.createdAt };
-    const transfer = [parts.slab, parts.offsets, parts.weights, parts.marketKeys, parts.hourRotations, parts.rotationStarts, parts.rotationTotals, parts.members]
+    const transfer = [parts.idUnits, parts.idOffsets, parts.slab, parts.offsets, parts.weights, parts.marketKeys, parts.hourRotations, parts.rotationStarts, parts.rotationTotals, parts.members]
       .filter((a) => a !== null)
       .map((a) => a!.buffer as ArrayBuffer);
     parentPort!.postMessage(reply, transfer);

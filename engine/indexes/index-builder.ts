@@ -1,7 +1,7 @@
 // Builds an AdIndex from snapshot bytes on a worker thread, so the server keeps answering while a
 // new snapshot is decoded and compiled (100k ads: ~0.3 s of CPU, which on the serving thread was a
-// 0.3-0.5 s stall per swap: bench/swap.ts). The worker sends flat arrays back (transferred, no
-// copy); rebuilding the index around them here takes about a millisecond.
+// 0.3-0.5 s stall per swap: bench/swap.ts). The worker sends the index's flat arrays back
+// (transferred, no copy) and the index wraps them as they are (AdIndexParts).
 // One long-lived worker per server. It holds the process open only while a build is pending
 // (ref while busy, unref when idle: a merely unref'd worker with a 'message' listener kept Node 20
 // from exiting after its second message). Builds run one at a time (the snapshot follower
