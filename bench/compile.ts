@@ -45,7 +45,7 @@ function measure(ads: number): SizeResult {
   const approxMB = index.approxBytes / MB;
   const markets = index.marketCount;
   // Drop the validated rows: only what the index references stays reachable. What the index holds
-  // (bodies slab, bucket tables, the ad id strings kept for the no-repeat rule) is what dropping
+  // (bodies slab, bucket tables, the ad ids kept for the no-repeat rule) is what dropping
   // it frees.
   validated = null;
   fullGc();

@@ -11,6 +11,8 @@
 //   put() first, setLatest() last.
 // - latest() is null for a kind never published; get() of an unknown version throws
 //   SnapshotNotFoundError; list() is every stored version, oldest first.
+// - get() resolves to bytes the caller owns: changing them, or giving their buffer away, changes
+//   neither the store nor a later get() (the engine moves them to its index builder thread).
 // - Safe for concurrent use by several readers and one writer.
 
 import { SnapshotNotFoundError } from '../errors.js';

@@ -4,10 +4,11 @@
 // Memory shape (the 1M-ad budget is 200 MB, see bench/compile.ts): all response bodies live in one
 // byte slab with an offset table, and a bucket holds 4-byte ordinals into it, not copies of bodies.
 // Adjacent hours with the same eligible set share one bucket (and so one rotation), which is what
-// all-day and long-window ads produce. The per-ad Buffer view that uWS writes is cut from the slab
-// on first use and kept, so steady state allocates nothing per request.
-// Never mutated after compile, apart from rotation cursors: a new feed means a new AdIndex
-// (docs/conventions.md "Hot path": swap, never mutate).
+// all-day and long-window ads produce. The index is its flat arrays (AdIndexParts); the per-ad
+// Buffer view that uWS writes, the id string and a bucket's Rotation are made on first use and
+// kept, so steady state allocates nothing per request.
+// Never mutated after compile, apart from rotation cursors and those first-use caches: a new feed
+// means a new AdIndex (docs/conventions.md "Hot path": swap, never mutate).
 
 import type { Ad } from '../../core/domain/ads/feed.js';
 import { HOURS_PER_DAY, hourMask } from '../decision/hours.js';
@@ -23,15 +24,23 @@ const MASKS = (() => {
 })();
 
 /**
- * An index as flat arrays, to move it between threads: every buffer is transferable and there is no
- * object graph to clone (index-builder.ts compiles in a worker thread, the server rebuilds the few
- * thousand Rotation objects around the received arrays in about a millisecond).
+ * An index as flat arrays, to move it between threads: every field but the version is a typed array,
+ * so a transfer moves each buffer in O(1) and there is no object graph to clone (index-builder.ts
+ * compiles in a worker thread). It is also the index's own representation: the serving thread wraps
+ * it as it is, and the objects it keeps (a Rotation, a body's Buffer view, an id string) are made on
+ * first use. Swapping indexes then puts a few dozen objects on the serving thread's heap instead of
+ * one per ad and per bucket, for it to deserialize, promote and later mark and sweep
+ * (bench/swap.ts).
  */
 export interface AdIndexParts {
   version: string;
-  ids: string[];
+  /** Every ad id as UTF-16 code units, in ordinal order: ad i's are idUnits[idOffsets[i] .. idOffsets[i + 1]). */
+  idUnits: Uint16Array;
+  idOffsets: Uint32Array;
+  /** Every 200 body: ad i's is slab[offsets[i] .. offsets[i + 1]). */
   slab: Uint8Array;
   offsets: Uint32Array;
+  /** Weight per ordinal; null when every ad weighs 1. */
   weights: Uint16Array | null;
   /** Market keys, in the order of `hourRotations`' rows. */
   marketKeys: Float64Array;
@@ -44,25 +53,28 @@ export interface AdIndexParts {
   members: Uint32Array;
 }
 
-interface Market {
-  /** One rotation per UTC hour, null when no ad is live; adjacent equal hours share an object. */
-  readonly hours: (Rotation | null)[];
-}
-
 export class AdIndex {
+  /** The snapshot version this index was compiled from. */
+  readonly version: string;
+  private readonly slab: Buffer;
+  private readonly hourRotations: Int32Array;
+  /** Market key → its row in hourRotations. */
+  private readonly rows = new Map<number, number>();
+  /** By rotation number, made on a bucket's first pick (which is also where a fresh cursor starts). */
+  private readonly rotations: (Rotation | undefined)[];
+  /** By ordinal, made on first use: the id string the no-repeat rule compares and remembers. */
+  private readonly ids: (string | undefined)[];
+  /** By ordinal, cut from the slab on first use: the Buffer uWS writes. */
   private readonly views: (Buffer | undefined)[];
 
-  private constructor(
-    /** The snapshot version this index was compiled from. */
-    readonly version: string,
-    private readonly markets: Map<number, Market>,
-    private readonly ids: readonly string[],
-    private readonly slab: Buffer,
-    private readonly offsets: Uint32Array,
-    /** Weight per ordinal; null when every ad weighs 1. */
-    private readonly weights: Uint16Array | null,
-  ) {
-    this.views = new Array(ids.length);
+  private constructor(private readonly parts: AdIndexParts) {
+    this.version = parts.version;
+    this.slab = Buffer.from(parts.slab.buffer, parts.slab.byteOffset, parts.slab.byteLength);
+    this.hourRotations = parts.hourRotations;
+    for (let m = 0; m < parts.marketKeys.length; m++) this.rows.set(parts.marketKeys[m]!, m);
+    this.rotations = new Array(parts.rotationTotals.length);
+    this.ids = new Array(parts.idOffsets.length - 1);
+    this.views = new Array(parts.offsets.length - 1);
   }
 
   get adCount(): number {
@@ -70,20 +82,15 @@ export class AdIndex {
   }
 
   get marketCount(): number {
-    return this.markets.size;
+    return this.rows.size;
   }
 
   /** Bytes held by response bodies, bucket tables and rotation state, for the index-size gauge. */
   get approxBytes(): number {
-    let bytes = this.slab.length + this.offsets.byteLength + (this.weights?.byteLength ?? 0);
-    const seen = new Set<Rotation>();
-    for (const m of this.markets.values()) {
-      for (const r of m.hours) {
-        if (r === null || seen.has(r)) continue;
-        seen.add(r);
-        bytes += r.bytes;
-      }
-    }
+    const p = this.parts;
+    // Every bucket's members table is in parts.members; the rest is the scores of weighted buckets picked so far.
+    let bytes = this.slab.length + p.offsets.byteLength + (p.weights?.byteLength ?? 0) + p.members.byteLength;
+    for (const r of this.rotations) if (r !== undefined) bytes += r.bytes - r.members.byteLength;
     return bytes;
   }
 
@@ -92,98 +99,78 @@ export class AdIndex {
    * memory and id, skips the ad that player saw last if the bucket has another.
    */
   next(market: number, hour: number, memory: PlayerMemory | null, playerId: string | null): Buffer | null {
-    const m = this.markets.get(market);
-    if (m === undefined) return null;
-    const rotation = m.hours[hour];
-    if (rotation == null) return null;
+    const row = this.rows.get(market);
+    if (row === undefined || !(hour >= 0 && hour < HOURS_PER_DAY)) return null;
+    const r = this.hourRotations[row * HOURS_PER_DAY + hour];
+    if (r === undefined || r < 0) return null;
+    const rotation = this.rotations[r] ?? this.rotation(r);
     let ordinal = rotation.next();
     if (playerId !== null && memory !== null) {
       const last = memory.last(playerId);
       // Weighted rotations may pick the same ad twice running; keep drawing until another comes up,
       // which the rotation guarantees within one period (ids are unique within an index).
-      for (let draws = 1; this.ids[ordinal] === last && rotation.size > 1 && draws < rotation.period; draws++) {
+      for (let draws = 1; (this.ids[ordinal] ?? this.id(ordinal)) === last && rotation.size > 1 && draws < rotation.period; draws++) {
         ordinal = rotation.next();
       }
-      memory.remember(playerId, this.ids[ordinal]!);
+      memory.remember(playerId, this.ids[ordinal] ?? this.id(ordinal));
     }
     return this.views[ordinal] ?? this.view(ordinal);
   }
 
+  private rotation(r: number): Rotation {
+    const p = this.parts;
+    const members = p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!);
+    const total = p.rotationTotals[r]!;
+    const rotation = total === 0 ? new Rotation(members, null, members.length) : new Rotation(members, p.weights, total);
+    this.rotations[r] = rotation;
+    return rotation;
+  }
+
+  private id(ordinal: number): string {
+    const p = this.parts;
+    // A fresh string, not a slice of a bigger one: player memory keeps it after this index is gone.
+    const id = String.fromCharCode.apply(null, p.idUnits.subarray(p.idOffsets[ordinal]!, p.idOffsets[ordinal + 1]!) as unknown as number[]);
+    this.ids[ordinal] = id;
+    return id;
+  }
+
   private view(ordinal: number): Buffer {
-    const v = this.slab.subarray(this.offsets[ordinal]!, this.offsets[ordinal + 1]!);
+    const v = this.slab.subarray(this.parts.offsets[ordinal]!, this.parts.offsets[ordinal + 1]!);
     this.views[ordinal] = v;
     return v;
   }
 
-  /** The index as transferable arrays (see AdIndexParts). Call on a fresh index: cursors are not kept. */
+  /**
+   * The index's arrays, to transfer to another thread. Transferring them detaches them here, so
+   * this index is unusable afterwards; rotation cursors are not part of them (a new index starts
+   * every rotation afresh).
+   */
   toParts(): AdIndexParts {
-    const rotationNumber = new Map<Rotation, number>();
-    const rotations: Rotation[] = [];
-    const marketKeys = new Float64Array(this.markets.size);
-    const hourRotations = new Int32Array(this.markets.size * HOURS_PER_DAY).fill(-1);
-    let m = 0;
-    for (const [key, market] of this.markets) {
-      marketKeys[m] = key;
-      for (let h = 0; h < HOURS_PER_DAY; h++) {
-        const r = market.hours[h];
-        if (r == null) continue;
-        let n = rotationNumber.get(r);
-        if (n === undefined) {
-          n = rotations.push(r) - 1;
-          rotationNumber.set(r, n);
-        }
-        hourRotations[m * HOURS_PER_DAY + h] = n;
-      }
-      m++;
-    }
-    const rotationStarts = new Uint32Array(rotations.length + 1);
-    for (let r = 0; r < rotations.length; r++) rotationStarts[r + 1] = rotationStarts[r]! + rotations[r]!.size;
-    const members = new Uint32Array(rotationStarts[rotations.length]!);
-    const rotationTotals = new Uint32Array(rotations.length);
-    rotations.forEach((r, i) => {
-      members.set(r.members, rotationStarts[i]!);
-      rotationTotals[i] = r.weighted ? r.period : 0;
-    });
-    return {
-      version: this.version,
-      ids: this.ids as string[],
-      slab: this.slab,
-      offsets: this.offsets,
-      weights: this.weights,
-      marketKeys,
-      hourRotations,
-      rotationStarts,
-      rotationTotals,
-      members,
-    };
+    return this.parts;
   }
 
   static fromParts(p: AdIndexParts): AdIndex {
-    const rotations = Array.from(p.rotationTotals, (total, r) => {
-      const members = p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!);
-      return total === 0 ? new Rotation(members, null, members.length) : new Rotation(members, p.weights, total);
-    });
-    const markets = new Map<number, Market>();
-    p.marketKeys.forEach((key, m) => {
-      const hours = Array.from({ length: HOURS_PER_DAY }, (_, h) => {
-        const r = p.hourRotations[m * HOURS_PER_DAY + h]!;
-        return r < 0 ? null : rotations[r]!;
-      });
-      markets.set(key, { hours });
-    });
-    const slab = Buffer.from(p.slab.buffer, p.slab.byteOffset, p.slab.byteLength);
-    return new AdIndex(p.version, markets, p.ids, slab, p.offsets, p.weights);
+    return new AdIndex(p);
   }
 
   /** Ids of the ads live in a market at an hour, in rotation order (tests and debugging). */
   liveIds(market: number, hour: number): string[] {
-    const rotation = this.markets.get(market)?.hours[hour];
-    return rotation == null ? [] : Array.from(rotation.members, (o) => this.ids[o]!);
+    const row = this.rows.get(market);
+    if (row === undefined || !(hour >= 0 && hour < HOURS_PER_DAY)) return [];
+    const r = this.hourRotations[row * HOURS_PER_DAY + hour];
+    if (r === undefined || r < 0) return [];
+    const p = this.parts;
+    return Array.from(p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!), (o) => this.ids[o] ?? this.id(o));
   }
 
   static compile(ads: readonly Ad[], version: string): AdIndex {
+    return new AdIndex(AdIndex.compileParts(ads, version));
+  }
+
+  /** Compiles straight to parts (what the index builder thread sends), without making an AdIndex. */
+  static compileParts(ads: readonly Ad[], version: string): AdIndexParts {
     const n = ads.length;
-    const ids = new Array<string>(n);
+    const idOffsets = new Uint32Array(n + 1);
     // Pass 1 sizes the slab. Almost every id and URL is printable ASCII with nothing to escape: its
     // body is the plain template and its size is known without building a string. The rest go
     // through JSON.stringify. (At 1M ads, building 1M body strings first cost ~0.3 s of GC.)
@@ -191,7 +178,7 @@ export class AdIndex {
     let total = 0;
     for (let i = 0; i < n; i++) {
       const ad = ads[i]!;
-      ids[i] = ad.id;
+      idOffsets[i + 1] = idOffsets[i]! + ad.id.length;
       if (PLAIN.test(ad.id) && PLAIN.test(ad.videoUrl)) {
         total += TEMPLATE_BYTES + ad.id.length + ad.videoUrl.length;
       } else {
@@ -200,6 +187,13 @@ export class AdIndex {
         escaped.set(i, body);
         total += Buffer.byteLength(body);
       }
+    }
+    // Code units, not UTF-8: an id is any string, lone surrogates included, and must come back equal.
+    const idUnits = new Uint16Array(idOffsets[n]!);
+    for (let i = 0; i < n; i++) {
+      const id = ads[i]!.id;
+      const at = idOffsets[i]!;
+      for (let k = 0; k < id.length; k++) idUnits[at + k] = id.charCodeAt(k);
     }
     const slab = Buffer.allocUnsafeSlow(total);
     const offsets = new Uint32Array(n + 1);
@@ -230,10 +224,43 @@ export class AdIndex {
       if (list === undefined) byMarket.set(key, [i]);
       else list.push(i);
     }
-    const markets = new Map<number, Market>();
-    for (const [key, ordinals] of byMarket) markets.set(key, compileMarket(ads, ordinals, weights));
-    return new AdIndex(version, markets, ids, slab, offsets, weights);
+    // Rotations are numbered in order of first appearance, market by market, hour by hour.
+    const marketKeys = new Float64Array(byMarket.size);
+    const hourRotations = new Int32Array(byMarket.size * HOURS_PER_DAY).fill(-1);
+    const rotations: Bucket[] = [];
+    let m = 0;
+    for (const [key, ordinals] of byMarket) {
+      marketKeys[m] = key;
+      const hours = compileMarket(ads, ordinals, weights);
+      const numbers = new Map<Bucket, number>();
+      for (let h = 0; h < HOURS_PER_DAY; h++) {
+        const bucket = hours[h];
+        if (bucket == null) continue;
+        let number = numbers.get(bucket);
+        if (number === undefined) {
+          number = rotations.push(bucket) - 1;
+          numbers.set(bucket, number);
+        }
+        hourRotations[m * HOURS_PER_DAY + h] = number;
+      }
+      m++;
+    }
+    const rotationStarts = new Uint32Array(rotations.length + 1);
+    for (let r = 0; r < rotations.length; r++) rotationStarts[r + 1] = rotationStarts[r]! + rotations[r]!.members.length;
+    const members = new Uint32Array(rotationStarts[rotations.length]!);
+    const rotationTotals = new Uint32Array(rotations.length);
+    for (let r = 0; r < rotations.length; r++) {
+      members.set(rotations[r]!.members, rotationStarts[r]!);
+      rotationTotals[r] = rotations[r]!.total;
+    }
+    return { version, idUnits, idOffsets, slab, offsets, weights, marketKeys, hourRotations, rotationStarts, rotationTotals, members };
   }
+}
+
+/** One hour bucket's rotation while compiling: its members and total weight (0: plain round-robin). */
+interface Bucket {
+  readonly members: Uint32Array;
+  readonly total: number;
 }
 
 /** Strings JSON writes verbatim: printable ASCII without `"` or `\\`. */
@@ -241,7 +268,9 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Bytes of `{"id":"","video_url":""}`. */
 const TEMPLATE_BYTES = 24;
 
-function compileMarket(ads: readonly Ad[], ordinals: number[], weights: Uint16Array | null): Market {
+/** The market's bucket for each UTC hour, null when no ad is live; adjacent equal hours share one. */
+/** The market's bucket for each UTC hour, null when no ad is live; adjacent equal hours share one. */
+function compileMarket(ads: readonly Ad[], ordinals: number[], weights: Uint16Array | null): (Bucket | null)[] {
   // Counting sort into hour buckets: one pass to size them, one to fill, each visiting only the
   // hours an ad is live in (Σ live hours, not 24 × ads).
   const masks = new Int32Array(ordinals.length);
@@ -267,15 +296,15 @@ function compileMarket(ads: readonly Ad[], ordinals: number[], weights: Uint16Ar
     }
   }
   // Adjacent hours with the same set share one rotation (and so its cursor).
-  const hours: (Rotation | null)[] = new Array(HOURS_PER_DAY).fill(null);
-  let previous: Rotation | null = null;
+  const hours: (Bucket | null)[] = new Array(HOURS_PER_DAY).fill(null);
+  let previous: Bucket | null = null;
   for (let h = 0; h < HOURS_PER_DAY; h++) {
     const members = buckets[h]!;
     if (members === null) {
       previous = null;
       continue;
     }
-    previous = previous !== null && sameMembers(previous.members, members) ? previous : rotationFor(weights, members);
+    previous = previous !== null && sameMembers(previous.members, members) ? previous : bucketFor(weights, members);
     hours[h] = previous;
   }
   // The day wraps: hour 23 and hour 0 with the same set keep one rotation going across midnight.
@@ -284,11 +313,11 @@ function compileMarket(ads: readonly Ad[], ordinals: number[], weights: Uint16Ar
   if (first != null && last != null && first !== last && sameMembers(first.members, last.members)) {
     for (let h = HOURS_PER_DAY - 1; h >= 0 && hours[h] === last; h--) hours[h] = first;
   }
-  return { hours };
+  return hours;
 }
 
-function rotationFor(weights: Uint16Array | null, members: Uint32Array): Rotation {
-  if (weights === null) return new Rotation(members, null, members.length);
+function bucketFor(weights: Uint16Array | null, members: Uint32Array): Bucket {
+  if (weights === null) return { members, total: 0 };
   const w0 = weights[members[0]!]!;
   let uniform = true;
   let total = 0;
@@ -297,7 +326,7 @@ function rotationFor(weights: Uint16Array | null, members: Uint32Array): Rotatio
     total += w;
     if (w !== w0) uniform = false;
   }
-  return uniform ? new Rotation(members, null, members.length) : new Rotation(members, weights, total);
+  return { members, total: uniform ? 0 : total };
 }
 
 function sameMembers(a: Uint32Array, b: Uint32Array): boolean {

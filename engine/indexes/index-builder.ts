@@ -1,7 +1,7 @@
 // Builds an AdIndex from snapshot bytes on a worker thread, so the server keeps answering while a
 // new snapshot is decoded and compiled (100k ads: ~0.3 s of CPU, which on the serving thread was a
-// 0.3-0.5 s stall per swap: bench/swap.ts). The worker sends flat arrays back (transferred, no
-// copy); rebuilding the index around them here takes about a millisecond.
+// 0.3-0.5 s stall per swap: bench/swap.ts). The worker sends the index's flat arrays back
+// (transferred, no copy) and the index wraps them as they are (AdIndexParts).
 // One long-lived worker per server. It holds the process open only while a build is pending
 // (ref while busy, unref when idle: a merely unref'd worker with a 'message' listener kept Node 20
 // from exiting after its second message). Builds run one at a time (the snapshot follower
@@ -34,14 +34,28 @@ export class IndexBuilder {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: BuiltIndex) => void; reject: (e: Error) => void }>();
 
-  /** Decodes and compiles; rejects with the decoder's error (a SnapshotCorruptError) on bad bytes. */
-  build(bytes: Uint8Array): Promise<BuiltIndex> {
+  /**
+   * Decodes and compiles; rejects with the decoder's error (a SnapshotCorruptError) on bad bytes.
+   * With `handOver` the caller gives the bytes up: when they fill an ArrayBuffer of their own, it
+   * moves to the builder thread (detached here) instead of being copied by postMessage on this
+   * thread, a 1–10 ms stop per 100k-ad snapshot (13 MB; bench/swap.ts). Bytes that are a view
+   * into a bigger buffer (an IPC message's, a socket's) are copied: that memory is not ours to move.
+   */
+  build(bytes: Uint8Array, { handOver = false }: { handOver?: boolean } = {}): Promise<BuiltIndex> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
+    const buffer = bytes.buffer;
+    const movable = handOver && buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, bytes } satisfies BuildRequest);
+      try {
+        worker.postMessage({ id, bytes } satisfies BuildRequest, movable ? [buffer] : []);
+      } catch (err) {
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+        reject(err as Error);
+      }
     });
   }
 

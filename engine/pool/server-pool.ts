@@ -13,7 +13,10 @@ export interface ServerPool {
   readonly size: number;
   /** The processes that serve the public port (logged at start-up, so an operator can tell them apart). */
   readonly pids: number[];
-  /** Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it. */
+  /**
+   * Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it.
+   * Takes the bytes (PublicServer.install may move them to its builder thread): do not use them afterwards.
+   */
   install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
   /** Loads a stream snapshot on every server (at boot, before any event); rejects if any refused it. */
   loadStream(bytes: Uint8Array): Promise<LoadedStream>;

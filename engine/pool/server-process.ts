@@ -14,6 +14,8 @@ import { GroupCommit } from '../../core/store/group-commit.js';
 import type { EncodedEvent } from '../../core/domain/stream/event.js';
 
 let server: PublicServer | null = null;
+/** Snapshots arriving in pieces (install_part), by install call id: one buffer of our own, filled in place. */
+const installing = new Map<number, { bytes: Uint8Array; received: number }>();
 const post = (m: ServerToMain): void => void process.send?.(m);
 
 /**
@@ -46,8 +48,16 @@ process.on('message', async (m: MainToServer) => {
       case 'start':
         server = new PublicServer(m.options, systemClock, new GroupCommit(toMain, m.options.writeBatch));
         return post({ type: 'listening', port: await server.listen() });
-      case 'install':
-        return post({ type: 'installed', id: m.id, index: await running().install(m.bytes) });
+      case 'install_part': {
+        let snapshot = installing.get(m.id);
+        if (snapshot === undefined) installing.set(m.id, (snapshot = { bytes: new Uint8Array(m.size), received: 0 }));
+        // Copied out of the IPC message's buffer into ours: whole, it can move to the builder thread.
+        snapshot.bytes.set(m.bytes, m.offset);
+        snapshot.received += m.bytes.byteLength;
+        if (snapshot.received < m.size) return;
+        installing.delete(m.id);
+        return post({ type: 'installed', id: m.id, index: await running().install(snapshot.bytes) });
+      }
       case 'collect':
         return post({ type: 'collected', id: m.id, metrics: (await running().registry.getMetricsAsJSON()) as never });
       case 'load_stream':

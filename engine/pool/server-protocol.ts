@@ -9,7 +9,11 @@ import type { WireError } from '../../core/errors.js';
 
 export type MainToServer =
   | { type: 'start'; options: ServerOptions }
-  | { type: 'install'; id: number; version: string; bytes: Uint8Array }
+  /**
+   * A piece of the snapshot for install call `id`: `size` bytes in all, this one at `offset`. The
+   * server installs once it has them all (process-pool.ts says why in pieces).
+   */
+  | { type: 'install_part'; id: number; size: number; offset: number; bytes: Uint8Array }
   | { type: 'collect'; id: number }
   | { type: 'drain'; id: number }
   | { type: 'load_stream'; id: number; bytes: Uint8Array }

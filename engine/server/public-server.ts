@@ -108,9 +108,10 @@ export class PublicServer {
   /**
    * Decodes and compiles snapshot bytes on the builder thread, then swaps the index in. Requests keep
    * being answered from the current index meanwhile. Rejects (keeping the old index) if corrupt.
+   * Takes the bytes: they may move to the builder thread, so the caller must not use them afterwards.
    */
   async install(bytes: Uint8Array): Promise<InstalledIndex> {
-    const { index, createdAtMs } = await this.builder.build(bytes);
+    const { index, createdAtMs } = await this.builder.build(bytes, { handOver: true });
     this.holder.install(index);
     return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
   }

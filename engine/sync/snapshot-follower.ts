@@ -91,6 +91,7 @@ export class SnapshotFollower {
     const started = performance.now();
     let index: InstalledIndex;
     try {
+      // The pool takes the bytes (get() returned memory of our own, core/store/snapshot-store.ts).
       index = await pool.install(latest, bytes);
     } catch (err) {
       this.refused = latest;

@@ -42,6 +42,14 @@ export function runSnapshotStoreContract(t: Test, name: string, make: (t: Test) 
     t.same(Buffer.from(await store.get('ads', 'v1')), bytes('one'));
   });
 
+  t.test(`${name}: get returns bytes of the caller's own: changing them changes neither the store nor the next get`, async (t) => {
+    const store = await fresh(t);
+    await store.put('ads', 'v1', bytes('one'));
+    const first = await store.get('ads', 'v1');
+    first.fill(0);
+    t.same(Buffer.from(await store.get('ads', 'v1')), bytes('one'));
+  });
+
   t.test(`${name}: the pointer only moves to versions that exist`, async (t) => {
     const store = await fresh(t);
     await t.rejects(store.setLatest('ads', 'missing'), { code: 'SNAPSHOT_NOT_FOUND' });

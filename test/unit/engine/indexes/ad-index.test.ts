@@ -54,6 +54,18 @@ t.test('bodies are byte-exact JSON.stringify output, plain and escaped ads inter
   });
 });
 
+t.test('ids come back exactly as the feed spelled them, whatever their characters', async (t) => {
+  // Kept as UTF-16 code units: a lone surrogate would not survive UTF-8.
+  const ids = ['plain', 'ünï', '日本', '\ud800lone', 'pair\ud83c\udfae', 'q"\\', 'x'.repeat(128)];
+  const index = compile(ids.map((id) => row(id, 'us', 'eng', 0, 0)));
+  t.same(index.liveIds(marketKeyOf('us', 'eng'), 7), ids);
+  const mem = memory();
+  for (const id of ids) {
+    index.next(marketKeyOf('us', 'eng'), 7, mem, 'p');
+    t.equal(mem.last('p'), id, 'player memory holds the same string');
+  }
+});
+
 t.test('rotation continues across adjacent hours with the same set, and across midnight', async (t) => {
   const index = compile([row('a', 'us', 'eng', 22, 2), row('b', 'us', 'eng', 22, 2)]);
   const m = marketKeyOf('us', 'eng');

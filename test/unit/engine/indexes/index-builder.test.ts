@@ -35,6 +35,22 @@ t.test('toParts → fromParts gives an index that answers exactly like the origi
   t.same(picks(copy), picks(original), 'same bodies in the same rotation order, weights included');
 });
 
+t.test('IndexBuilder: handed-over bytes that fill their buffer move to the thread; a view into a bigger buffer is copied', async (t) => {
+  const builder = new IndexBuilder();
+  const snapshot = compileAdsSnapshot(ads, Date.UTC(2030, 0, 1));
+  const own = new Uint8Array(snapshot.bytes);
+  t.equal((await builder.build(own, { handOver: true })).index.adCount, ads.length);
+  t.equal(own.byteLength, 0, 'moved: detached here');
+  const bigger = new Uint8Array(snapshot.bytes.length + 8);
+  bigger.set(snapshot.bytes, 4);
+  const view = bigger.subarray(4, 4 + snapshot.bytes.length);
+  t.equal((await builder.build(view, { handOver: true })).index.adCount, ads.length);
+  t.same(Buffer.from(view), snapshot.bytes, 'copied: still here');
+  const kept = new Uint8Array(snapshot.bytes);
+  await builder.build(kept);
+  t.same(Buffer.from(kept), snapshot.bytes, 'not handed over: still here');
+});
+
 t.test('IndexBuilder: compiles on a worker thread; corrupt bytes are refused; it keeps working', async (t) => {
   const builder = new IndexBuilder();
   const snapshot = compileAdsSnapshot(ads, Date.UTC(2030, 0, 1));
