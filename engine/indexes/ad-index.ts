@@ -277,7 +277,7 @@ interface Bucket {
 /** Strings JSON writes verbatim: printable ASCII without `"` or `\\`. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** A code unit Latin-1 cannot hold. */
-const WIDE = /[^\x00-\xff]/;
+const WIDE = /[\u0100-\uffff]/;
 /** Bytes of `{"id":"","video_url":""}`. */
 const TEMPLATE_BYTES = 24;
 
