@@ -26,6 +26,9 @@ t.test('an engine boots from the stream snapshot + the tail, and answers as befo
   // Compacting and trimming the engine's own log while it follows it, as embedded mode does.
   t.match(await j.compact.run(), { outcome: 'published', trimmed: 501 });
   await reportMany(first.events, 40, 500);
+  // The reports went straight into the log: the checks below are the fold's once it has all 541 events.
+  const applied = async () => Number(/^engine_events_applied_total (\d+)$/m.exec((await http.get(`${first.internalUrl}/metrics`)).text)?.[1]);
+  await eventually(applied, (n) => n === 541, 10_000, 'the first engine folded every event');
   const before = await Promise.all(Array.from({ length: 38 }, (_, i) => check(first.url, i)));
   await first.stop();
 
