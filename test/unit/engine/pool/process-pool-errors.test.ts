@@ -3,24 +3,12 @@
 // with a SnapshotCorruptError carrying the code and message of the original, not a plain Error.
 
 import t from 'tap';
+import { testServerOptions } from '../../../helpers/server-options.js';
 import { ArcadeError, SnapshotCorruptError } from '../../../../core/errors.js';
 import { IndexBuilder } from '../../../../engine/indexes/index-builder.js';
 import { ProcessPool } from '../../../../engine/pool/process-pool.js';
-import { DEFAULT_BATCH_LIMITS } from '../../../../core/store/group-commit.js';
-import type { ServerOptions } from '../../../../engine/server/public-server.js';
 
-const options: ServerOptions = {
-  host: '127.0.0.1',
-  port: 0,
-  apiKeys: [],
-  playerMemoryMax: 100,
-  playerMemoryTtlMs: 60_000,
-  maxBodyBytes: 1024,
-  rateLimitPerSecond: 0,
-  rateLimitBurst: 0,
-  voteReceipts: 10,
-  writeBatch: DEFAULT_BATCH_LIMITS,
-};
+const options = testServerOptions;
 
 t.test('a snapshot that fails to decode in a server process rejects with SnapshotCorruptError', async (t) => {
   const crashes: Error[] = [];

@@ -2,26 +2,14 @@
 // pieces arrives whole on every server, and the next one after it too.
 
 import t from 'tap';
+import { testServerOptions } from '../../../helpers/server-options.js';
 import { validateFeed } from '../../../../core/domain/ads/feed.js';
-import { DEFAULT_BATCH_LIMITS } from '../../../../core/store/group-commit.js';
 import { AdIndex } from '../../../../engine/indexes/ad-index.js';
 import { ProcessPool } from '../../../../engine/pool/process-pool.js';
-import type { ServerOptions } from '../../../../engine/server/public-server.js';
 import { compileAdsSnapshot } from '../../../../syncer/compile/ads-snapshot.js';
 import { row } from '../../../helpers/feed-rows.js';
 
-const options: ServerOptions = {
-  host: '127.0.0.1',
-  port: 0,
-  apiKeys: [],
-  playerMemoryMax: 100,
-  playerMemoryTtlMs: 60_000,
-  maxBodyBytes: 1024,
-  rateLimitPerSecond: 0,
-  rateLimitBurst: 0,
-  voteReceipts: 10,
-  writeBatch: DEFAULT_BATCH_LIMITS,
-};
+const options = testServerOptions;
 
 /** `n` ads over a few markets, ids unique to `tag`: a different snapshot per tag. */
 const ads = (tag: string, n: number) =>
