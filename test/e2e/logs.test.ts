@@ -205,10 +205,12 @@ t.test('ENGINE_WORKERS=2: a Node warning in any process, main or server, is one 
   const dir = scratchDir(t);
   // Preloaded into every process (NODE_OPTIONS reaches the forked servers): a warning once each is
   // running. Main threads only: tsx's module loader runs in a thread of its own, which is not ours.
+  // The delay outlasts a server process's start from TypeScript on a busy machine (a 1.5 s delay
+  // once fired before a server had installed its warning handler, under a parallel test run).
   const preload = join(dir, 'warn.cjs');
   await writeFile(
     preload,
-    "if (require('node:worker_threads').isMainThread) setTimeout(() => process.emitWarning('a test warning', { type: 'TestWarning', code: 'ARCADE_TEST' }), 1500).unref();\n",
+    "if (require('node:worker_threads').isMainThread) setTimeout(() => process.emitWarning('a test warning', { type: 'TestWarning', code: 'ARCADE_TEST' }), 5000).unref();\n",
   );
   const proc = startProcess(t, 'engine/main.ts', {
     DATA_DIR: dir,
@@ -221,7 +223,7 @@ t.test('ENGINE_WORKERS=2: a Node warning in any process, main or server, is one 
   });
   await proc.waitFor(/"msg":"engine listening"/);
   const warnings = () => lines(t, proc.stdout()).filter((l) => l.msg === 'process warning');
-  await eventually(() => warnings().length, (n) => n >= 3, 10_000, 'three warning lines');
+  await eventually(() => warnings().length, (n) => n >= 3, 20_000, 'three warning lines');
   proc.child.kill('SIGTERM');
   await proc.exited;
   t.equal(warnings().length, 3, 'one line from the main process and one from each server process');
