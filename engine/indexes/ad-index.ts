@@ -34,8 +34,13 @@ const MASKS = (() => {
  */
 export interface AdIndexParts {
   version: string;
-  /** Every ad id as UTF-16 code units, in ordinal order: ad i's are idUnits[idOffsets[i] .. idOffsets[i + 1]). */
-  idUnits: Uint16Array;
+  /**
+   * Every ad id, in ordinal order: ad i's is code units idOffsets[i] .. idOffsets[i + 1], stored
+   * one byte per unit (Latin-1) when every id fits, else two (UTF-16LE). Code units, not UTF-8: an
+   * id is any string, lone surrogates included, and must come back equal.
+   */
+  idBytes: Uint8Array;
+  idWide: boolean;
   idOffsets: Uint32Array;
   /** Every 200 body: ad i's is slab[offsets[i] .. offsets[i + 1]). */
   slab: Uint8Array;
@@ -57,6 +62,7 @@ export class AdIndex {
   /** The snapshot version this index was compiled from. */
   readonly version: string;
   private readonly slab: Buffer;
+  private readonly idBytes: Buffer;
   private readonly hourRotations: Int32Array;
   /** Market key → its row in hourRotations. */
   private readonly rows = new Map<number, number>();
@@ -70,6 +76,7 @@ export class AdIndex {
   private constructor(private readonly parts: AdIndexParts) {
     this.version = parts.version;
     this.slab = Buffer.from(parts.slab.buffer, parts.slab.byteOffset, parts.slab.byteLength);
+    this.idBytes = Buffer.from(parts.idBytes.buffer, parts.idBytes.byteOffset, parts.idBytes.byteLength);
     this.hourRotations = parts.hourRotations;
     for (let m = 0; m < parts.marketKeys.length; m++) this.rows.set(parts.marketKeys[m]!, m);
     this.rotations = new Array(parts.rotationTotals.length);
@@ -127,9 +134,11 @@ export class AdIndex {
   }
 
   private id(ordinal: number): string {
-    const p = this.parts;
-    // A fresh string, not a slice of a bigger one: player memory keeps it after this index is gone.
-    const id = String.fromCharCode.apply(null, p.idUnits.subarray(p.idOffsets[ordinal]!, p.idOffsets[ordinal + 1]!) as unknown as number[]);
+    const { idOffsets, idWide } = this.parts;
+    // A fresh string (player memory keeps it after this index is gone), decoded unit for unit.
+    const id = idWide
+      ? this.idBytes.toString('utf16le', 2 * idOffsets[ordinal]!, 2 * idOffsets[ordinal + 1]!)
+      : this.idBytes.toString('latin1', idOffsets[ordinal]!, idOffsets[ordinal + 1]!);
     this.ids[ordinal] = id;
     return id;
   }
@@ -176,10 +185,13 @@ export class AdIndex {
     // through JSON.stringify. (At 1M ads, building 1M body strings first cost ~0.3 s of GC.)
     const escaped = new Map<number, string>();
     let total = 0;
+    let idWide = false;
     for (let i = 0; i < n; i++) {
       const ad = ads[i]!;
       idOffsets[i + 1] = idOffsets[i]! + ad.id.length;
-      if (PLAIN.test(ad.id) && PLAIN.test(ad.videoUrl)) {
+      const plainId = PLAIN.test(ad.id);
+      if (!plainId && !idWide) idWide = WIDE.test(ad.id);
+      if (plainId && PLAIN.test(ad.videoUrl)) {
         total += TEMPLATE_BYTES + ad.id.length + ad.videoUrl.length;
       } else {
         // Same bytes as JSON.stringify({id, video_url}), without building the intermediate object.
@@ -188,13 +200,12 @@ export class AdIndex {
         total += Buffer.byteLength(body);
       }
     }
-    // Code units, not UTF-8: an id is any string, lone surrogates included, and must come back equal.
-    const idUnits = new Uint16Array(idOffsets[n]!);
-    for (let i = 0; i < n; i++) {
-      const id = ads[i]!.id;
-      const at = idOffsets[i]!;
-      for (let k = 0; k < id.length; k++) idUnits[at + k] = id.charCodeAt(k);
-    }
+    // One write of the joined ids rather than a native call per id. Not pooled memory
+    // (allocUnsafeSlow), like every buffer here: the builder thread transfers it.
+    const idBytes = Buffer.allocUnsafeSlow(idOffsets[n]! * (idWide ? 2 : 1));
+    const allIds = new Array<string>(n);
+    for (let i = 0; i < n; i++) allIds[i] = ads[i]!.id;
+    idBytes.write(allIds.join(''), 0, idWide ? 'utf16le' : 'latin1');
     const slab = Buffer.allocUnsafeSlow(total);
     const offsets = new Uint32Array(n + 1);
     let at = 0;
@@ -253,7 +264,7 @@ export class AdIndex {
       members.set(rotations[r]!.members, rotationStarts[r]!);
       rotationTotals[r] = rotations[r]!.total;
     }
-    return { version, idUnits, idOffsets, slab, offsets, weights, marketKeys, hourRotations, rotationStarts, rotationTotals, members };
+    return { version, idBytes, idWide, idOffsets, slab, offsets, weights, marketKeys, hourRotations, rotationStarts, rotationTotals, members };
   }
 }
 
@@ -265,6 +276,8 @@ interface Bucket {
 
 /** Strings JSON writes verbatim: printable ASCII without `"` or `\\`. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** A code unit Latin-1 cannot hold. */
+const WIDE = /[\u0100-\uffff]/;
 /** Bytes of `{"id":"","video_url":""}`. */
 const TEMPLATE_BYTES = 24;
 

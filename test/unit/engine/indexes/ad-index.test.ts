@@ -55,14 +55,17 @@ t.test('bodies are byte-exact JSON.stringify output, plain and escaped ads inter
 });
 
 t.test('ids come back exactly as the feed spelled them, whatever their characters', async (t) => {
-  // Kept as UTF-16 code units: a lone surrogate would not survive UTF-8.
-  const ids = ['plain', 'ünï', '日本', '\ud800lone', 'pair\ud83c\udfae', 'q"\\', 'x'.repeat(128)];
-  const index = compile(ids.map((id) => row(id, 'us', 'eng', 0, 0)));
-  t.same(index.liveIds(marketKeyOf('us', 'eng'), 7), ids);
-  const mem = memory();
-  for (const id of ids) {
-    index.next(marketKeyOf('us', 'eng'), 7, mem, 'p');
-    t.equal(mem.last('p'), id, 'player memory holds the same string');
+  // Kept as code units, one byte each when every id is Latin-1, else two: a lone surrogate would not survive UTF-8.
+  const latin1 = ['plain', 'ünï', 'del\x7f', '\xa0\xff', 'q"\\', 'x'.repeat(128)];
+  const wide = [...latin1, '日本', '\ud800lone', 'pair\ud83c\udfae'];
+  for (const ids of [latin1, wide]) {
+    const index = compile(ids.map((id) => row(id, 'us', 'eng', 0, 0)));
+    t.same(index.liveIds(marketKeyOf('us', 'eng'), 7), ids);
+    const mem = memory();
+    for (const id of ids) {
+      index.next(marketKeyOf('us', 'eng'), 7, mem, 'p');
+      t.equal(mem.last('p'), id, 'player memory holds the same string');
+    }
   }
 });
 
