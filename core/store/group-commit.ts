@@ -59,8 +59,8 @@ export class GroupCommit implements EventWriter, BatchSink {
     return new Promise((resolve, reject) => this.add(events, (ids, start, count) => resolve(ids.slice(start, start + count)), reject));
   }
 
-  /** Sends what is queued now, without waiting for the end of the turn (shutdown, tests). */
-  flush(): void {
+  /** Sends what is queued now: at the end of the turn or window, or as soon as the batch is full. */
+  private flush(): void {
     if (this.timer !== null) {
       if (this.limits.windowMs === 0) clearImmediate(this.timer as NodeJS.Immediate);
       else clearTimeout(this.timer as NodeJS.Timeout);

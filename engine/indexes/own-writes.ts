@@ -10,7 +10,7 @@
 // their own event to fold.
 
 import { compareEventIds, type NewEvent } from '../../core/domain/stream/event.js';
-import type { PlayerReported, VoteCast } from '../../core/domain/stream/events.js';
+import { reportOf, type PlayerReported, type VoteCast } from '../../core/domain/stream/events.js';
 import type { Report } from '../../core/domain/stream/blacklist-index.js';
 import type { VoteReceipt } from '../../core/domain/stream/vote-receipts.js';
 
@@ -47,7 +47,7 @@ export class OwnWrites {
       this.order.push({ id, email: null });
     } else if (e.type === 'player_reported') {
       const r = e.data as PlayerReported;
-      const report: Report = { gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at };
+      const report = reportOf(r);
       const list = this.reports.get(r.email);
       if (list === undefined) this.reports.set(r.email, [{ id, report }]);
       else list.push({ id, report });

@@ -17,6 +17,7 @@ import type { TopicsIndex } from '../../core/domain/stream/topics-index.js';
 import type { VoteReceipt, VoteReceipts } from '../../core/domain/stream/vote-receipts.js';
 import type { EncodedEvent, NewEvent } from '../../core/domain/stream/event.js';
 import { OwnWrites } from './own-writes.js';
+import type { EventWriter } from '../../core/store/event-log.js';
 import type { StreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
 
 /** Outcomes kept for events nobody was waiting for yet (the fold can beat the append's reply). */
@@ -58,6 +59,20 @@ export class StreamHolder {
     this.current = snapshot.state;
     this.position = snapshot.streamOffset;
     this.own.prune(this.position);
+  }
+
+  /**
+   * Writes through `inner`, recording each durable write as this server's own: the routes' writer,
+   * so every vote and report is seen by reads here from the moment it is acknowledged.
+   */
+  ownWriter(inner: EventWriter): EventWriter {
+    return {
+      append: (event) =>
+        inner.append(event).then((id) => {
+          this.recordOwn(id, event);
+          return id;
+        }),
+    };
   }
 
   /** A write of this server's, durable in the log: reads see it until the fold does (OwnWrites). */

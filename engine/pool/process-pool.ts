@@ -71,7 +71,7 @@ export class ProcessPool implements ServerPool {
     return new ProcessPool(children, port, onCrash, events);
   }
 
-  async install(_version: string, bytes: Uint8Array): Promise<InstalledIndex> {
+  async install(bytes: Uint8Array): Promise<InstalledIndex> {
     const results = await Promise.all(this.children.map((c) => this.call(c, (id) => installParts(id, bytes))));
     return results[0] as InstalledIndex;
   }

@@ -17,7 +17,7 @@ export interface ServerPool {
    * Installs a snapshot on every server; resolves once all have swapped, rejects if any refused it.
    * Takes the bytes (PublicServer.install may move them to its builder thread): do not use them afterwards.
    */
-  install(version: string, bytes: Uint8Array): Promise<InstalledIndex>;
+  install(bytes: Uint8Array): Promise<InstalledIndex>;
   /** Loads a stream snapshot on every server (at boot, before any event); rejects if any refused it. */
   loadStream(bytes: Uint8Array): Promise<LoadedStream>;
   /** Hands events from the stream, in order, to every server's fold. */
@@ -48,7 +48,7 @@ export class LocalPool implements ServerPool {
     return this.server.port;
   }
 
-  async install(_version: string, bytes: Uint8Array): Promise<InstalledIndex> {
+  async install(bytes: Uint8Array): Promise<InstalledIndex> {
     return await this.server.install(bytes);
   }
 

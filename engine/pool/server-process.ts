@@ -29,7 +29,7 @@ const toMain: BatchSink = {
     new Promise((resolve, reject) => {
       const id = nextAppend++;
       appends.set(id, { resolve, reject });
-      post({ type: 'append', id, events: events as EncodedEvent[] });
+      post({ type: 'append', id, events });
     }),
 };
 

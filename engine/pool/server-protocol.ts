@@ -21,7 +21,7 @@ export type MainToServer =
   | { type: 'events_caught_up'; id: number }
   | { type: 'appended'; id: number; eventIds: string[] }
   /** Another server's writes, durable: reads here see them until the fold does (OwnWrites). */
-  | { type: 'written'; eventIds: string[]; events: EncodedEvent[] }
+  | { type: 'written'; eventIds: string[]; events: readonly EncodedEvent[] }
   | ({ type: 'append_failed'; id: number } & WireError)
   | { type: 'exit' };
 
@@ -33,4 +33,4 @@ export type ServerToMain =
   | { type: 'collected'; id: number; metrics: MetricSnapshot[] }
   | ({ type: 'failed'; id: number } & WireError)
   /** A batch of this server's writes (its group commit): the main process appends it to the event log. */
-  | { type: 'append'; id: number; events: EncodedEvent[] };
+  | { type: 'append'; id: number; events: readonly EncodedEvent[] };

@@ -25,9 +25,8 @@ export function reportPlayer(deps: RouteDeps): Handler {
     if (reason === null) throw new InputError('bad_body', 'reason must be a lower_snake token such as "cheating"');
     if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
-    const event = playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() });
-    // Durable once append resolves; recorded here, a check right after this answer sees it.
-    deps.stream.recordOwn(await deps.events.append(event), event);
+    // Durable once append resolves, and seen by a check here from then on (StreamHolder.ownWriter).
+    await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() }));
     return { status: STATUS_201, body: JSON.stringify({ game_id: gameId, email, reason }) };
   });
 }

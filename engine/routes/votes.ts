@@ -26,10 +26,8 @@ export function castVote(deps: RouteDeps): Handler {
     if (!topic.isActive) return { error: 'topic_inactive' };
     if (deps.events === null) return { error: 'store_unavailable' };
     const queuedAt = deps.clock.now();
-    const event = voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt });
-    const id = await deps.events.append(event);
-    // Durable already; recorded here, GET /votes/{id} on this server knows the vote at once.
-    deps.stream.recordOwn(id, event);
+    // Durable once append resolves, and known to GET /votes/{id} here from then on (StreamHolder.ownWriter).
+    const id = await deps.events.append(voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt }));
     return { status: STATUS_202, body: JSON.stringify({ id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString() }) };
   });
 }

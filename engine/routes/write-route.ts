@@ -1,6 +1,6 @@
 // The shared shape of a write route (docs/architecture.md "A write's path"): key check
 // (synchronous, while req is alive), body read, validation, append to
-// the event log, wait for our own event to be folded, answer. Everything after the first await goes
+// the event log, answer (games and topics first wait for their own event to be folded). Everything after the first await goes
 // through AsyncReply (onAborted registered first, corked writes). Errors end in the catalogue:
 // InputError → 400/413/415; anything else (the event log down) → 503 store_unavailable.
 // Topic writes also accept the key as an `api_key` field of the JSON body (the original voting

@@ -91,7 +91,7 @@ export class PublicServer {
       metrics: new RequestMetrics(this.registry, () => this.state.inFlight),
       state: this.state,
       stream: this.stream,
-      events: this.events,
+      events: this.events === null ? null : this.stream.ownWriter(this.events),
       maxBodyBytes: this.opts.maxBodyBytes,
       limiter: this.opts.rateLimitPerSecond > 0 ? new RateLimiter(this.opts.rateLimitPerSecond, this.opts.rateLimitBurst) : null,
     });

@@ -92,7 +92,7 @@ export class SnapshotFollower {
     let index: InstalledIndex;
     try {
       // The pool takes the bytes (get() returned memory of our own, core/store/snapshot-store.ts).
-      index = await pool.install(latest, bytes);
+      index = await pool.install(bytes);
     } catch (err) {
       this.refused = latest;
       const corrupt = err instanceof SnapshotCorruptError;

@@ -4,7 +4,7 @@
 // vote processor), so folding trusts them.
 
 import type { LoggedEvent, NewEvent } from './event.js';
-import type { Game } from './blacklist-index.js';
+import type { Game, Report } from './blacklist-index.js';
 import type { StreamState } from './stream-state.js';
 import type { Topic } from './topics-index.js';
 import type { TopicInput } from './topic-rules.js';
@@ -53,6 +53,9 @@ export interface VotesCounted {
   votes: [voteId: string, choiceId: number][];
 }
 
+/** A report event as the blacklist index takes it. */
+export const reportOf = (r: PlayerReported): Report => ({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
+
 export const gameCreated = (data: GameCreated): NewEvent => ({ type: 'game_created', data });
 export const playerReported = (data: PlayerReported): NewEvent => ({ type: 'player_reported', data });
 export const topicCreated = (data: TopicCreated): NewEvent => ({ type: 'topic_created', data });
@@ -73,7 +76,7 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
     case 'player_reported': {
       const r = e.data as PlayerReported;
       if (r.feed_key !== undefined && !state.blacklist.markFeedRow(r.feed_key)) return true;
-      state.blacklist.addReport({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
+      state.blacklist.addReport(reportOf(r));
       return true;
     }
     case 'topic_created': {

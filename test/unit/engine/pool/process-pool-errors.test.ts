@@ -15,7 +15,7 @@ t.test('a snapshot that fails to decode in a server process rejects with Snapsho
   const pool = await ProcessPool.start(2, options, (err) => crashes.push(err), null);
   t.teardown(() => pool.close());
 
-  const err = await pool.install('v1', Buffer.from('{"kind":"ads"')).then(() => null, (e: unknown) => e);
+  const err = await pool.install(Buffer.from('{"kind":"ads"')).then(() => null, (e: unknown) => e);
   t.ok(err instanceof SnapshotCorruptError, `install: rebuilt as its class (got ${(err as Error | null)?.name})`);
   t.ok(err instanceof ArcadeError, 'install: an ArcadeError');
   t.match(err, { name: 'SnapshotCorruptError', code: 'SNAPSHOT_CORRUPT', message: /^snapshot is not valid JSON: / });

@@ -25,7 +25,7 @@ t.test('a snapshot of several IPC pieces installs whole on every server, and so 
     const snapshot = compileAdsSnapshot(feed, Date.UTC(2030, 0, 1));
     t.ok(snapshot.bytes.length > 3 * 1024 * 1024, `${tag}: more than three pieces (${snapshot.bytes.length} bytes)`);
     const local = AdIndex.compile(feed, snapshot.snapshot.version);
-    const installed = await pool.install(snapshot.snapshot.version, snapshot.bytes);
+    const installed = await pool.install(snapshot.bytes);
     t.match(installed, { version: snapshot.snapshot.version, ads: local.adCount, markets: local.marketCount, bytes: local.approxBytes }, tag);
   }
   t.same(crashes, []);
