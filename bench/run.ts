@@ -20,7 +20,7 @@ import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
 import { drive, hasWrk, median, pinSelf, spread, wrk, unexpectedNon2xx, wrkDelayMs, type Run, type Target } from './lib/drivers.js';
 import { table, writeResults, formatNumber } from './lib/results.js';
-import { BENCH_API_KEYS, BENCH_KEY, adRequestMix, type BenchRequest } from './scenarios.js';
+import { BENCH_API_KEYS, BENCH_BEACON_KEYS, BENCH_KEY, adRequestMix, type BenchRequest } from './scenarios.js';
 import { benchEmail, blacklistCheckMix, reportRequests, writeReportsLog } from './blacklist-data.js';
 
 const SEED_TARGET_RPS = 100;
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       FEED_URL: `file://${feedFile}`,
       DATA_DIR: dataDir,
       API_KEYS: BENCH_API_KEYS,
+      BEACON_KEYS: BENCH_BEACON_KEYS,
       LOG_LEVEL: 'warn',
     },
     async () =>

@@ -6,6 +6,8 @@
 import { countryCodes, langCodes, type FeedOptions } from './generate-feed.js';
 
 export const BENCH_KEY = 'bench-game-key';
+/** Beacon key of the bench's engines (outside embedded mode an engine needs one). */
+export const BENCH_BEACON_KEYS = 'bench-beacon-key-0123456789abcdef0123456789';
 export const BENCH_API_KEYS = `game:${BENCH_KEY},admin:bench-admin-key`;
 
 export interface BenchRequest {

@@ -18,7 +18,7 @@ import { drive, hasWrk, pinSelf, unexpectedNon2xx, wrk, wrkDelayMs, type Run, ty
 import { freePort } from './lib/free-port.js';
 import { machine } from './lib/machine.js';
 import { table, writeResults, formatNumber } from './lib/results.js';
-import { BENCH_API_KEYS, adRequestMix } from './scenarios.js';
+import { BENCH_API_KEYS, BENCH_BEACON_KEYS, adRequestMix } from './scenarios.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const params = {
@@ -68,6 +68,7 @@ async function main(): Promise<void> {
       ENGINE_WORKERS: '1',
       DATA_DIR: dataDir,
       API_KEYS: BENCH_API_KEYS,
+      BEACON_KEYS: BENCH_BEACON_KEYS,
       // The folder store has no cross-process notifier: the engine polls it.
       SNAPSHOT_POLL_MS: '100',
       LOG_LEVEL: 'info',

@@ -15,6 +15,7 @@ import { machine } from './lib/machine.js';
 import { startRedisServer } from './lib/redis-server.js';
 import { table, writeResults } from './lib/results.js';
 import { redisKeys } from '../core/store/redis-keys.js';
+import { BENCH_BEACON_KEYS } from './scenarios.js';
 
 const VOTES = Number(process.env.BENCH_FRESHNESS_VOTES ?? 200);
 const TARGET_MS = 1_000;
@@ -26,6 +27,7 @@ const redis = await startRedisServer({ cpu: 1, persistence: 'none' });
 const env = {
   REDIS_URL: redis.url,
   API_KEYS: `game:${GAME},admin:${ADMIN}`,
+  BEACON_KEYS: BENCH_BEACON_KEYS,
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
   RATE_LIMIT_PER_SECOND: '0',

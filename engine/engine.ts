@@ -64,6 +64,10 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     rateLimitBurst: config.rateLimitBurst,
     voteReceipts: config.voteReceipts,
     writeBatch: config.writeBatch,
+    beaconKeys: config.beaconKeys,
+    beaconTtlSec: config.beaconTtlSec,
+    publicBaseUrl: config.publicBaseUrl,
+    decisionFlushMs: config.decisionFlushMs,
   };
   const metrics = new EngineMetrics(clock, { workers: config.engineWorkers });
   // Every write of every server process reaches the log through this one group commit.

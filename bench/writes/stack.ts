@@ -14,7 +14,7 @@ import { packagePath } from '../../core/runtime/package-root.js';
 import { answers, startPinned, type BenchChild } from '../lib/child.js';
 import { freePort } from '../lib/free-port.js';
 import { startRedisServer, type BenchRedis } from '../lib/redis-server.js';
-import { BENCH_API_KEYS, BENCH_KEY } from '../scenarios.js';
+import { BENCH_API_KEYS, BENCH_BEACON_KEYS, BENCH_KEY } from '../scenarios.js';
 import { ENGINE_CPU, SHARED_CPU, sleep, type StackKind } from './knobs.js';
 import { redisKeys } from '../../core/store/redis-keys.js';
 
@@ -62,6 +62,7 @@ export async function startStack(kind: StackKind, work: string, engineNodeArgs: 
     LOG_LEVEL: 'warn',
     ENGINE_WORKERS: '1',
     API_KEYS: BENCH_API_KEYS,
+      BEACON_KEYS: BENCH_BEACON_KEYS,
     // Production's default is 1000 req/s per key: the bench is one key.
     RATE_LIMIT_PER_SECOND: '0',
     // No feed pulls or compactions during the bench: only the start-up run and the vote processor.

@@ -12,6 +12,7 @@ import { parseApiKeys, type ApiKey } from '../domain/api-keys.js';
 import { logLevels, type LogLevel } from './logger.js';
 import { packagePath } from './package-root.js';
 import { DEFAULT_VOTE_RECEIPTS } from '../domain/stream/vote-receipts.js';
+import { parseBeaconKeys } from '../domain/beacons/token.js';
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from '../store/group-commit.js';
 import { DEFAULT_DURABILITY, durabilityModes, type Durability } from '../store/redis-event-log.js';
 
@@ -63,11 +64,26 @@ export interface Config {
   readonly writeBatch: BatchLimits;
   /** What an acknowledged write must have survived on Redis (README "Durability"). */
   readonly durability: Durability;
+  /** Engine: the secrets beacon tokens are signed with (the first) and verified with (all). */
+  readonly beaconKeys: readonly Uint8Array[];
+  /** True when BEACON_KEYS was unset and the embedded dev key is in use. */
+  readonly devBeaconKey: boolean;
+  /** Engine: how long a beacon token is valid after its decision. */
+  readonly beaconTtlSec: number;
+  /**
+   * Engine: the origin players reach this engine at, which tracking URLs start with; null: the
+   * engine's own host and port (only right on one machine).
+   */
+  readonly publicBaseUrl: string | null;
+  /** Engine: how often a server sends the decisions it served to the stream (the reports' "decisions"). */
+  readonly decisionFlushMs: number;
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
   readonly warnings: readonly string[];
 }
 
 export const DEV_API_KEYS = 'admin:dev-admin-key,game:dev-game-key';
+/** Public, like the dev API keys: embedded mode only. */
+export const DEV_BEACON_KEY = 'dev-beacon-key-public-do-not-use-in-production';
 const LOOPBACK = '127.0.0.1';
 
 /** 127.0.0.0/8, ::1 or localhost: addresses no other machine can reach. */
@@ -114,6 +130,21 @@ export function loadConfig(env: Env, service: Service): Config {
     apiKeys = parseApiKeys(rawKeys, errs);
   }
 
+  const rawBeaconKeys = v.str('BEACON_KEYS');
+  let beaconKeys: Uint8Array[] = [];
+  const devBeaconKey = rawBeaconKeys === null && service === 'embedded';
+  if (devBeaconKey) {
+    beaconKeys = parseBeaconKeys(DEV_BEACON_KEY, errs);
+  } else if (rawBeaconKeys === null) {
+    if (service === 'engine') errs.push('BEACON_KEYS is required: a comma list of secrets of 32 bytes or more that sign tracking URLs, the first signs (only npm start, the embedded mode, falls back to a dev key)');
+  } else {
+    beaconKeys = parseBeaconKeys(rawBeaconKeys, errs);
+  }
+  const publicBaseUrl = v.url('PUBLIC_BASE_URL', ['http:', 'https:']);
+  if (publicBaseUrl === null && mode === 'production' && service === 'engine') {
+    warnings.push('PUBLIC_BASE_URL is unset: tracking URLs in ad answers point at this engine\'s own host and port, which players elsewhere cannot reach');
+  }
+
   const schedule = v.cron('SYNC_SCHEDULE', '*/1 * * * *');
   const compactSchedule = v.cron('COMPACT_SCHEDULE', '*/5 * * * *');
 
@@ -156,6 +187,8 @@ export function loadConfig(env: Env, service: Service): Config {
     for (const [name, value] of [['HOST', host], ['INTERNAL_HOST', internalHost]] as const) {
       if (!isLoopback(value)) errs.push(`${name} must be a loopback address while the dev keys are in use (API_KEYS unset), got '${value}': set API_KEYS to serve other machines`);
     }
+  } else if (devBeaconKey && !isLoopback(host)) {
+    errs.push(`HOST must be a loopback address while the dev beacon key is in use (BEACON_KEYS unset), got '${host}': set BEACON_KEYS to serve other machines`);
   }
   const config: Config = {
     mode,
@@ -192,6 +225,11 @@ export function loadConfig(env: Env, service: Service): Config {
       windowMs: v.int('WRITE_BATCH_WINDOW_MS', DEFAULT_BATCH_LIMITS.windowMs, 0, 1000),
     },
     durability,
+    beaconKeys,
+    devBeaconKey,
+    beaconTtlSec: v.int('BEACON_TTL_SECONDS', 86_400, 60, 30 * 86_400),
+    publicBaseUrl: publicBaseUrl?.replace(/\/+$/, '') ?? null,
+    decisionFlushMs: v.int('DECISION_FLUSH_MS', 1000, 50, 60_000),
     rateLimitPerSecond: rate,
     rateLimitBurst: v.int('RATE_LIMIT_BURST', Math.max(1, rate), 1, 10_000_000),
     warnings,

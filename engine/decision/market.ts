@@ -2,7 +2,7 @@
 // codes are read letter by letter, case-insensitively, into one small integer: a Map<number, …> lookup
 // with no allocation. Country is ISO 3166-1 alpha-2, lang ISO 639-2 alpha-3.
 
-const LANG_SPACE = 26 * 26 * 26;
+export const LANG_SPACE = 26 * 26 * 26;
 
 /** 0..675 for two ASCII letters (either case), otherwise -1. */
 export function countryCode(s: string): number {
@@ -33,4 +33,14 @@ export function marketKeyOf(country: string, lang: string): number {
 function letter(c: number): number {
   c |= 0x20; // fold ASCII upper case onto lower case; non-letters stay outside a..z
   return c >= 97 && c <= 122 ? c - 97 : -1;
+}
+
+/** The lower-case letters of a country code (countryCode's inverse). */
+export function countryOf(code: number): string {
+  return String.fromCharCode(97 + Math.floor(code / 26), 97 + (code % 26));
+}
+
+/** The lower-case letters of a lang code (langCode's inverse). */
+export function langOf(code: number): string {
+  return String.fromCharCode(97 + Math.floor(code / 676), 97 + (Math.floor(code / 26) % 26), 97 + (code % 26));
 }

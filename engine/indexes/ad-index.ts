@@ -116,10 +116,10 @@ export class AdIndex {
       const last = memory.last(playerId);
       // Weighted rotations may pick the same ad twice running; keep drawing until another comes up,
       // which the rotation guarantees within one period (ids are unique within an index).
-      for (let draws = 1; (this.ids[ordinal] ?? this.id(ordinal)) === last && rotation.size > 1 && draws < rotation.period; draws++) {
+      for (let draws = 1; this.idAt(ordinal) === last && rotation.size > 1 && draws < rotation.period; draws++) {
         ordinal = rotation.next();
       }
-      memory.remember(playerId, this.ids[ordinal] ?? this.id(ordinal));
+      memory.remember(playerId, this.idAt(ordinal));
     }
     return this.views[ordinal] ?? this.view(ordinal);
   }
@@ -131,6 +131,11 @@ export class AdIndex {
     const rotation = total === 0 ? new Rotation(members, null, members.length) : new Rotation(members, p.weights, total);
     this.rotations[r] = rotation;
     return rotation;
+  }
+
+  /** The id of the ad at an ordinal. */
+  idAt(ordinal: number): string {
+    return this.ids[ordinal] ?? this.id(ordinal);
   }
 
   private id(ordinal: number): string {
@@ -169,7 +174,7 @@ export class AdIndex {
     const r = this.hourRotations[row * HOURS_PER_DAY + hour];
     if (r === undefined || r < 0) return [];
     const p = this.parts;
-    return Array.from(p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!), (o) => this.ids[o] ?? this.id(o));
+    return Array.from(p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!), (o) => this.idAt(o));
   }
 
   static compile(ads: readonly Ad[], version: string): AdIndex {

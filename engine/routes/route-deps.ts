@@ -10,6 +10,7 @@ import type { IndexHolder } from '../indexes/holder.js';
 import type { EventWriter } from '../../core/store/event-log.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { ServerState } from '../http/server-state.js';
+import type { Tracking } from '../decision/tracking.js';
 
 export interface RouteDeps {
   readonly holder: IndexHolder;
@@ -23,6 +24,8 @@ export interface RouteDeps {
   /** Where writes go; null when the engine has no event log (writes answer 503). */
   readonly events: EventWriter | null;
   readonly maxBodyBytes: number;
+  /** Signs decisions, verifies beacons, counts decisions served. */
+  readonly tracking: Tracking;
   /** Per-key rate limit; null = none. */
   readonly limiter: RateLimiter | null;
 }

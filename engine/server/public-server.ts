@@ -19,6 +19,8 @@ import { newServerState, type ServerState } from '../http/server-state.js';
 import { decodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
 import type { EventWriter } from '../../core/store/event-log.js';
 import type { EncodedEvent, LoggedEvent } from '../../core/domain/stream/event.js';
+import { decisionsServed } from '../../core/domain/stream/events.js';
+import { Tracking } from '../decision/tracking.js';
 
 /** What a server reports after compiling a snapshot. */
 export interface InstalledIndex {
@@ -56,6 +58,12 @@ export interface ServerOptions {
   rateLimitBurst: number;
   /** Vote receipts kept for GET /votes/{id}. */
   voteReceipts: number;
+  /** Beacon signing keys (the first signs), token lifetime, where tracking URLs point (null: here). */
+  beaconKeys: readonly Uint8Array[];
+  beaconTtlSec: number;
+  publicBaseUrl: string | null;
+  /** How often decisions served are sent to the stream. */
+  decisionFlushMs: number;
   /** How a server process groups its writes into one message to the main process (group commit). */
   writeBatch: BatchLimits;
 }
@@ -68,6 +76,8 @@ export class PublicServer {
   private readonly state: ServerState = newServerState();
   private listenSocket: us_listen_socket | null = null;
   private boundPort = 0;
+  private readonly tracking: Tracking;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly opts: ServerOptions,
@@ -76,6 +86,7 @@ export class PublicServer {
     private readonly events: EventWriter | null,
   ) {
     this.stream = new StreamHolder(opts.voteReceipts);
+    this.tracking = new Tracking(opts.beaconKeys, opts.beaconTtlSec);
   }
 
   get port(): number {
@@ -93,6 +104,7 @@ export class PublicServer {
       stream: this.stream,
       events: this.events === null ? null : this.stream.ownWriter(this.events),
       maxBodyBytes: this.opts.maxBodyBytes,
+      tracking: this.tracking,
       limiter: this.opts.rateLimitPerSecond > 0 ? new RateLimiter(this.opts.rateLimitPerSecond, this.opts.rateLimitBurst) : null,
     });
     return new Promise((resolve, reject) => {
@@ -100,6 +112,8 @@ export class PublicServer {
         if (token === false) return reject(new ListenError(`cannot listen on ${this.opts.host}:${this.opts.port}`));
         this.listenSocket = token;
         this.boundPort = uWS.us_socket_local_port(token);
+        this.tracking.setBase(this.opts.publicBaseUrl, this.opts.host, this.boundPort);
+        this.flushTimer = setInterval(() => this.flushDecisions(), this.opts.decisionFlushMs).unref();
         resolve(this.boundPort);
       });
     });
@@ -143,9 +157,28 @@ export class PublicServer {
     this.stream.apply(events);
   }
 
+  /**
+   * Sends the decisions served since the last flush to the stream as one decisions_served event;
+   * what a failed append did not deliver goes with the next. Resolves when the append settled.
+   */
+  async flushDecisions(): Promise<void> {
+    const counts = this.tracking.decisions.take();
+    if (counts.length === 0 || this.events === null) return;
+    try {
+      await this.events.append(decisionsServed({ at: this.clock.now(), counts }));
+    } catch {
+      // The event log is down: every write answers 503 and the batch failure is logged and counted.
+      this.tracking.decisions.giveBack(counts);
+    }
+  }
+
   /** Stops accepting connections; open ones are answered with Connection: close. */
   drain(): void {
     this.state.draining = true;
+    if (this.flushTimer !== null) clearInterval(this.flushTimer);
+    this.flushTimer = null;
+    // The last decisions, while the engine waits for its connections to go idle.
+    void this.flushDecisions();
     if (this.listenSocket !== null) {
       uWS.us_listen_socket_close(this.listenSocket);
       this.listenSocket = null;

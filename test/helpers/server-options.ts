@@ -3,6 +3,7 @@
 
 import { DEFAULT_BATCH_LIMITS } from '../../core/store/group-commit.js';
 import type { ServerOptions } from '../../engine/server/public-server.js';
+import { DEV_BEACON_KEY } from '../../core/runtime/config.js';
 
 export const testServerOptions: ServerOptions = Object.freeze({
   host: '127.0.0.1',
@@ -15,4 +16,8 @@ export const testServerOptions: ServerOptions = Object.freeze({
   rateLimitBurst: 0,
   voteReceipts: 10,
   writeBatch: DEFAULT_BATCH_LIMITS,
+  beaconKeys: [Buffer.from(DEV_BEACON_KEY)],
+  beaconTtlSec: 86_400,
+  publicBaseUrl: null,
+  decisionFlushMs: 1000,
 });

@@ -19,13 +19,17 @@ const UNCORKED = /uncorked|cork/i;
 /** Embedded mode's start-up log line; group 1 is the public URL. (The human banner is on stderr.) */
 export const EMBEDDED_SERVING = /"msg":"embedded mode serving".*?"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
 
+/** The beacon key test engines sign with (test/helpers/spawn.ts and test-engine.ts give it to every engine). */
+export const TEST_BEACON_KEY = 'test-beacon-key-0123456789abcdef0123456789';
+
 export function startProcess(
   t: { teardown(fn: () => unknown): void; fail(msg: string): void },
   entry: string,
   env: Record<string, string>,
 ): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', packagePath(entry)], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    // Engines outside embedded mode refuse to start without beacon keys: every test process gets one.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', BEACON_KEYS: TEST_BEACON_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -18,6 +18,7 @@ import { publishSnapshot } from '../../syncer/publish/publish-snapshot.js';
 import type { FeedRow } from './feed-rows.js';
 import { capturingLogger } from './logger.js';
 import { scratchDir } from './scratch-dir.js';
+import { TEST_BEACON_KEY } from './spawn.js';
 
 export const GAME_KEY = 'test-game-key';
 export const ADMIN_KEY = 'test-admin-key';
@@ -75,6 +76,7 @@ export async function startTestEngine(
     ENGINE_WORKERS: String(o.workers ?? 1),
     DATA_DIR: dir,
     API_KEYS: `game:${GAME_KEY},admin:${ADMIN_KEY}`,
+    BEACON_KEYS: TEST_BEACON_KEY,
     SNAPSHOT_POLL_MS: '50',
     ...o.env,
   }, 'engine');

@@ -8,6 +8,8 @@ import type { Game, Report } from './blacklist-index.js';
 import type { StreamState } from './stream-state.js';
 import type { Topic } from './topics-index.js';
 import type { TopicInput } from './topic-rules.js';
+import type { ReportCount } from './ad-reports.js';
+import type { BeaconKind } from '../beacons/kinds.js';
 
 export interface GameCreated {
   name: string;
@@ -53,6 +55,33 @@ export interface VotesCounted {
   votes: [voteId: string, choiceId: number][];
 }
 
+/**
+ * A valid beacon an engine accepted (GET /beacon/{token}): the token's claim, in the stream for the
+ * counter (syncer/counting/), which counts one (decision_id, kind) once however often it comes.
+ */
+export interface BeaconFired {
+  decision_id: string;
+  kind: BeaconKind;
+  ad_id: string;
+  country: string;
+  lang: string;
+  /** The decision's time and its token's expiry, ms since the epoch (whole seconds). */
+  issued_at: number;
+  expires_at: number;
+  /** The VAST error code a player put in an error URL's [ERRORCODE], when it sent one. */
+  error_code?: number;
+}
+
+/**
+ * Report counts: decisions an engine served (column "decisions", sent every second or so), or
+ * beacons the counter counted, each exactly once (the same atomic step that records them as
+ * counted, count-events.lua on Redis).
+ */
+export interface ReportCounts {
+  at: number;
+  counts: ReportCount[];
+}
+
 /** A report event as the blacklist index takes it. */
 export const reportOf = (r: PlayerReported): Report => ({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
 
@@ -62,6 +91,9 @@ export const topicCreated = (data: TopicCreated): NewEvent => ({ type: 'topic_cr
 export const topicUpdated = (data: TopicUpdated): NewEvent => ({ type: 'topic_updated', data });
 export const voteCast = (data: VoteCast): NewEvent => ({ type: 'vote_cast', data });
 export const votesCounted = (data: VotesCounted): NewEvent => ({ type: 'votes_counted', data });
+export const beaconFired = (data: BeaconFired): NewEvent => ({ type: 'beacon_fired', data });
+export const decisionsServed = (data: ReportCounts): NewEvent => ({ type: 'decisions_served', data });
+export const beaconsCounted = (data: ReportCounts): NewEvent => ({ type: 'beacons_counted', data });
 
 /**
  * What folding an event decided, for the writer waiting on it: the game or topic created or
@@ -102,7 +134,12 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
       }
       return true;
     }
+    case 'decisions_served':
+    case 'beacons_counted':
+      state.reports.add((e.data as ReportCounts).counts);
+      return true;
     default:
+      // beacon_fired folds into nothing here: the counter turns beacons into beacons_counted.
       // An event type this version does not know (a newer writer): skipped, like the old default.
       return true;
   }

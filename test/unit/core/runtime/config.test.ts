@@ -7,6 +7,8 @@ import t from 'tap';
 import { loadConfig } from '../../../../core/runtime/config.js';
 import { ConfigError } from '../../../../core/errors.js';
 
+const BEACON_KEYS = 'a-beacon-key-of-thirty-two-bytes-or-more';
+
 t.test('defaults of npm start: embedded mode, dev keys on loopback, the bundled sample feed', async (t) => {
   const c = loadConfig({}, 'embedded');
   t.match(c, { mode: 'embedded', devKeys: true, port: 8080, internalPort: 9464, host: '127.0.0.1', internalHost: '127.0.0.1', syncSchedule: '*/1 * * * *', logLevel: 'info', redisUrl: null, s3: null });
@@ -18,7 +20,7 @@ t.test('defaults of npm start: embedded mode, dev keys on loopback, the bundled 
 
 t.test('production mode when REDIS_URL or S3_BUCKET is set; it needs API_KEYS', async (t) => {
   t.throws(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'engine'), { code: 'CONFIG_INVALID', message: /^API_KEYS is required/ });
-  const c = loadConfig({ S3_BUCKET: 'snaps', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', API_KEYS: 'game:long-enough-key' }, 'engine');
+  const c = loadConfig({ S3_BUCKET: 'snaps', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', API_KEYS: 'game:long-enough-key', BEACON_KEYS }, 'engine');
   t.match(c, { mode: 'production', devKeys: false, s3: { bucket: 'snaps', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true } });
 });
 
@@ -34,6 +36,7 @@ t.test('every problem at once, naming the variable and the value', async (t) => 
       S3_BUCKET: 'b',
       S3_FORCE_PATH_STYLE: 'maybe',
       API_KEYS: 'game:ok-key-123',
+      BEACON_KEYS,
       REDIS_URL: 'http://not-redis',
     }, 'engine');
   } catch (e) {
@@ -60,9 +63,9 @@ t.test('settings with no effect in this mode are warnings, not errors', async (t
 t.test('only embedded mode falls back to the dev keys: a standalone engine without API_KEYS does not start', async (t) => {
   // The image's command, with the folder store (no REDIS_URL, no S3_BUCKET): once it served the
   // public dev-admin-key on 0.0.0.0.
-  t.throws(() => loadConfig({}, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
-  t.throws(() => loadConfig({ DATA_DIR: '/tmp/x', HOST: '127.0.0.1' }, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
-  const c = loadConfig({ API_KEYS: 'game:long-enough-key' }, 'engine');
+  t.throws(() => loadConfig({ BEACON_KEYS }, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /] });
+  t.throws(() => loadConfig({ DATA_DIR: '/tmp/x', HOST: '127.0.0.1' }, 'engine'), { code: 'CONFIG_INVALID', problems: [/^API_KEYS is required: /, /^BEACON_KEYS is required: /] });
+  const c = loadConfig({ API_KEYS: 'game:long-enough-key', BEACON_KEYS }, 'engine');
   t.match(c, { devKeys: false, host: '0.0.0.0', internalHost: '0.0.0.0' });
   t.same(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, 'syncer').apiKeys, [], 'the syncer serves no API and needs no keys');
   t.throws(() => loadConfig({}, 'syncer'), { code: 'CONFIG_INVALID', problems: [/^REDIS_URL or S3_BUCKET is required: the syncer publishes/] });
@@ -77,7 +80,7 @@ t.test('dev keys bind loopback only: the default, and a rule', async (t) => {
     problems: ["HOST must be a loopback address while the dev keys are in use (API_KEYS unset), got '0.0.0.0': set API_KEYS to serve other machines"],
   });
   t.throws(() => loadConfig({ INTERNAL_HOST: '10.0.0.5' }, 'embedded'), { code: 'CONFIG_INVALID', problems: [/^INTERNAL_HOST must be a loopback address/] });
-  t.match(loadConfig({ HOST: '0.0.0.0', API_KEYS: 'admin:my-own-secret-key' }, 'embedded'), { devKeys: false, host: '0.0.0.0' }, 'own keys may serve anywhere');
+  t.match(loadConfig({ HOST: '0.0.0.0', API_KEYS: 'admin:my-own-secret-key', BEACON_KEYS }, 'embedded'), { devKeys: false, host: '0.0.0.0' }, 'own keys may serve anywhere');
 });
 
 t.test('embedded mode refuses production stores as a config problem', async (t) => {
@@ -88,7 +91,7 @@ t.test('embedded mode refuses production stores as a config problem', async (t) 
 });
 
 t.test('durability and group commit: safe defaults, validated, warned about where they do nothing', async (t) => {
-  const prod = { REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' };
+  const prod = { REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key', BEACON_KEYS, PUBLIC_BASE_URL: 'https://ads.example' };
   const c = loadConfig(prod, 'engine');
   t.same(c.durability, { mode: 'aof', replicas: 1, waitMs: 1000 }, 'aof by default: no write acknowledged that a restart would lose');
   t.same(c.writeBatch, { maxEvents: 512, maxBytes: 1 << 20, windowMs: 0 });
@@ -103,4 +106,29 @@ t.test('durability and group commit: safe defaults, validated, warned about wher
   });
   t.same(loadConfig({ ...prod, EVENT_LOG_REPLICAS: '2' }, 'engine').warnings, ['EVENT_LOG_REPLICAS has no effect unless EVENT_LOG_DURABILITY=replicas']);
   t.same(loadConfig({ EVENT_LOG_DURABILITY: 'memory' }, 'embedded').warnings, ['EVENT_LOG_DURABILITY has no effect without REDIS_URL (the file event log fsyncs every batch)']);
+});
+
+t.test('beacon keys: required by a standalone engine, checked, never echoed; a dev key only in embedded mode on loopback', async (t) => {
+  const base = { REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' };
+  t.throws(() => loadConfig(base, 'engine'), { code: 'CONFIG_INVALID', problems: [/^BEACON_KEYS is required: /] });
+  t.same(loadConfig(base, 'syncer').beaconKeys, [], 'the syncer signs nothing');
+  let err: ConfigError | null = null;
+  try {
+    loadConfig({ ...base, BEACON_KEYS: `${BEACON_KEYS},too-short-secret` }, 'engine');
+  } catch (e) {
+    err = e as ConfigError;
+  }
+  t.same(err?.problems, ['BEACON_KEYS entry 2 is 16 bytes: each key must be at least 32 bytes of secret (e.g. openssl rand -base64 32)']);
+  t.notMatch(err?.message ?? '', /too-short-secret/, 'the key itself is never in the message');
+  const c = loadConfig({ ...base, BEACON_KEYS: ` ${BEACON_KEYS} , ${'k'.repeat(40)} `, PUBLIC_BASE_URL: 'https://ads.example/' }, 'engine');
+  t.equal(c.beaconKeys.length, 2);
+  t.equal(Buffer.from(c.beaconKeys[0]!).toString(), BEACON_KEYS, 'the first signs');
+  t.equal(c.publicBaseUrl, 'https://ads.example', 'trailing slash dropped');
+  t.equal(c.beaconTtlSec, 86_400, 'tokens last 24 h by default');
+  t.match(loadConfig({ ...base, BEACON_KEYS }, 'engine').warnings, [/^PUBLIC_BASE_URL is unset/]);
+  t.throws(() => loadConfig({ ...base, BEACON_KEYS, PUBLIC_BASE_URL: 'ftp://x' }, 'engine'), { code: 'CONFIG_INVALID', problems: [/^PUBLIC_BASE_URL must be a http:\/\/ or https:\/\/ URL/] });
+  t.match(loadConfig({}, 'embedded'), { devBeaconKey: true });
+  t.throws(() => loadConfig({ HOST: '0.0.0.0', API_KEYS: 'admin:my-own-secret-key' }, 'embedded'), { code: 'CONFIG_INVALID',
+    problems: ["HOST must be a loopback address while the dev beacon key is in use (BEACON_KEYS unset), got '0.0.0.0': set BEACON_KEYS to serve other machines"],
+  });
 });

@@ -1,0 +1,47 @@
+// What a video player reports back about an ad it was given (docs/architecture.md "Beacons and
+// reports"): the VAST tracking events an advertiser pays for, plus the error URL. A kind's index is
+// its position here: it picks the kind's slice of a decision's signature (token.ts), so the list
+// only ever grows at its end.
+
+export const beaconKinds = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click', 'error'] as const;
+export type BeaconKind = (typeof beaconKinds)[number];
+
+export const KIND_IMPRESSION = 0;
+export const KIND_START = 1;
+export const KIND_COMPLETE = 5;
+export const KIND_CLICK = 6;
+export const KIND_ERROR = 7;
+
+/**
+ * The kind that must have been counted first for a decision, or -1: a click follows an impression,
+ * a complete follows a start. One that arrives without it is still counted, in a column of its own
+ * (reportColumns), never dropped.
+ */
+export const prerequisite: readonly number[] = beaconKinds.map((k) => (k === 'click' ? KIND_IMPRESSION : k === 'complete' ? KIND_START : -1));
+
+/**
+ * The columns of a report row, each a count per ad, market and UTC hour: decisions served, then one
+ * per beacon kind, then the beacons counted without their prerequisite. The events that fold into
+ * reports name their column, so a reader that does not know one skips it.
+ */
+export const reportColumns = [
+  'decisions',
+  'impressions',
+  'starts',
+  'first_quartiles',
+  'midpoints',
+  'third_quartiles',
+  'completes',
+  'clicks',
+  'errors',
+  'clicks_without_impression',
+  'completes_without_start',
+] as const;
+export type ReportColumn = (typeof reportColumns)[number];
+
+/** The column a beacon of kind k counts in: its own, or its "without" column when it came first. */
+export function beaconColumn(kind: number, unmatched: boolean): ReportColumn {
+  if (unmatched && kind === KIND_CLICK) return 'clicks_without_impression';
+  if (unmatched && kind === KIND_COMPLETE) return 'completes_without_start';
+  return reportColumns[kind + 1]!;
+}

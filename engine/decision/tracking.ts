@@ -1,0 +1,28 @@
+// What a server needs to put tracking URLs in its answers and to take beacons back (docs/
+// architecture.md "Beacons and reports"): the signer for its decisions, the verifier for beacons,
+// the URL prefix every tracking URL starts with, and the count of decisions served.
+
+import { BeaconSigner, BeaconVerifier } from '../../core/domain/beacons/token.js';
+import { DecisionCounter } from './decision-counter.js';
+
+/** The path tracking URLs use; the token is its last segment. */
+export const BEACON_PATH = '/beacon/';
+
+export class Tracking {
+  readonly signer: BeaconSigner;
+  readonly verifier: BeaconVerifier;
+  readonly decisions = new DecisionCounter();
+  /** `<PUBLIC_BASE_URL>/beacon/`: set once the server knows its port when PUBLIC_BASE_URL is unset. */
+  beaconUrlPrefix = '';
+
+  constructor(keys: readonly Uint8Array[], ttlSec: number) {
+    this.signer = new BeaconSigner(keys, ttlSec);
+    this.verifier = new BeaconVerifier(keys);
+  }
+
+  /** Sets where tracking URLs point: the public base URL, or this server's own address. */
+  setBase(publicBaseUrl: string | null, host: string, port: number): void {
+    const own = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    this.beaconUrlPrefix = (publicBaseUrl ?? `http://${own}:${port}`) + BEACON_PATH;
+  }
+}
