@@ -6,9 +6,11 @@
 
 export const Errors = {
   bad_param: { status: '400 Bad Request', message: 'missing or malformed query parameter' },
+  bad_beacon: { status: '400 Bad Request', message: 'the tracking token is malformed or cut short' },
   bad_body: { status: '400 Bad Request', message: 'the JSON body is malformed or a field is missing or invalid' },
   unauthorized: { status: '401 Unauthorized', message: 'missing or unknown API key' },
   forbidden: { status: '403 Forbidden', message: 'the API key lacks the scope this route needs' },
+  beacon_forged: { status: '403 Forbidden', message: 'the tracking token is not signed by this ad server' },
   not_found: { status: '404 Not Found', message: 'no such route' },
   no_ad: { status: '404 Not Found', message: 'no eligible ad for this country, language and hour' },
   unknown_game: { status: '404 Not Found', message: 'no game with this id' },
@@ -19,6 +21,7 @@ export const Errors = {
   method_not_allowed: { status: '405 Method Not Allowed', message: 'method not allowed on this route' },
   duplicate_game: { status: '409 Conflict', message: 'a game with this name already exists' },
   topic_inactive: { status: '409 Conflict', message: 'this topic is not active: it takes no votes' },
+  beacon_expired: { status: '410 Gone', message: 'the tracking token has expired: beacons are counted for BEACON_TTL_SECONDS after the decision' },
   body_too_large: { status: '413 Content Too Large', message: 'the request body is over the size limit' },
   not_json: { status: '415 Unsupported Media Type', message: 'the body must be JSON (content-type: application/json)' },
   rate_limited: { status: '429 Too Many Requests', message: 'this API key is over its request rate; retry after the Retry-After seconds' },

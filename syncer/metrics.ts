@@ -2,6 +2,7 @@
 // Own registry (prom-client's global one is never used); in embedded mode the engine's /metrics
 // merges it in, as a standalone daemon its own internal port serves it.
 
+import { reportColumns, type ReportColumn } from '../core/domain/beacons/kinds.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { rejectReasons, type RejectReason } from '../core/domain/ads/feed.js';
 import { topicsRejectReasons, type TopicsRejectReason } from './feed/topics-feed.js';
@@ -42,6 +43,7 @@ export class SyncerMetrics {
   private readonly votesCounted: Counter;
   private readonly voteBatches: Counter<'outcome'>;
   private readonly votesClaimed: Counter;
+  private readonly beacons: Counter<'column'>;
   private readonly lastVoteBatch: Gauge;
   private readonly topicsFeedSyncs: Counter<'outcome'>;
   private readonly topicsFeedRows: Counter<'result'>;
@@ -108,6 +110,13 @@ export class SyncerMetrics {
       registers,
     });
     for (const outcome of ['counted', 'failed']) this.voteBatches.inc({ outcome }, 0);
+    this.beacons = new Counter({
+      name: 'syncer_beacons_counted_total',
+      help: 'Beacons counted by this processor, each (decision, kind) once over all processors, by report column (a click before its impression, a complete before its start: their own columns).',
+      labelNames: ['column'],
+      registers,
+    });
+    for (const column of reportColumns) if (column !== 'decisions') this.beacons.inc({ column }, 0);
     this.votesClaimed = new Counter({ name: 'syncer_vote_events_claimed_total', help: 'Pending events claimed from a vote processor idle past VOTE_CLAIM_IDLE_MS.', registers });
     this.lastVoteBatch = new Gauge({ name: 'syncer_vote_last_batch_timestamp_seconds', help: 'Unix time of the last batch the vote processor counted.', registers });
     this.blacklistFeedRows = new Counter({
@@ -140,6 +149,11 @@ export class SyncerMetrics {
       this.votesCounted.inc(counted);
       this.lastVoteBatch.set(nowMs / 1000);
     }
+  }
+
+  /** Beacons a batch counted, by column. */
+  beaconsCounted(byColumn: Partial<Record<ReportColumn, number>>): void {
+    for (const [column, n] of Object.entries(byColumn)) this.beacons.inc({ column }, n);
   }
 
   /** Events taken over from a vote processor that stopped answering. */

@@ -29,6 +29,11 @@ export function sendJson(res: HttpResponse, status: Buffer, body: Buffer | strin
   res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
 }
 
+/** A body of another content type (pre-encoded). */
+export function sendTyped(res: HttpResponse, status: Buffer, contentType: Buffer, body: Buffer | string, close: boolean): void {
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
+}
+
 /**
  * A 200 with a JSON body, on the hot path. No writeStatus: uWS writes "200 OK" itself before the
  * first header, and skipping the call saves one crossing into C++ per request.
@@ -95,6 +100,13 @@ export class AsyncReply {
     });
   }
 
+  /** A beacon's answer (sendBeacon). */
+  beacon(image: boolean): void {
+    if (this.done) return;
+    const close = this.finish();
+    this.res.cork(() => sendBeacon(this.res, image, close));
+  }
+
   rateLimited(retryAfterS: number): void {
     if (this.done) return;
     const close = this.finish();
@@ -116,6 +128,20 @@ export class AsyncReply {
     this.state.inFlight--;
     return this.state.draining;
   }
+}
+
+const CACHE_CONTROL = Buffer.from('cache-control');
+const NO_STORE = Buffer.from('no-store');
+const STATUS_204 = Buffer.from('204 No Content');
+const EMPTY = Buffer.alloc(0);
+const GIF_TYPE = Buffer.from('image/gif');
+/** A transparent 1×1 GIF: the answer to a tracking pixel (an <img> must get an image). */
+const PIXEL = Buffer.from('47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b', 'hex');
+
+/** A beacon's answer: 204, or the pixel for a client that asked for an image; never cached. */
+export function sendBeacon(res: HttpResponse, image: boolean, close: boolean): void {
+  if (image) res.writeHeader(CACHE_CONTROL, NO_STORE).writeHeader(CONTENT_TYPE, GIF_TYPE).end(PIXEL, close);
+  else res.writeStatus(STATUS_204).writeHeader(CACHE_CONTROL, NO_STORE).end(EMPTY, close);
 }
 
 export type Handler = (res: HttpResponse, req: HttpRequest) => void;

@@ -11,6 +11,8 @@ export interface RedisKeys {
   readonly votesProcessed: string;
   /** Votes counted per choice: hash, choice id → count (count-votes.lua). */
   readonly votesTallies: string;
+  /** Beacons already counted: sorted set of "<decision id>:<kind>" scored by the token's expiry (count-votes.lua). */
+  readonly beaconsProcessed: string;
   /** Pub/sub channel of "<kind> <version>" snapshot notifications. */
   readonly snapshotsChannel: string;
   /** The syncers' leader lock (SET NX PX, value = the holder's token). */
@@ -39,6 +41,6 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
 }
 
 /** The vote counter's keys, beside the events stream they count (same hash tag, same slot). */
-export function voteKeys(eventsKey: string): Pick<RedisKeys, 'votesProcessed' | 'votesTallies'> {
-  return { votesProcessed: `${eventsKey}:votes:processed`, votesTallies: `${eventsKey}:votes:tallies` };
+export function voteKeys(eventsKey: string): Pick<RedisKeys, 'votesProcessed' | 'votesTallies' | 'beaconsProcessed'> {
+  return { votesProcessed: `${eventsKey}:votes:processed`, votesTallies: `${eventsKey}:votes:tallies`, beaconsProcessed: `${eventsKey}:beacons:processed` };
 }

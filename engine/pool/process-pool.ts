@@ -17,7 +17,8 @@ import type { ServerPool } from './server-pool.js';
 import type { InstalledIndex, LoadedStream, ServerOptions } from '../server/public-server.js';
 import type { MainToServer, ServerToMain } from './server-protocol.js';
 import type { BatchSink } from '../../core/store/event-log.js';
-import type { LoggedEvent } from '../../core/domain/stream/event.js';
+import type { EncodedEvent, LoggedEvent } from '../../core/domain/stream/event.js';
+import { OwnWrites } from '../indexes/own-writes.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const ENTRY = new URL(FROM_SOURCE ? './server-process.ts' : './server-process.js', import.meta.url);
@@ -101,7 +102,9 @@ export class ProcessPool implements ServerPool {
     }
     this.events.appendBatch(m.events).then(
       (eventIds) => {
-        for (const other of this.children) if (other !== child) sendSafely(other, { type: 'written', eventIds, events: m.events });
+        // Only what the others' reads show before the fold (votes, reports): not beacons or counts.
+        const shown = writtenShown(eventIds, m.events);
+        if (shown !== null) for (const other of this.children) if (other !== child) sendSafely(other, { type: 'written', ...shown });
         sendSafely(child, { type: 'appended', id, eventIds });
       },
       (err: unknown) => sendSafely(child, { type: 'append_failed', id, ...errorToWire(err) }),
@@ -145,6 +148,17 @@ export class ProcessPool implements ServerPool {
     if (m.type === 'failed') p.reject(errorFromWire(m));
     else p.resolve(m.type === 'collected' ? m.metrics : m.type === 'installed' ? m.index : m.type === 'stream_loaded' ? m.loaded : undefined);
   }
+}
+
+/** The batch's events other servers keep as OwnWrites, with their ids; null when there are none. */
+function writtenShown(eventIds: string[], events: readonly EncodedEvent[]): { eventIds: string[]; events: EncodedEvent[] } | null {
+  const shown: { eventIds: string[]; events: EncodedEvent[] } = { eventIds: [], events: [] };
+  for (let i = 0; i < events.length; i++) {
+    if (!OwnWrites.tracks(events[i]!.type)) continue;
+    shown.eventIds.push(eventIds[i]!);
+    shown.events.push(events[i]!);
+  }
+  return shown.events.length === 0 ? null : shown;
 }
 
 /** The snapshot as install_part messages (at least one, so an empty snapshot still gets an answer). */

@@ -4,6 +4,7 @@
 // and counts it. Synchronous, so req is still alive (docs/conventions.md "uWS rules that bite").
 
 import { errorBody } from '../../core/errors.js';
+import type { Scope } from '../../core/domain/api-keys.js';
 import { rawQuery } from '../../core/runtime/uws.js';
 import { admit } from '../http/admit.js';
 import { QueryReader, badParamBodies, type ParamSpec } from '../http/query.js';
@@ -24,6 +25,7 @@ export function streamReadDoor(
   route: Route,
   params: readonly ParamSpec[],
   validate: (values: readonly (string | undefined)[]) => Buffer | null = () => null,
+  scope: Scope = 'game',
 ): ReadDoor {
   const { metrics, state } = deps;
   const slot = routeIndex[route];
@@ -44,7 +46,7 @@ export function streamReadDoor(
       metrics.record(slot, statusIndex['400'], startedAt);
       return null;
     }
-    if (!admit(deps, res, req, query.values[apiKey], 'game', slot, startedAt, state.draining)) return null;
+    if (!admit(deps, res, req, query.values[apiKey], scope, slot, startedAt, state.draining)) return null;
     if (!deps.stream.caughtUp) {
       sendError(res, 'not_ready', state.draining, loading);
       metrics.record(slot, statusIndex['503'], startedAt);

@@ -13,6 +13,8 @@ import { createGame, listGames } from '../routes/games.js';
 import { openApiDocument } from '../routes/openapi.js';
 import { createTopic, getTopic, listTopics, updateTopic } from '../routes/topics.js';
 import { castVote, getVote } from '../routes/votes.js';
+import { fireBeacon } from '../routes/beacon.js';
+import { adReports } from '../routes/reports.js';
 import type { RouteDeps } from '../routes/route-deps.js';
 
 export type AppDeps = RouteDeps;
@@ -35,6 +37,8 @@ const routes = {
   '/topics/:id': { get: getTopic, put: updateTopic },
   '/votes': { post: castVote },
   '/votes/:id': { get: getVote },
+  '/beacon/:token': { get: fireBeacon, post: fireBeacon },
+  '/reports/ads': { get: adReports },
   '/openapi.json': { get: openApiDocument },
 } as const satisfies Readonly<Record<string, Partial<Record<Method, HandlerFactory>>>>;
 

@@ -86,7 +86,7 @@ export class PublicServer {
     private readonly events: EventWriter | null,
   ) {
     this.stream = new StreamHolder(opts.voteReceipts);
-    this.tracking = new Tracking(opts.beaconKeys, opts.beaconTtlSec);
+    this.tracking = new Tracking(opts.beaconKeys, opts.beaconTtlSec, this.registry);
   }
 
   get port(): number {

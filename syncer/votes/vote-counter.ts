@@ -1,30 +1,74 @@
-// The vote processor's one store-specific step (README "Topics and votes": every vote counted
-// exactly once, even when the processor crashes and retries): count the votes of a batch the
-// consumer group delivered, record them as processed, tell the engines (one votes_counted event),
-// and acknowledge the batch. Redis does it in one Lua script (redis-vote-counter.ts); embedded
-// mode on its file log (file-vote-counter.ts).
+// The vote processor's one store-specific step (README "Topics and votes" and "Reports": every
+// vote and every beacon counted exactly once, even when the processor crashes and retries): count
+// the votes and beacons of a batch the consumer group delivered, record them as processed, tell the
+// engines (one votes_counted and one beacons_counted event), and acknowledge the batch. Redis does
+// it in one Lua script (redis-vote-counter.ts); embedded mode on its file log (file-vote-counter.ts).
 
 import type { LoggedEvent } from '../../core/domain/stream/event.js';
-import type { VoteCast } from '../../core/domain/stream/events.js';
+import type { BeaconFired, VoteCast } from '../../core/domain/stream/events.js';
+import { beaconColumn, beaconKinds, prerequisite, type ReportColumn } from '../../core/domain/beacons/kinds.js';
+import { hourStart } from '../../core/domain/stream/ad-reports.js';
+
+/** What one batch counted that was not counted before. */
+export interface Counted {
+  votes: number;
+  /** Beacons newly counted, by report column. */
+  beacons: Partial<Record<ReportColumn, number>>;
+}
 
 export interface VoteCounter {
-  /**
-   * Counts the votes among `events` not counted before, and acknowledges every event of the batch
-   * in the group. Returns how many votes were newly counted.
-   */
-  count(events: readonly LoggedEvent[], nowMs: number): Promise<number>;
-  /** Drops the record of votes older than `id` (the stream's oldest event): they cannot come again. */
+  /** Counts the votes and beacons among `events` not counted before, and acknowledges every event of the batch. */
+  count(events: readonly LoggedEvent[], nowMs: number): Promise<Counted>;
+  /** Drops the record of votes older than `id` (the stream's oldest event) and of beacons whose tokens expired before it. */
   forgetBefore(id: string): Promise<void>;
   readonly description: string;
 }
 
-/** The batch split into votes ([id, choice id]) and the other events (acknowledged only). */
-export function splitBatch(events: readonly LoggedEvent[]): { votes: [id: string, choiceId: number][]; others: string[] } {
+/** A beacon_fired event as the counters take it. */
+export interface BeaconToCount {
+  eventId: string;
+  decisionId: string;
+  kind: number;
+  /** Kind that must have been counted first, -1 for none. */
+  prerequisite: number;
+  adId: string;
+  country: string;
+  lang: string;
+  /** The decision's UTC hour, ms. */
+  hourMs: number;
+  expiresMs: number;
+  column: ReportColumn;
+  unmatchedColumn: ReportColumn;
+}
+
+const kindIndex = new Map<string, number>(beaconKinds.map((k, i) => [k, i]));
+
+/** The batch split into votes ([id, choice id]), beacons, and the other events (acknowledged only). */
+export function splitBatch(events: readonly LoggedEvent[]): { votes: [id: string, choiceId: number][]; beacons: BeaconToCount[]; others: string[] } {
   const votes: [string, number][] = [];
+  const beacons: BeaconToCount[] = [];
   const others: string[] = [];
   for (const e of events) {
     if (e.type === 'vote_cast') votes.push([e.id, (e.data as VoteCast).choice_id]);
+    else if (e.type === 'beacon_fired' && kindIndex.has((e.data as BeaconFired).kind)) beacons.push(beaconToCount(e.id, e.data as BeaconFired));
     else others.push(e.id);
   }
-  return { votes, others };
+  return { votes, beacons, others };
+}
+
+function beaconToCount(eventId: string, b: BeaconFired): BeaconToCount {
+  const kind = kindIndex.get(b.kind)!;
+  return {
+    eventId,
+    decisionId: b.decision_id,
+    kind,
+    prerequisite: prerequisite[kind]!,
+    adId: b.ad_id,
+    country: b.country,
+    lang: b.lang,
+    hourMs: hourStart(b.issued_at),
+    expiresMs: b.expires_at,
+    column: beaconColumn(kind, false),
+    unmatchedColumn: beaconColumn(kind, true),
+  };
 }

@@ -1,5 +1,5 @@
 // The vote processor (docs/architecture.md "Data flow": the syncer consumes the event log with a
-// consumer group to count votes). Every syncer runs one, leader or not: the group hands each event to one
+// consumer group to count votes, and beacons the same way). Every syncer runs one, leader or not: the group hands each event to one
 // of them, and counting is exactly once whoever gets it (VoteCounter). The loop:
 //   - read the next batch for this consumer (blocking up to a second) and count it;
 //   - every VOTE_CLAIM_IDLE_MS / 2, claim events another consumer was handed and has not
@@ -84,7 +84,8 @@ export class VoteProcessor {
     if (batch.length === 0) return;
     const now = this.d.clock.now();
     const counted = await this.d.counter.count(batch, now);
-    this.d.metrics.voteBatch('counted', counted, now);
+    this.d.metrics.voteBatch('counted', counted.votes, now);
+    this.d.metrics.beaconsCounted(counted.beacons);
   }
 
   private async claimIdle(): Promise<void> {

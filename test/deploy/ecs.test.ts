@@ -23,6 +23,7 @@ const expected: Record<string, Service> = { 'engine-task-definition.json': 'engi
 const SECRET_STAND_INS: Record<string, string> = {
   API_KEYS: `game:sha256:${'0'.repeat(64)},admin:sha256:${'f'.repeat(64)}`,
   REDIS_URL: 'rediss://arcade.example.cache.amazonaws.com:6379',
+  BEACON_KEYS: 'k'.repeat(44),
 };
 
 /** Fargate task sizes: CPU units → memory MiB allowed (AWS ECS developer guide, "Task CPU and memory"). */

@@ -128,7 +128,7 @@ for (const { dockerfile, service, entry } of images) {
 
   t.test(`${dockerfile}: the image's ENV is a valid ${service} configuration, ports exposed`, async (t) => {
     // With the stores a deployment adds (the manifest tests check the real ones).
-    const config = loadConfig({ ...final.env, REDIS_URL: 'redis://redis:6379', S3_BUCKET: 'b', API_KEYS: `game:sha256:${'0'.repeat(64)}` }, service);
+    const config = loadConfig({ ...final.env, REDIS_URL: 'redis://redis:6379', S3_BUCKET: 'b', API_KEYS: `game:sha256:${'0'.repeat(64)}`, BEACON_KEYS: 'k'.repeat(44) }, service);
     const exposed = lastOf(final, 'EXPOSE')?.args.trim().split(/\s+/).map(Number) ?? [];
     t.ok(exposed.includes(config.internalPort), `EXPOSE ${exposed.join(' ')} includes the internal port ${config.internalPort}`);
     if (service === 'engine') t.ok(exposed.includes(config.port), `and the public port ${config.port}`);
@@ -145,7 +145,7 @@ for (const { dockerfile, service, entry } of images) {
     await assertHealthcheck(t, commandArgv(m![2]!), final.env);
 
     // Without an override it uses the image's INTERNAL_PORT, the program's default.
-    const config = loadConfig({ ...final.env, REDIS_URL: 'redis://r:6379', API_KEYS: `game:sha256:${'0'.repeat(64)}` }, service);
+    const config = loadConfig({ ...final.env, REDIS_URL: 'redis://r:6379', API_KEYS: `game:sha256:${'0'.repeat(64)}`, BEACON_KEYS: 'k'.repeat(44) }, service);
     t.equal(final.env.INTERNAL_PORT, String(config.internalPort), `ENV INTERNAL_PORT=${final.env.INTERNAL_PORT}`);
   });
 }

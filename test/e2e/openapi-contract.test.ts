@@ -18,6 +18,9 @@ import { httpClient, type Reply, type TestClient } from '../helpers/http.js';
 import { startVoteProcessor } from '../helpers/vote-processor.js';
 import { row } from '../helpers/feed-rows.js';
 import { ADMIN_KEY, GAME_KEY, startTestEngine } from '../helpers/test-engine.js';
+import { TEST_BEACON_KEY } from '../helpers/spawn.js';
+import { BeaconSigner } from '../../core/domain/beacons/token.js';
+import { countryCode, langCode } from '../../engine/decision/market.js';
 import { ContractChecker, HTTP_METHODS, compileAt, deref, documentAjv, loadDocument, operations, pointer, under, type Operation } from '../helpers/openapi-doc.js';
 
 const { doc } = await loadDocument();
@@ -71,11 +74,14 @@ t.test('the checker refuses what the document does not declare', async (t) => {
   t.match(checker.check('DELETE /ad_request', reply(405, {})), [/not a documented operation/]);
 });
 
+/** The query an operation needs to get past its parameter checks. */
+const sampleQuery = (path: string): string => (path === '/ad_request' ? '?country=us&lang=eng' : path === '/reports/ads' ? '?from=2026-11-24&to=2026-11-25' : '');
+
 /** Every documented operation is routed (no 404 not_found, no 405); other methods on its path are 405. */
 async function routedAsDocumented(t: Test, http: TestClient, url: string, adminKey: string): Promise<void> {
   const send = requester(http, url, adminKey);
   for (const o of ops) {
-    const r = await send(o.method, fill(o.path), { query: o.path === '/ad_request' ? '?country=us&lang=eng' : '' });
+    const r = await send(o.method, fill(o.path), { query: sampleQuery(o.path) });
     t.not(r.status, 405, `${o.key} is served (answered ${r.status})`);
     t.not((r.body as { error?: string } | undefined)?.error, 'not_found', `${o.key} is routed`);
   }
@@ -210,8 +216,37 @@ t.test('contract: every answer is declared, and every declared answer is produce
     t.equal(counted.status, 200);
     await expect(list, 200, send('GET', '/topics', { key: GAME_KEY, query: '?include_votes=true' }), 'with a counted vote');
 
+    // Beacons: signed tracking URLs, no key; the reports that count them, admin only.
+    const signer = new BeaconSigner([Buffer.from(TEST_BEACON_KEY)], 3600);
+    signer.sign('us-eng-allday-1', countryCode('us'), langCode('eng'), Date.now());
+    const [claim, tail] = signer.tokens[0]!.split('.') as [string, string];
+    const expired = new BeaconSigner([Buffer.from(TEST_BEACON_KEY)], 60);
+    expired.sign('us-eng-allday-1', countryCode('us'), langCode('eng'), Date.now() - 120_000);
+    for (const [op, method] of [
+      ['GET /beacon/{token}', 'GET'],
+      ['POST /beacon/{token}', 'POST'],
+    ] as const) {
+      await expect(op, 204, send(method, `/beacon/${signer.tokens[method === 'GET' ? 0 : 1]}`, { key: null }), 'recorded');
+      await expect(op, 200, http.send(method, `${eng.url}/beacon/${signer.tokens[2]}`, undefined, { accept: 'image/*' }), 'an image request: the pixel');
+      await expect(op, 400, send(method, '/beacon/not-a-token', { key: null }), 'malformed');
+      await expect(op, 403, send(method, `/beacon/${claim}.6${tail.slice(1)}`, { key: null }), 'forged');
+      await expect(op, 410, send(method, `/beacon/${expired.tokens[0]}`, { key: null }), 'expired');
+    }
+    const reports = 'GET /reports/ads';
+    await expect(reports, 200, send('GET', '/reports/ads', { query: '?from=2026-11-24&to=2026-11-25' }), 'JSON');
+    await expect(reports, 200, send('GET', '/reports/ads', { query: `?from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date(Date.now() + 3_600_000).toISOString()}&format=csv` }), 'CSV');
+    await expect(reports, 400, send('GET', '/reports/ads', { query: '?from=2026-11-24' }), 'no to');
+    await expect(reports, 401, send('GET', '/reports/ads', { key: null, query: '?from=2026-11-24&to=2026-11-25' }), 'no key');
+    await expect(reports, 403, send('GET', '/reports/ads', { key: GAME_KEY, query: '?from=2026-11-24&to=2026-11-25' }), 'game key');
+
     // The event log refuses writes: nothing recorded, 503 store_unavailable with Retry-After.
     faults.appends = true;
+    for (const [op, method] of [
+      ['GET /beacon/{token}', 'GET'],
+      ['POST /beacon/{token}', 'POST'],
+    ] as const) {
+      t.match((await expect(op, 503, send(method, `/beacon/${signer.tokens[method === 'GET' ? 3 : 4]}`, { key: null }), 'event log down')).body, { error: 'store_unavailable' });
+    }
     for (const [opKey, method, path, key, body] of [
       [newGame, 'POST', '/games', ADMIN_KEY, '{"name":"Kart Chaos"}'],
       [report, 'POST', '/blacklist', GAME_KEY, '{"game_id":1,"email":"p@example.com","reason":"cheating"}'],
@@ -241,7 +276,9 @@ t.test('contract: every answer is declared, and every declared answer is produce
         await expect(o.key, 200, send('GET', o.path, { key: null }), 'served regardless');
         continue;
       }
-      const r = await expect(o.key, 503, send(o.method, fill(o.path, o.path.startsWith('/votes') ? '1-0' : '1'), { query: o.path === '/ad_request' ? '?country=us&lang=eng' : '' }), 'not ready');
+      // A beacon reads nothing of the stream: its token decides (covered on the ready engine).
+      if (o.path === '/beacon/{token}') continue;
+      const r = await expect(o.key, 503, send(o.method, fill(o.path, o.path.startsWith('/votes') ? '1-0' : '1'), { query: sampleQuery(o.path) }), 'not ready');
       t.match(r.body, { error: 'not_ready' });
       t.equal(r.headers['retry-after'], '1');
     }
@@ -251,11 +288,12 @@ t.test('contract: every answer is declared, and every declared answer is produce
     const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')], env: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '1' } });
     const send = requester(http, eng.url);
     for (const o of ops) {
-      if (o.key === 'GET /openapi.json') continue;
+      // Not keyed: no key, no rate.
+      if ((o.op.security as unknown[]).length === 0) continue;
       // The bucket holds one request: the first may pass (and must be documented too), then 429.
       let r: Reply | null = null;
       for (let i = 0; i < 5 && r?.status !== 429; i++) {
-        r = await send(o.method, fill(o.path), { query: o.path === '/ad_request' ? '?country=us&lang=eng' : '' });
+        r = await send(o.method, fill(o.path), { query: sampleQuery(o.path) });
         t.same(checker.check(o.key, r), [], `${o.key}: ${r.status} as documented`);
       }
       t.equal(r!.status, 429, `${o.key}: rate limited`);
@@ -292,6 +330,10 @@ const queryProbes: Record<string, Probe[]> = {
   player_id: [absent, 'p', 'player 42', '~', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000', '\t', '\u007f'],
   email: [absent, ...emailProbes],
   include_votes: [absent, 'true', 'false', 'True', '', '1', 'falsey'],
+  from: [absent, '2026-11-24', '2026-11-24T10Z', '2026-11-24T10:00Z', '2026-11-24T10:30Z', '2026-11-24T10:30:15.5+02:00', 'yesterday', '2026-11-24T10', '', '2026-11-24 10:00', 'x'.repeat(41)],
+  to: [absent, '2026-11-25', '2026-11-25T00:00:00.000Z', '2026-11-25T01-01:00', 'tomorrow', '', '2026-11-25T24:00Z'],
+  ad_id: [absent, 'us-eng-allday-1', 'other', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000'],
+  format: [absent, 'json', 'csv', 'JSON', 'xml', ''],
   api_key: [absent, ADMIN_KEY, 'not a key', ' ', '~', 'k'.repeat(256), 'k'.repeat(257), '', 'k\u00e9', '\u0000', '\u007f'],
 };
 

@@ -123,12 +123,18 @@ export class ContractChecker {
     this.seen.add(`${opKey} ${status}`);
     const problems: string[] = [];
     const content = response.value.content as Record<string, Json> | undefined;
-    const media = content?.['application/json'];
-    if (media === undefined) return [`${opKey} ${status} declares no application/json content`];
-    const contentType = reply.headers['content-type'];
-    if (contentType !== 'application/json') problems.push(`content-type ${String(contentType)}, not application/json`);
-    const validate = this.validator(under(response.at, 'content', 'application/json', 'schema'));
-    if (!validate(reply.body)) problems.push(`body ${reply.text} does not match: ${this.ajv.errorsText(validate.errors)}`);
+    const contentType = String(reply.headers['content-type'] ?? '');
+    // The media type the reply says it is (parameters such as charset cut), which the document must declare.
+    const mediaType = contentType.split(';')[0]!.trim();
+    if (content === undefined) {
+      if (reply.text !== '') problems.push(`${opKey} ${status} declares no content, got ${contentType}: ${reply.text.slice(0, 80)}`);
+    } else if (content[mediaType] === undefined) {
+      problems.push(`${opKey} ${status} answered content-type ${contentType || '(none)'}, not one of ${Object.keys(content).join(', ')}`);
+    } else if (mediaType === 'application/json') {
+      if (contentType !== 'application/json') problems.push(`content-type ${contentType}, not application/json`);
+      const validate = this.validator(under(response.at, 'content', 'application/json', 'schema'));
+      if (!validate(reply.body)) problems.push(`body ${reply.text} does not match: ${this.ajv.errorsText(validate.errors)}`);
+    }
     for (const [name, header] of Object.entries((response.value.headers ?? {}) as Record<string, Json>)) {
       const h = deref(this.doc, header, under(response.at, 'headers', name));
       const value = reply.headers[name.toLowerCase()];

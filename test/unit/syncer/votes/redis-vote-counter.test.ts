@@ -16,11 +16,11 @@ t.test('count-votes.lua: a batch counts once, acks with the count, and tells the
   const batch = await events.readGroup(VOTES_GROUP, 'p1', { count: 100 });
   t.equal(batch.length, 6, 'the topic and five votes');
   const counter = new RedisVoteCounter(redis, STREAM, VOTES_GROUP);
-  t.equal(await counter.count(batch, 1_000), 5);
+  t.equal((await counter.count(batch, 1_000)).votes, 5);
   t.same(await redis.hgetall(TALLIES), { '1': '3', '2': '2' });
   t.equal(Number(((await redis.xpending(STREAM, VOTES_GROUP)) as [number])[0]), 0, 'the whole batch acknowledged in the same step');
   // Delivered again (a lost ack, a group recreated): nothing counts twice.
-  t.equal(await counter.count(batch, 2_000), 0);
+  t.equal((await counter.count(batch, 2_000)).votes, 0);
   t.same(await redis.hgetall(TALLIES), { '1': '3', '2': '2' });
   t.same((await countedInStream(redis)).sort(), [...votes].sort(), 'one votes_counted entry per vote, once');
   const [, fields] = ((await redis.xrevrange(STREAM, '+', '-', 'COUNT', 1)) as [string, string[]][])[0]!;
