@@ -26,6 +26,7 @@ runProcess('arcade-edge', async ({ useLogger, onShutdown }) => {
   useLogger(log);
   for (const w of config.warnings) log.warn(w);
   if (config.devKeys) log.warn('API_KEYS unset: using the DEV-ONLY keys dev-admin-key and dev-game-key');
+  if (config.devBeaconKey) log.warn('BEACON_KEYS unset: tracking URLs are signed with the DEV-ONLY beacon key, which anyone can read in this repository');
 
   const store = new FsSnapshotStore(config.dataDir);
   const notifier = new InProcessNotifier();

@@ -22,7 +22,7 @@ t.test('token bucket: burst, refill at the rate, Retry-After in whole seconds', 
 
 t.test('defaults: off in embedded mode, 1000/s per key in production', async (t) => {
   t.equal(loadConfig({}, 'embedded').rateLimitPerSecond, 0);
-  const prod = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key' }, 'engine');
+  const prod = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', API_KEYS: 'game:long-enough-key', BEACON_KEYS: 'k'.repeat(44) }, 'engine');
   t.match(prod, { rateLimitPerSecond: 1000, rateLimitBurst: 1000 });
   t.throws(() => loadConfig({ RATE_LIMIT_PER_SECOND: 'lots' }, 'embedded'), { code: 'CONFIG_INVALID', message: /RATE_LIMIT_PER_SECOND must be an integer/ });
 });
