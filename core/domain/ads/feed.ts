@@ -99,15 +99,25 @@ export const creativeDefaults = { duration: 30, width: 1280, height: 720 } as co
 
 /** The media type of a video URL by its path's extension; video/mp4 when it names none we know. */
 export function defaultMime(videoUrl: string): string {
+  // No slicing or case-folding copies: an index compile calls this for every ad without a mime.
   let end = videoUrl.length;
   const query = videoUrl.indexOf('?');
   if (query >= 0) end = query;
   const hash = videoUrl.indexOf('#');
   if (hash >= 0 && hash < end) end = hash;
-  const dot = videoUrl.lastIndexOf('.', end);
-  if (dot < 0 || videoUrl.lastIndexOf('/', end) > dot) return 'video/mp4';
-  const ext = videoUrl.slice(dot + 1, end).toLowerCase();
-  return ext === 'webm' ? 'video/webm' : ext === 'ogv' ? 'video/ogg' : ext === 'mov' ? 'video/quicktime' : 'video/mp4';
+  const dot = videoUrl.lastIndexOf('.', end - 1);
+  if (dot < 0 || videoUrl.lastIndexOf('/', end - 1) > dot) return 'video/mp4';
+  if (extensionIs(videoUrl, dot + 1, end, 'webm')) return 'video/webm';
+  if (extensionIs(videoUrl, dot + 1, end, 'ogv')) return 'video/ogg';
+  if (extensionIs(videoUrl, dot + 1, end, 'mov')) return 'video/quicktime';
+  return 'video/mp4';
+}
+
+/** s[from, end) is `ext` (lower-case letters), in any case. */
+function extensionIs(s: string, from: number, end: number, ext: string): boolean {
+  if (end - from !== ext.length) return false;
+  for (let i = 0; i < ext.length; i++) if ((s.charCodeAt(from + i) | 0x20) !== ext.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Parses and validates a feed document. Throws FeedRejectedError only when no row is usable. */
