@@ -400,7 +400,7 @@ class VastBuilder {
     const title = ad.title === undefined ? -1 : this.piece(escapeXml(ad.title));
     const url = urlInBody ? -1 : this.piece(escapeXml(ad.videoUrl));
     if (id >= 0 || title >= 0 || url >= 0) return this.push(id, title, url, media, click);
-    // Exact as a double while there are fewer than 2^27 pieces.
+    // One key per (media, click) pair while there are fewer than 2^26 (67M) pieces.
     const key = media * 0x4000000 + click + 1;
     let record = this.shared.get(key);
     if (record === undefined) {
