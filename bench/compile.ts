@@ -2,7 +2,7 @@
 // the index keeps, at 10k, 100k and 1M ads (BENCH_COMPILE_SIZES=10000,100000 to choose).
 // Each size runs in a fresh child process (run with --expose-gc), so heaps never mix:
 //   parse    JSON.parse + row validation (parseFeed), the work a snapshot load repeats
-//   compile  AdIndex.compile: bodies into one slab, 24 hour buckets per market
+//   compile  AdIndex.compile: JSON bodies and VAST pieces into one slab, 24 hour buckets per market
 //   retained heap + array buffers freed when the index is dropped (both sides after full GCs;
 //            a difference, because V8 may keep other garbage from the parse alive for a while)
 // Targets for 1M ads: compile ≤ 1.5 s, index ≤ 200 MB.
@@ -45,7 +45,7 @@ function measure(ads: number): SizeResult {
   const approxMB = index.approxBytes / MB;
   const markets = index.marketCount;
   // Drop the validated rows: only what the index references stays reachable. What the index holds
-  // (bodies slab, bucket tables, the ad ids kept for the no-repeat rule) is what dropping
+  // (bodies and VAST pieces slab, bucket tables, the ad ids kept for the no-repeat rule) is what dropping
   // it frees.
   validated = null;
   fullGc();

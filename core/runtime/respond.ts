@@ -9,6 +9,7 @@ import { Errors, defaultErrorBodies, errorBody, type ErrorCode } from '../errors
 
 const CONTENT_TYPE = Buffer.from('content-type');
 const JSON_TYPE = Buffer.from('application/json');
+const XML_TYPE = Buffer.from('application/xml; charset=utf-8');
 const RETRY_AFTER = Buffer.from('retry-after');
 const ALLOW = Buffer.from('allow');
 export const STATUS_200 = Buffer.from('200 OK');
@@ -40,6 +41,11 @@ export function sendTyped(res: HttpResponse, status: Buffer, contentType: Buffer
  */
 export function sendOk(res: HttpResponse, body: Buffer | string, close: boolean): void {
   res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+}
+
+/** A 200 with an XML body (a VAST document), on the hot path: as sendOk. */
+export function sendOkXml(res: HttpResponse, body: Buffer, close: boolean): void {
+  res.writeHeader(CONTENT_TYPE, XML_TYPE).end(body, close);
 }
 
 /** Codes answered 503, which carry Retry-After: decided once, not by parsing the status per answer. */

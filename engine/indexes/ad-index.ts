@@ -1,8 +1,12 @@
 // The compiled, immutable ad index: for every market (country, lang) 24 hour buckets, each a
-// rotation over the ads live in that UTC hour, and every possible 200 body pre-serialised.
+// rotation over the ads live in that UTC hour, every possible JSON 200 body pre-serialised, and the
+// per-ad pieces of the VAST answer (vast.ts) escaped once.
 //
 // Memory shape (the 1M-ad budget is 200 MB, see bench/compile.ts): all response bodies live in one
 // byte slab with an offset table, and a bucket holds 4-byte ordinals into it, not copies of bodies.
+// The VAST pieces sit in the same slab, after the bodies, and cost an ad 4 bytes when its id and
+// video URL need no XML escaping and it gives no title: its pieces are then read from its JSON body,
+// and its media and click-through pieces are shared with every ad that has the same ones.
 // Adjacent hours with the same eligible set share one bucket (and so one rotation), which is what
 // all-day and long-window ads produce. The index is its flat arrays (AdIndexParts); the per-ad
 // Buffer view that uWS writes, the id string and a bucket's Rotation are made on first use and
@@ -10,11 +14,12 @@
 // Never mutated after compile, apart from rotation cursors and those first-use caches: a new feed
 // means a new AdIndex (docs/conventions.md "Hot path": swap, never mutate).
 
-import type { Ad } from '../../core/domain/ads/feed.js';
+import { defaultMime, type Ad } from '../../core/domain/ads/feed.js';
 import { HOURS_PER_DAY, hourMask } from '../decision/hours.js';
 import { marketKeyOf } from '../decision/market.js';
 import { Rotation } from '../decision/rotation.js';
 import type { PlayerMemory } from '../decision/player-memory.js';
+import { R_CLICK, R_ID, R_MEDIA, R_TITLE, R_URL, XML_PLAIN, clickThroughPiece, escapeXml, hasDefaultMedia, mediaPiece, type VastSource } from './vast.js';
 
 /** hourMask for every (start, end) pair, so compile does not recompute it per ad. */
 const MASKS = (() => {
@@ -42,9 +47,20 @@ export interface AdIndexParts {
   idBytes: Uint8Array;
   idWide: boolean;
   idOffsets: Uint32Array;
-  /** Every 200 body: ad i's is slab[offsets[i] .. offsets[i + 1]). */
+  /**
+   * Every JSON 200 body: ad i's is slab[offsets[i] .. offsets[i + 1]). After the bodies, from
+   * offsets[n] on, the VAST pieces: piece p is slab[vastPieces[p] .. vastPieces[p + 1]).
+   */
   slab: Uint8Array;
   offsets: Uint32Array;
+  vastPieces: Uint32Array;
+  /**
+   * VAST records, VAST_FIELDS pieces each (id, title, video URL, media, ClickThrough): a piece
+   * number, or -1: the id or URL as it is in the JSON body, the id as title, no ClickThrough.
+   */
+  vastRecords: Int32Array;
+  /** The VAST record of each ad. */
+  vastRecordOf: Uint32Array;
   /** Weight per ordinal; null when every ad weighs 1. */
   weights: Uint16Array | null;
   /** Market keys, in the order of `hourRotations`' rows. */
@@ -58,7 +74,18 @@ export interface AdIndexParts {
   members: Uint32Array;
 }
 
-export class AdIndex {
+/** Pieces per VAST record: id, title, video URL, media, ClickThrough. */
+const VAST_FIELDS = 5;
+const F_ID = 0;
+const F_TITLE = 1;
+const F_URL = 2;
+const F_MEDIA = 3;
+const F_CLICK = 4;
+/** Bytes of `{"id":"` and of `","video_url":"`: where a plain id and URL sit in a JSON body. */
+const ID_AT = 7;
+const URL_AFTER_ID = 15;
+
+export class AdIndex implements VastSource {
   /** The snapshot version this index was compiled from. */
   readonly version: string;
   private readonly slab: Buffer;
@@ -92,24 +119,36 @@ export class AdIndex {
     return this.rows.size;
   }
 
-  /** Bytes held by response bodies, bucket tables and rotation state, for the index-size gauge. */
+  /** Bytes held by response bodies, VAST pieces, bucket tables and rotation state, for the index-size gauge. */
   get approxBytes(): number {
     const p = this.parts;
     // Every bucket's members table is in parts.members; the rest is the scores of weighted buckets picked so far.
     let bytes = this.slab.length + p.offsets.byteLength + (p.weights?.byteLength ?? 0) + p.members.byteLength;
+    bytes += p.vastPieces.byteLength + p.vastRecords.byteLength + p.vastRecordOf.byteLength;
     for (const r of this.rotations) if (r !== undefined) bytes += r.bytes - r.members.byteLength;
     return bytes;
   }
 
+  /** The slab every body and VAST piece is cut from (vastRanges' positions are into it). */
+  get slabBytes(): Buffer {
+    return this.slab;
+  }
+
+  /** The JSON body of the next ad for a market in a UTC hour, or null when none is live (pick, then body). */
+  next(market: number, hour: number, memory: PlayerMemory | null, playerId: string | null): Buffer | null {
+    const ordinal = this.pick(market, hour, memory, playerId);
+    return ordinal < 0 ? null : this.body(ordinal);
+  }
+
   /**
-   * The body of the next ad for a market in a UTC hour, or null when none is live. With a player
+   * The ordinal of the next ad for a market in a UTC hour, or -1 when none is live. With a player
    * memory and id, skips the ad that player saw last if the bucket has another.
    */
-  next(market: number, hour: number, memory: PlayerMemory | null, playerId: string | null): Buffer | null {
+  pick(market: number, hour: number, memory: PlayerMemory | null, playerId: string | null): number {
     const row = this.rows.get(market);
-    if (row === undefined || !(hour >= 0 && hour < HOURS_PER_DAY)) return null;
+    if (row === undefined || !(hour >= 0 && hour < HOURS_PER_DAY)) return -1;
     const r = this.hourRotations[row * HOURS_PER_DAY + hour];
-    if (r === undefined || r < 0) return null;
+    if (r === undefined || r < 0) return -1;
     const rotation = this.rotations[r] ?? this.rotation(r);
     let ordinal = rotation.next();
     if (playerId !== null && memory !== null) {
@@ -121,7 +160,47 @@ export class AdIndex {
       }
       memory.remember(playerId, this.idAt(ordinal));
     }
+    return ordinal;
+  }
+
+  /** The JSON 200 body of the ad at an ordinal. */
+  body(ordinal: number): Buffer {
     return this.views[ordinal] ?? this.view(ordinal);
+  }
+
+  /**
+   * Where the VAST pieces of the ad at an ordinal are in slabBytes: [start, end) pairs at vast.ts's
+   * R_ID, R_TITLE, R_URL, R_MEDIA and R_CLICK (an empty range for no ClickThrough). Fills `out`.
+   */
+  vastRanges(ordinal: number, out: Uint32Array): void {
+    const p = this.parts;
+    const pieces = p.vastPieces;
+    const records = p.vastRecords;
+    const rec = p.vastRecordOf[ordinal]! * VAST_FIELDS;
+    const body = p.offsets[ordinal]!;
+    // An id with nothing to escape is in its body as it is, one byte per unit (ASCII).
+    const idEnd = body + ID_AT + p.idOffsets[ordinal + 1]! - p.idOffsets[ordinal]!;
+    let piece = records[rec + F_ID]!;
+    if (piece < 0) {
+      out[R_ID] = body + ID_AT;
+      out[R_ID + 1] = idEnd;
+    } else {
+      out[R_ID] = pieces[piece]!;
+      out[R_ID + 1] = pieces[piece + 1]!;
+    }
+    piece = records[rec + F_TITLE]!;
+    out[R_TITLE] = piece < 0 ? out[R_ID]! : pieces[piece]!;
+    out[R_TITLE + 1] = piece < 0 ? out[R_ID + 1]! : pieces[piece + 1]!;
+    piece = records[rec + F_URL]!;
+    // A plain URL after a plain id: the body is `{"id":"<id>","video_url":"<url>"}`.
+    out[R_URL] = piece < 0 ? idEnd + URL_AFTER_ID : pieces[piece]!;
+    out[R_URL + 1] = piece < 0 ? p.offsets[ordinal + 1]! - 2 : pieces[piece + 1]!;
+    piece = records[rec + F_MEDIA]!;
+    out[R_MEDIA] = pieces[piece]!;
+    out[R_MEDIA + 1] = pieces[piece + 1]!;
+    piece = records[rec + F_CLICK]!;
+    out[R_CLICK] = piece < 0 ? 0 : pieces[piece]!;
+    out[R_CLICK + 1] = piece < 0 ? 0 : pieces[piece + 1]!;
   }
 
   private rotation(r: number): Rotation {
@@ -188,15 +267,21 @@ export class AdIndex {
     // Pass 1 sizes the slab. Almost every id and URL is printable ASCII with nothing to escape: its
     // body is the plain template and its size is known without building a string. The rest go
     // through JSON.stringify. (At 1M ads, building 1M body strings first cost ~0.3 s of GC.)
+    // The same pass makes each ad's VAST record; an id or URL plain for XML is plain for JSON too.
     const escaped = new Map<number, string>();
+    const vast = new VastBuilder();
+    const vastRecordOf = new Uint32Array(n);
     let total = 0;
     let idWide = false;
     for (let i = 0; i < n; i++) {
       const ad = ads[i]!;
       idOffsets[i + 1] = idOffsets[i]! + ad.id.length;
-      const plainId = PLAIN.test(ad.id);
+      const xmlId = XML_PLAIN.test(ad.id);
+      const plainId = xmlId || PLAIN.test(ad.id);
       if (!plainId && !idWide) idWide = WIDE.test(ad.id);
-      if (plainId && PLAIN.test(ad.videoUrl)) {
+      const xmlUrl = XML_PLAIN.test(ad.videoUrl);
+      vastRecordOf[i] = vast.record(ad, xmlId, xmlUrl && plainId);
+      if (plainId && (xmlUrl || PLAIN.test(ad.videoUrl))) {
         total += TEMPLATE_BYTES + ad.id.length + ad.videoUrl.length;
       } else {
         // Same bytes as JSON.stringify({id, video_url}), without building the intermediate object.
@@ -211,7 +296,7 @@ export class AdIndex {
     const allIds = new Array<string>(n);
     for (let i = 0; i < n; i++) allIds[i] = ads[i]!.id;
     idBytes.write(allIds.join(''), 0, idWide ? 'utf16le' : 'latin1');
-    const slab = Buffer.allocUnsafeSlow(total);
+    const slab = Buffer.allocUnsafeSlow(total + vast.bytes);
     const offsets = new Uint32Array(n + 1);
     let at = 0;
     for (let i = 0; i < n; i++) {
@@ -225,6 +310,7 @@ export class AdIndex {
       }
     }
     offsets[n] = at;
+    const vastPieces = vast.writeTo(slab, at);
 
     let weights: Uint16Array | null = null;
     for (let i = 0; i < n; i++) {
@@ -269,7 +355,94 @@ export class AdIndex {
       members.set(rotations[r]!.members, rotationStarts[r]!);
       rotationTotals[r] = rotations[r]!.total;
     }
-    return { version, idBytes, idWide, idOffsets, slab, offsets, weights, marketKeys, hourRotations, rotationStarts, rotationTotals, members };
+    return {
+      version,
+      idBytes,
+      idWide,
+      idOffsets,
+      slab,
+      offsets,
+      vastPieces,
+      vastRecords: Int32Array.from(vast.records),
+      vastRecordOf,
+      weights,
+      marketKeys,
+      hourRotations,
+      rotationStarts,
+      rotationTotals,
+      members,
+    };
+  }
+}
+
+/**
+ * The VAST pieces and records while compiling (AdIndexParts.vastPieces, vastRecords). Equal pieces
+ * are stored once; so is the record of every ad whose id, title and URL come from its JSON body and
+ * whose media and ClickThrough pieces are the same.
+ */
+class VastBuilder {
+  /** Bytes of the pieces so far; piece p ends at ends[p + 1], relative to the first. */
+  bytes = 0;
+  readonly records: number[] = [];
+  private readonly texts: string[] = [];
+  private readonly ends: number[] = [0];
+  private readonly numbers = new Map<string, number>();
+  /** (media, ClickThrough) → the record of the ads that have only those pieces of their own. */
+  private readonly shared = new Map<number, number>();
+  /** Media type → the media piece of an ad that gives no creative field but maybe a title or click URL. */
+  private readonly defaultMedia = new Map<string, number>();
+
+  /** The record for an ad; `xmlId`: its id needs no escaping; `urlInBody`: its URL can be read from its JSON body. */
+  record(ad: Ad, xmlId: boolean, urlInBody: boolean): number {
+    const media = hasDefaultMedia(ad) ? this.defaultMediaPiece(ad) : this.piece(mediaPiece(ad));
+    const click = ad.clickUrl === undefined ? -1 : this.piece(clickThroughPiece(ad.clickUrl));
+    const id = xmlId ? -1 : this.piece(escapeXml(ad.id));
+    const title = ad.title === undefined ? -1 : this.piece(escapeXml(ad.title));
+    const url = urlInBody ? -1 : this.piece(escapeXml(ad.videoUrl));
+    if (id >= 0 || title >= 0 || url >= 0) return this.push(id, title, url, media, click);
+    // One key per (media, click) pair while there are fewer than 2^26 (67M) pieces.
+    const key = media * 0x4000000 + click + 1;
+    let record = this.shared.get(key);
+    if (record === undefined) {
+      record = this.push(id, title, url, media, click);
+      this.shared.set(key, record);
+    }
+    return record;
+  }
+
+  /** Writes the pieces into `slab` from `base` on; returns their offsets (AdIndexParts.vastPieces). */
+  writeTo(slab: Buffer, base: number): Uint32Array {
+    const offsets = new Uint32Array(this.ends.length);
+    for (let p = 0; p < this.ends.length; p++) offsets[p] = base + this.ends[p]!;
+    let at = base;
+    for (const text of this.texts) at += slab.write(text, at);
+    return offsets;
+  }
+
+  private defaultMediaPiece(ad: Ad): number {
+    const mime = defaultMime(ad.videoUrl);
+    let piece = this.defaultMedia.get(mime);
+    if (piece === undefined) {
+      piece = this.piece(mediaPiece(ad));
+      this.defaultMedia.set(mime, piece);
+    }
+    return piece;
+  }
+
+  private piece(text: string): number {
+    let p = this.numbers.get(text);
+    if (p === undefined) {
+      p = this.texts.push(text) - 1;
+      this.numbers.set(text, p);
+      this.bytes += Buffer.byteLength(text);
+      this.ends.push(this.bytes);
+    }
+    return p;
+  }
+
+  private push(id: number, title: number, url: number, media: number, click: number): number {
+    this.records.push(id, title, url, media, click);
+    return this.records.length / VAST_FIELDS - 1;
   }
 }
 

@@ -27,7 +27,7 @@ parentPort!.on('message', (m: BuildRequest) => {
     const snapshot = decodeAdsSnapshot(m.bytes);
     const parts = AdIndex.compileParts(snapshot.ads, snapshot.version);
     reply = { id: m.id, ok: true, parts, createdAt: snapshot.createdAt };
-    const transfer = [parts.idBytes, parts.idOffsets, parts.slab, parts.offsets, parts.weights, parts.marketKeys, parts.hourRotations, parts.rotationStarts, parts.rotationTotals, parts.members]
+    const transfer = [parts.idBytes, parts.idOffsets, parts.slab, parts.offsets, parts.vastPieces, parts.vastRecords, parts.vastRecordOf, parts.weights, parts.marketKeys, parts.hourRotations, parts.rotationStarts, parts.rotationTotals, parts.members]
       .filter((a) => a !== null)
       .map((a) => a!.buffer as ArrayBuffer);
     parentPort!.postMessage(reply, transfer);

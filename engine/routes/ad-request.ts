@@ -1,7 +1,11 @@
-// GET /ad_request?country=us&lang=eng[&player_id=…] — the hot path (docs/architecture.md
-// "A request's path"). Synchronous from first line to last: read the query and headers, check the key, look the market
-// up in the current index, write pre-serialised bytes. No await, so no onAborted or cork is needed,
-// and no per-request object is built (docs/conventions.md "Hot path"): the query reader and error bodies are made once, here.
+// GET /ad_request?country=us&lang=eng[&player_id=…][&format=json|vast] — the hot path
+// (docs/architecture.md "A request's path"). Synchronous from first line to last: read the query and
+// headers, check the key, pick the market's next ad in the current index, count the decision, write
+// pre-serialised bytes: the JSON body, or the VAST document joined from the ad's pieces and this
+// decision's id and tracking tokens (engine/indexes/vast.ts). No await, so no onAborted or cork is
+// needed, and no per-request object is built for JSON (docs/conventions.md "Hot path"): the query
+// reader, the VAST writer and error bodies are made once, here. Signing a VAST decision makes its
+// token strings (core/domain/beacons/token.ts).
 
 import { admit } from '../http/admit.js';
 import { errorBody } from '../../core/errors.js';
@@ -9,7 +13,9 @@ import { rawQuery } from '../../core/runtime/uws.js';
 import { utcHour } from '../decision/hours.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
 import { QueryProblem, QueryReader, badParamBodies, type ParamSpec } from '../http/query.js';
-import { sendError, sendOk, type Handler } from '../../core/runtime/respond.js';
+import { sendError, sendOk, sendOkXml, type Handler } from '../../core/runtime/respond.js';
+import { prefersXml } from '../http/accept.js';
+import { NO_AD_VAST, VastWriter } from '../indexes/vast.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -17,6 +23,7 @@ const COUNTRY = 0;
 const LANG = 1;
 const PLAYER = 2;
 const API_KEY = 3;
+const FORMAT = 4;
 const ROUTE = routeIndex.ad_request;
 const S200 = statusIndex['200'];
 const S400 = statusIndex['400'];
@@ -30,15 +37,20 @@ export const AD_REQUEST_PARAMS: readonly ParamSpec[] = [
   { name: 'lang', maxLength: 32 },
   { name: 'player_id', maxLength: 128 },
   { name: 'api_key', maxLength: 256 },
+  { name: 'format', maxLength: 16 },
 ];
 export const BAD_COUNTRY = errorBody('bad_param', 'country must be a 2-letter ISO 3166-1 alpha-2 code, e.g. "us"');
 export const BAD_LANG = errorBody('bad_param', 'lang must be a 3-letter ISO 639-2 code, e.g. "eng"');
+export const BAD_FORMAT = errorBody('bad_param', 'format must be json or vast');
+const ACCEPT = Buffer.from('accept');
 
 /** The GET /ad_request handler, built once per app. */
 export function adRequest(deps: RouteDeps): Handler {
-  const { holder, memory, clock, metrics, state } = deps;
+  const { holder, memory, clock, metrics, state, tracking } = deps;
+  const { signer, decisions } = tracking;
   const query = new QueryReader(AD_REQUEST_PARAMS);
   const badParam = badParamBodies(query);
+  const vast = new VastWriter();
 
   return (res, req) => {
     const startedAt = performance.now();
@@ -61,17 +73,37 @@ export function adRequest(deps: RouteDeps): Handler {
       sendError(res, 'bad_param', close, country < 0 ? BAD_COUNTRY : BAD_LANG);
       return metrics.record(ROUTE, S400, startedAt);
     }
+    // VAST when asked by name, or by an Accept header that prefers XML (read only without format).
+    const format = values[FORMAT];
+    const xml = format === undefined ? prefersXml(req.getHeader(ACCEPT)) : format === 'vast';
+    if (format !== undefined && !xml && format !== 'json') {
+      sendError(res, 'bad_param', close, BAD_FORMAT);
+      return metrics.record(ROUTE, S400, startedAt);
+    }
     const index = holder.ads;
     if (index === null) {
       sendError(res, 'not_ready', close);
       return metrics.record(ROUTE, S503, startedAt);
     }
-    const body = index.next(marketKey(country, lang), utcHour(clock.now()), memory, values[PLAYER] ?? null);
-    if (body === null) {
+    const now = clock.now();
+    const market = marketKey(country, lang);
+    const ordinal = index.pick(market, utcHour(now), memory, values[PLAYER] ?? null);
+    if (ordinal < 0) {
+      // No fill: players expect an empty VAST, not an error.
+      if (xml) {
+        sendOkXml(res, NO_AD_VAST, close);
+        return metrics.record(ROUTE, S200, startedAt);
+      }
       sendError(res, 'no_ad', close);
       return metrics.record(ROUTE, S404, startedAt);
     }
-    sendOk(res, body, close);
+    decisions.served(index, ordinal, market, now);
+    if (xml) {
+      signer.sign(index.idAt(ordinal), country, lang, now);
+      sendOkXml(res, vast.write(index, ordinal, tracking.beaconUrlPrefix, signer.decisionId, signer.tokens), close);
+    } else {
+      sendOk(res, index.body(ordinal), close);
+    }
     metrics.record(ROUTE, S200, startedAt);
   };
 }

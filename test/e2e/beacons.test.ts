@@ -29,7 +29,12 @@ t.test('beacons count once; bad tokens answer 4xx by reason and count nothing; r
     return http.get(`${te.url}/reports/ads?from=${from}&to=${to}${query}`, { 'x-api-key': ADMIN_KEY });
   };
 
-  // Three decisions: A complete with a click, B fired twice over, C a click with no impression.
+  // Three ads served, two in JSON and one in VAST: three decisions in the report.
+  for (const format of ['json', 'json', 'vast']) {
+    t.equal((await http.get(`${te.url}/ad_request?country=us&lang=eng&format=${format}`, { 'x-api-key': GAME_KEY })).status, 200, `an ad in ${format}`);
+  }
+
+  // Three decisions signed here: A complete with a click, B fired twice over, C a click with no impression.
   const decisions: string[][] = [];
   for (let d = 0; d < 3; d++) {
     signer.sign('ad-1', countryCode('us'), langCode('eng'), Date.now());
@@ -57,7 +62,7 @@ t.test('beacons count once; bad tokens answer 4xx by reason and count nothing; r
 
   const body = await eventually(
     async () => (await report()).body as { rows: Record<string, unknown>[]; totals: Record<string, number> },
-    (r) => r.totals.impressions === 2 && r.totals.errors === 1 && r.totals.clicks_without_impression === 1,
+    (r) => r.totals.decisions === 3 && r.totals.impressions === 2 && r.totals.errors === 1 && r.totals.clicks_without_impression === 1,
     10_000,
     'the beacons counted and folded',
   );
@@ -66,6 +71,7 @@ t.test('beacons count once; bad tokens answer 4xx by reason and count nothing; r
     ad_id: 'ad-1',
     country: 'us',
     lang: 'eng',
+    decisions: 3,
     impressions: 2,
     starts: 2,
     first_quartiles: 1,
@@ -122,7 +128,7 @@ t.test('beacons count once; bad tokens answer 4xx by reason and count nothing; r
   t.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
   const lines = csv.text.trimEnd().split('\r\n');
   t.equal(lines[0], 'hour,ad_id,country,lang,decisions,impressions,starts,first_quartiles,midpoints,third_quartiles,completes,clicks,errors,clicks_without_impression,completes_without_start,click_through_rate,completion_rate');
-  t.match(lines[1], /^\d{4}-[^,]+,"ad-1",us,eng,0,2,2,1,1,1,1,1,1,1,0,0\.5,0\.5$/);
+  t.match(lines[1], /^\d{4}-[^,]+,"ad-1",us,eng,3,2,2,1,1,1,1,1,1,1,0,0\.5,0\.5$/);
   t.equal(((await report('&ad_id=other')).body as { rows: unknown[] }).rows.length, 0, 'filtered out');
   t.equal((await http.get(`${te.url}/reports/ads?from=2026-01-01&to=2026-01-02`, { 'x-api-key': GAME_KEY })).status, 403, 'admin scope only');
   t.match(await http.get(`${te.url}/reports/ads?to=2026-01-02`, { 'x-api-key': ADMIN_KEY }), { status: 400, body: { error: 'bad_param', message: /^from is missing/ } });

@@ -4,7 +4,8 @@
 // 429 (an engine with a tiny rate limit), 503 (an engine whose event log cannot be read and that has
 // no ads; writes with the log failing) — and every answer must be one the document declares for
 // that operation and status: content-type, body schema, required headers. An undocumented status
-// fails, and so does a documented one that no request produced. Then the document's input rules
+// fails, and so does a documented one that no request produced, or a documented content type of
+// it (GET /ad_request's 200 in JSON and in VAST). Then the document's input rules
 // are the server's: every query parameter, the key headers, the ids in paths and the body fields
 // with rules are sent values on both sides of each rule, and the document's own schema decides
 // the outcome (a value it refuses is a 400 naming it, one it allows is not a 400), as is the
@@ -72,6 +73,13 @@ t.test('the checker refuses what the document does not declare', async (t) => {
   t.same(checker.check('GET /ad_request', reply(503, { error: 'not_ready', message: 'x' }, { 'retry-after': '1' })), []);
   t.match(checker.check('GET /ad_request', { ...reply(401, { error: 'unauthorized', message: 'x' }), headers: { 'content-type': 'text/plain' } }), [/content-type text\/plain/]);
   t.match(checker.check('DELETE /ad_request', reply(405, {})), [/not a documented operation/]);
+  const xml = (text: string, type = 'application/xml; charset=utf-8'): Reply => ({ status: 200, headers: { 'content-type': type }, text, body: undefined });
+  const vast = '<?xml version="1.0" encoding="UTF-8"?><VAST version="4.2"/>';
+  t.same(checker.check('GET /ad_request', xml(vast)), [], 'a VAST document');
+  t.match(checker.check('GET /ad_request', xml('<html></html>')), [/does not match/], 'XML that is not VAST');
+  t.match(checker.check('GET /ad_request', xml(vast, 'application/xml')), [/content-type application\/xml, not application\/xml; charset=utf-8/]);
+  t.match(checker.check('GET /ad_request', xml(vast, 'text/html')), [/answered content-type text\/html, not one of application\/json, application\/xml/], 'an undeclared type is refused');
+  t.match(checker.check('GET /ad_request', { ...xml(vast), status: 404 }), [/declares no application\/xml content|content-type/], 'no fill is not XML under 404');
 });
 
 /** The query an operation needs to get past its parameter checks. */
@@ -126,6 +134,10 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(ad, 401, send('GET', '/ad_request', { key: null, query: '?country=us&lang=eng' }), 'no key');
     await expect(ad, 404, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=zz&lang=zzz' }), 'no ad');
     await expect(ad, 200, http.get(`${eng.url}/ad_request?country=us&lang=eng`, { authorization: `Bearer ${GAME_KEY}` }), 'bearer key');
+    await expect(ad, 200, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=us&lang=eng&format=vast' }), 'a VAST ad');
+    await expect(ad, 200, http.get(`${eng.url}/ad_request?country=us&lang=eng`, { 'x-api-key': GAME_KEY, accept: 'application/xml' }), 'VAST by Accept');
+    await expect(ad, 200, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=zz&lang=zzz&format=vast' }), 'VAST, no fill');
+    await expect(ad, 400, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=us&lang=eng&format=xml' }), 'bad format');
 
     const newGame = 'POST /games';
     await expect(newGame, 201, send('POST', '/games', { body: '{"name":"Space Raiders"}' }), 'created');
@@ -328,12 +340,13 @@ const queryProbes: Record<string, Probe[]> = {
   country: [absent, 'us', 'US', 'uS', 'u', 'usa', 'u1', '', ' us', '\u00fc\u00fc', 'x'.repeat(33)],
   lang: [absent, 'eng', 'EnG', 'en', 'engl', 'e1g', ''],
   player_id: [absent, 'p', 'player 42', '~', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000', '\t', '\u007f'],
+  // GET /ad_request's (json, vast) and GET /reports/ads' (json, csv): each refuses the other's.
+  format: [absent, 'json', 'vast', 'csv', 'VAST', 'Json', 'JSON', 'xml', ' vast', '', 'v'.repeat(17), '\u00e9'],
   email: [absent, ...emailProbes],
   include_votes: [absent, 'true', 'false', 'True', '', '1', 'falsey'],
   from: [absent, '2026-11-24', '2026-11-24T10Z', '2026-11-24T10:00Z', '2026-11-24T10:30Z', '2026-11-24T10:30:15.5+02:00', 'yesterday', '2026-11-24T10', '', '2026-11-24 10:00', 'x'.repeat(41)],
   to: [absent, '2026-11-25', '2026-11-25T00:00:00.000Z', '2026-11-25T01-01:00', 'tomorrow', '', '2026-11-25T24:00Z'],
   ad_id: [absent, 'us-eng-allday-1', 'other', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000'],
-  format: [absent, 'json', 'csv', 'JSON', 'xml', ''],
   api_key: [absent, ADMIN_KEY, 'not a key', ' ', '~', 'k'.repeat(256), 'k'.repeat(257), '', 'k\u00e9', '\u0000', '\u007f'],
 };
 

@@ -8,6 +8,13 @@ export interface FeedRow {
   start_hour: number;
   end_hour: number;
   weight?: number;
+  duration?: number;
+  mime?: string;
+  width?: number;
+  height?: number;
+  bitrate?: number;
+  click_url?: string;
+  title?: string;
 }
 
 /** A feed row; the window defaults to all day (start = end), the video URL to one named after the id. */

@@ -1,8 +1,9 @@
 // Reading engine/openapi.json for the tests that hold it to the engine
 // (test/unit/engine/routes/openapi.test.ts, test/e2e/openapi-contract.test.ts): its operations, the
 // (path, method) pairs the app serves in the same form, and a checker that validates a real answer
-// against what the document declares for its operation and status (JSON Schema 2020-12 via ajv,
-// $refs resolved inside the document).
+// against what the document declares for its operation, status and content type (JSON Schema
+// 2020-12 via ajv, $refs resolved inside the document; a non-JSON body, such as a VAST document, is
+// validated as a string).
 
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -99,9 +100,17 @@ export class ContractChecker {
     this.ops = new Map(operations(doc).map((o) => [o.key, o]));
   }
 
-  /** Every documented `KEY status`. */
+  /**
+   * Every documented `KEY status`, and `KEY status media/type` for each media type of a response
+   * that has more than one (so that each variant must be produced too).
+   */
   documented(): string[] {
-    return [...this.ops.values()].flatMap((o) => Object.keys(o.op.responses).map((status) => `${o.key} ${status}`));
+    return [...this.ops.values()].flatMap((o) =>
+      Object.entries(o.op.responses).flatMap(([status, r]) => {
+        const types = Object.keys((deref(this.doc, r, '').value.content ?? {}) as Json);
+        return [`${o.key} ${status}`, ...(types.length > 1 ? types.map((type) => `${o.key} ${status} ${type}`) : [])];
+      }),
+    );
   }
 
   /** `opKey` is an operation's key, or `components/responses/<Name>` for NotFound and MethodNotAllowed. */
@@ -130,10 +139,19 @@ export class ContractChecker {
       if (reply.text !== '') problems.push(`${opKey} ${status} declares no content, got ${contentType}: ${reply.text.slice(0, 80)}`);
     } else if (content[mediaType] === undefined) {
       problems.push(`${opKey} ${status} answered content-type ${contentType || '(none)'}, not one of ${Object.keys(content).join(', ')}`);
-    } else if (mediaType === 'application/json') {
-      if (contentType !== 'application/json') problems.push(`content-type ${contentType}, not application/json`);
-      const validate = this.validator(under(response.at, 'content', 'application/json', 'schema'));
-      if (!validate(reply.body)) problems.push(`body ${reply.text} does not match: ${this.ajv.errorsText(validate.errors)}`);
+    } else {
+      this.seen.add(`${opKey} ${status} ${mediaType}`);
+      // JSON is answered as exactly `application/json`, and its body is checked parsed. Other text
+      // (a VAST document, a CSV report) carries its charset and is checked as a string; a binary
+      // body (the beacon GIF) only by its type.
+      const json = mediaType === 'application/json';
+      const text = !json && (mediaType.startsWith('text/') || mediaType.endsWith('xml'));
+      if (json && contentType !== 'application/json') problems.push(`content-type ${contentType}, not application/json`);
+      if (text && contentType !== `${mediaType}; charset=utf-8`) problems.push(`content-type ${contentType}, not ${mediaType}; charset=utf-8`);
+      if (json || text) {
+        const validate = this.validator(under(response.at, 'content', mediaType, 'schema'));
+        if (!validate(json ? reply.body : reply.text)) problems.push(`body ${reply.text} does not match: ${this.ajv.errorsText(validate.errors)}`);
+      }
     }
     for (const [name, header] of Object.entries((response.value.headers ?? {}) as Record<string, Json>)) {
       const h = deref(this.doc, header, under(response.at, 'headers', name));

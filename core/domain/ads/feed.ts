@@ -1,11 +1,17 @@
-// The campaign feed: `{"ads":[{id, video_url, country, lang, start_hour, end_hour, weight?}]}`.
+// The campaign feed: `{"ads":[{id, video_url, country, lang, start_hour, end_hour, weight?,
+// duration?, mime?, width?, height?, bitrate?, click_url?, title?}]}`. The optional creative fields
+// describe the video for VAST answers (README "GET /ad_request"); absent, the creative defaults below apply.
 // Validation is row by row and never throws for a bad row: the row is dropped with a reason, counted
 // and reported, so one typo in a 100k-row feed does not take the other 99,999 ads off the air.
 // Only a document that is unusable as a whole (not JSON, no `ads` array, no valid row) is refused.
 
 import { FeedRejectedError } from '../../errors.js';
 
-/** One validated ad, normalised: lower-case country and lang, integer hours, weight ≥ 1. */
+/**
+ * One validated ad, normalised: lower-case country and lang, integer hours, weight ≥ 1. The creative
+ * fields are undefined when the feed does not give them (creativeDefaults says what VAST shows then),
+ * so a snapshot carries exactly what the feed said.
+ */
 export interface Ad {
   readonly id: string;
   readonly videoUrl: string;
@@ -14,6 +20,19 @@ export interface Ad {
   readonly startHour: number;
   readonly endHour: number;
   readonly weight: number;
+  /** Seconds, > 0 and ≤ MAX_DURATION_S, to the millisecond. */
+  readonly duration?: number | undefined;
+  /** A `video/…` media type, lower-case. */
+  readonly mime?: string | undefined;
+  /** Pixels. */
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
+  /** Kbit/s, as VAST counts it. */
+  readonly bitrate?: number | undefined;
+  /** Where a click on the video goes (http or https). */
+  readonly clickUrl?: string | undefined;
+  /** The ad's name for players (VAST AdTitle); the id when absent. */
+  readonly title?: string | undefined;
 }
 
 /** Why a row was dropped. A closed set: it is a metric label. */
@@ -26,6 +45,13 @@ export const rejectReasons = [
   'bad_start_hour',
   'bad_end_hour',
   'bad_weight',
+  'bad_duration',
+  'bad_mime',
+  'bad_width',
+  'bad_height',
+  'bad_bitrate',
+  'bad_click_url',
+  'bad_title',
   'duplicate_id',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
@@ -50,10 +76,49 @@ export interface FeedValidation {
 export const MAX_ID_LENGTH = 128;
 export const MAX_URL_LENGTH = 2048;
 export const MAX_WEIGHT = 1000;
+/** An hour: longer is not an ad. */
+export const MAX_DURATION_S = 3600;
+/** 16K video; wider or taller is a typo. */
+export const MAX_DIMENSION = 16384;
+/** Kbit/s: 1 Gbit/s. */
+export const MAX_BITRATE = 1_000_000;
+export const MAX_TITLE_LENGTH = 256;
 const MAX_REJECTED_SAMPLES = 100;
 
 const COUNTRY = /^[A-Za-z]{2}$/;
 const LANG = /^[A-Za-z]{3}$/;
+/** `video/` and an RFC 6838 subtype name, in any case; no parameters. */
+const VIDEO_MIME = /^video\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/i;
+
+/**
+ * What a VAST answer shows for creative fields the feed leaves out: 30 seconds, 1280×720, no
+ * bitrate, no click-through, the id as title, and a media type from the video URL's extension
+ * (`.webm` video/webm, `.ogv` video/ogg, `.mov` video/quicktime, anything else video/mp4).
+ */
+export const creativeDefaults = { duration: 30, width: 1280, height: 720 } as const;
+
+/** The media type of a video URL by its path's extension; video/mp4 when it names none we know. */
+export function defaultMime(videoUrl: string): string {
+  // No slicing or case-folding copies: an index compile calls this for every ad without a mime.
+  let end = videoUrl.length;
+  const query = videoUrl.indexOf('?');
+  if (query >= 0) end = query;
+  const hash = videoUrl.indexOf('#');
+  if (hash >= 0 && hash < end) end = hash;
+  const dot = videoUrl.lastIndexOf('.', end - 1);
+  if (dot < 0 || videoUrl.lastIndexOf('/', end - 1) > dot) return 'video/mp4';
+  if (extensionIs(videoUrl, dot + 1, end, 'webm')) return 'video/webm';
+  if (extensionIs(videoUrl, dot + 1, end, 'ogv')) return 'video/ogg';
+  if (extensionIs(videoUrl, dot + 1, end, 'mov')) return 'video/quicktime';
+  return 'video/mp4';
+}
+
+/** s[from, end) is `ext` (lower-case letters), in any case. */
+function extensionIs(s: string, from: number, end: number, ext: string): boolean {
+  if (end - from !== ext.length) return false;
+  for (let i = 0; i < ext.length; i++) if ((s.charCodeAt(from + i) | 0x20) !== ext.charCodeAt(i)) return false;
+  return true;
+}
 
 /** Parses and validates a feed document. Throws FeedRejectedError only when no row is usable. */
 export function parseFeed(text: string): FeedValidation {
@@ -126,7 +191,7 @@ export function validateRow(row: unknown): Ad | RejectReason {
     }
     weight = r.weight;
   }
-  return {
+  const base = {
     id,
     videoUrl: r.video_url as string,
     country: r.country.toLowerCase(),
@@ -135,6 +200,50 @@ export function validateRow(row: unknown): Ad | RejectReason {
     endHour: r.end_hour as number,
     weight,
   };
+  // Most rows give no creative field: they keep the short shape (one shape per kind of row, so the
+  // compiler's loops over 1M ads stay monomorphic).
+  if (absent(r.duration) && absent(r.mime) && absent(r.width) && absent(r.height) && absent(r.bitrate) && absent(r.click_url) && absent(r.title)) {
+    return base;
+  }
+  let duration: number | undefined;
+  if (!absent(r.duration)) {
+    // Kept to the millisecond, so the snapshot holds what VAST will say.
+    duration = typeof r.duration === 'number' ? Math.round(r.duration * 1000) / 1000 : Number.NaN;
+    if (!(duration > 0 && duration <= MAX_DURATION_S)) return 'bad_duration';
+  }
+  let mime: string | undefined;
+  if (!absent(r.mime)) {
+    if (typeof r.mime !== 'string' || !VIDEO_MIME.test(r.mime)) return 'bad_mime';
+    mime = r.mime.toLowerCase();
+  }
+  const width = optionalCount(r.width, MAX_DIMENSION);
+  if (width === null) return 'bad_width';
+  const height = optionalCount(r.height, MAX_DIMENSION);
+  if (height === null) return 'bad_height';
+  const bitrate = optionalCount(r.bitrate, MAX_BITRATE);
+  if (bitrate === null) return 'bad_bitrate';
+  let clickUrl: string | undefined;
+  if (!absent(r.click_url)) {
+    if (!isHttpUrl(r.click_url)) return 'bad_click_url';
+    clickUrl = r.click_url;
+  }
+  let title: string | undefined;
+  if (!absent(r.title)) {
+    if (typeof r.title !== 'string' || r.title.length > MAX_TITLE_LENGTH || r.title.trim().length === 0) return 'bad_title';
+    title = r.title;
+  }
+  return { ...base, duration, mime, width, height, bitrate, clickUrl, title };
+}
+
+/** A field the row leaves out: missing or null (as weight). */
+function absent(v: unknown): boolean {
+  return v === undefined || v === null;
+}
+
+/** An optional integer from 1 to max: the number, undefined when absent, null when bad. */
+function optionalCount(v: unknown, max: number): number | undefined | null {
+  if (absent(v)) return undefined;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max ? v : null;
 }
 
 function isHour(v: unknown): v is number {

@@ -90,5 +90,13 @@ function toRow(ad: Ad): Record<string, unknown> {
     end_hour: ad.endHour,
   };
   if (ad.weight !== 1) row.weight = ad.weight;
+  // Creative fields only when the feed gave them: a feed without them hashes as it did before.
+  if (ad.duration !== undefined) row.duration = ad.duration;
+  if (ad.mime !== undefined) row.mime = ad.mime;
+  if (ad.width !== undefined) row.width = ad.width;
+  if (ad.height !== undefined) row.height = ad.height;
+  if (ad.bitrate !== undefined) row.bitrate = ad.bitrate;
+  if (ad.clickUrl !== undefined) row.click_url = ad.clickUrl;
+  if (ad.title !== undefined) row.title = ad.title;
   return row;
 }

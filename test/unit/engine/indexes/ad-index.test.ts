@@ -1,5 +1,6 @@
 // The compiled index against an oracle: for every hour of the day each market serves exactly the ads
-// whose window is live, the bodies are the exact JSON, and the no-repeat rule holds per player.
+// whose window is live, the bodies are the exact JSON, the VAST pieces the escaped feed values, and
+// the no-repeat rule holds per player.
 
 import t from 'tap';
 import { ManualClock } from '../../../../core/runtime/clock.js';
@@ -8,6 +9,8 @@ import { isLiveAt } from '../../../../engine/decision/hours.js';
 import { marketKeyOf } from '../../../../engine/decision/market.js';
 import { PlayerMemory } from '../../../../engine/decision/player-memory.js';
 import { AdIndex } from '../../../../engine/indexes/ad-index.js';
+import { clickThroughPiece, escapeXml, mediaPiece } from '../../../../engine/indexes/vast.js';
+import { vastPiecesOf } from '../../../helpers/vast-pieces.js';
 import { row } from '../../../helpers/feed-rows.js';
 
 const compile = (rows: unknown[]) => AdIndex.compile(validateFeed({ ads: rows }).ads, 'v-test');
@@ -108,4 +111,44 @@ t.test('player memory: no repeat while another is live; bounded by entries and b
   t.equal(aging.last('p'), 'a');
   clock.advance(2);
   t.equal(aging.last('p'), undefined, 'forgotten after the TTL');
+});
+
+t.test('VAST pieces: every ad\'s id, title, URL, media and click-through, escaped, plain and escaped ads interleaved', async (t) => {
+  const rows = [
+    row('plain-1', 'us', 'eng'),
+    row('amp&id', 'us', 'eng'),
+    row('quo"te', 'us', 'eng', 0, 0, { video_url: 'https://cdn.test/q.mp4?a=1&b=2' }),
+    row('plain-2', 'us', 'eng', 0, 0, { video_url: 'https://cdn.test/p2.mp4?a=1&b=<2>' }),
+    row('日本', 'us', 'eng', 0, 0, { title: 'Nippon & co' }),
+    row('plain-3', 'us', 'eng', 0, 0, { click_url: 'https://brand.test/?x=1&y=2', duration: 10, width: 320, height: 240, bitrate: 300, mime: 'video/ogg' }),
+    row('ctl\u0001\ud800', 'us', 'eng', 0, 0, { title: 'T\tab', video_url: 'https://cdn.test/\u0001.webm' }),
+    row('back\\slash', 'us', 'eng'),
+  ];
+  const ads = validateFeed({ ads: rows }).ads;
+  const index = AdIndex.compile(ads, 'v');
+  ads.forEach((ad, i) => {
+    t.same(
+      vastPiecesOf(index, i),
+      [escapeXml(ad.id), escapeXml(ad.title ?? ad.id), escapeXml(ad.videoUrl), mediaPiece(ad), ad.clickUrl === undefined ? '' : clickThroughPiece(ad.clickUrl)],
+      JSON.stringify(ad.id),
+    );
+    t.equal(index.body(i).toString(), JSON.stringify({ id: ad.id, video_url: ad.videoUrl }), `${JSON.stringify(ad.id)}: its JSON body is untouched`);
+  });
+});
+
+t.test('VAST pieces cost a plain ad 4 bytes: ads without creative fields share one record and read the rest from their body', async (t) => {
+  const n = 1000;
+  const plain = AdIndex.compile(validateFeed({ ads: Array.from({ length: n }, (_, i) => row(`ad-${i}`, 'us', 'eng')) }).ads, 'v');
+  const parts = plain.toParts();
+  t.equal(parts.vastRecords.length, 5, 'one record');
+  t.equal(parts.vastRecordOf.length, n);
+  t.equal(parts.vastPieces.length, 2, 'one piece: the default media');
+  t.ok(parts.slab.length - parts.offsets[n]! < 200, 'the pieces after the bodies are a few bytes');
+  t.equal(vastPiecesOf(plain, 7)[0], 'ad-7');
+  t.equal(vastPiecesOf(plain, 7)[2], 'https://cdn.test/ad-7.mp4');
+
+  // The same ads with titles: one title piece and one record each.
+  const titled = AdIndex.compile(validateFeed({ ads: Array.from({ length: n }, (_, i) => row(`ad-${i}`, 'us', 'eng', 0, 0, { title: `Title ${i}` })) }).ads, 'v');
+  t.equal(titled.toParts().vastRecords.length, 5 * n);
+  t.ok(titled.approxBytes > plain.approxBytes + n * (20 + 4 + 'Title 999'.length - 4), 'the gauge counts them');
 });

@@ -9,12 +9,16 @@ import { AdIndex } from '../../../../engine/indexes/ad-index.js';
 import { IndexBuilder } from '../../../../engine/indexes/index-builder.js';
 import { compileAdsSnapshot } from '../../../../syncer/compile/ads-snapshot.js';
 import { row } from '../../../helpers/feed-rows.js';
+import { vastPiecesOf } from '../../../helpers/vast-pieces.js';
 
-// Seeded mix: wrap-around windows, all-day ads, weights, escaped ids, several markets.
+// Seeded mix: wrap-around windows, all-day ads, weights, escaped ids, creative fields, several markets.
 let seed = 11;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const rows = Array.from({ length: 300 }, (_, i) =>
-  row(i % 17 === 0 ? `q"${i}` : `r${i}`, ['us', 'fr', 'de'][i % 3]!, ['eng', 'fra'][i % 2]!, Math.floor(random() * 24), Math.floor(random() * 24), random() < 0.3 ? { weight: 1 + Math.floor(random() * 4) } : {}),
+  row(i % 17 === 0 ? `q"${i}` : `r${i}`, ['us', 'fr', 'de'][i % 3]!, ['eng', 'fra'][i % 2]!, Math.floor(random() * 24), Math.floor(random() * 24), {
+    ...(random() < 0.3 ? { weight: 1 + Math.floor(random() * 4) } : {}),
+    ...(i % 5 === 0 ? { title: `T&${i}`, duration: 5 + (i % 7), click_url: `https://brand.test/${i % 3}?a&b` } : {}),
+  }),
 );
 const ads = validateFeed({ ads: rows }).ads;
 
@@ -33,6 +37,7 @@ t.test('toParts → fromParts gives an index that answers exactly like the origi
     t.same(copy.liveIds(marketKeyOf(c, l), h), original.liveIds(marketKeyOf(c, l), h), `${c}/${l} ${h}h`);
   }
   t.same(picks(copy), picks(original), 'same bodies in the same rotation order, weights included');
+  for (let o = 0; o < original.adCount; o++) t.same(vastPiecesOf(copy, o), vastPiecesOf(original, o), `ad ${o}: the same VAST pieces`);
 });
 
 t.test('IndexBuilder: handed-over bytes that fill their buffer move to the thread; a view into a bigger buffer is copied', async (t) => {

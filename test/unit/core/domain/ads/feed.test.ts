@@ -2,7 +2,7 @@
 // last row; only an unusable document or one with no valid row is refused.
 
 import t from 'tap';
-import { parseFeed, rejectReasons, validateFeed, validateRow } from '../../../../../core/domain/ads/feed.js';
+import { defaultMime, parseFeed, rejectReasons, validateFeed, validateRow, type Ad } from '../../../../../core/domain/ads/feed.js';
 
 const good = { id: 'a1', video_url: 'https://cdn.test/a1.mp4', country: 'US', lang: 'Eng', start_hour: 10, end_hour: 14 };
 
@@ -44,8 +44,83 @@ t.test('each rule drops the row with its reason', async (t) => {
     [{ ...good, weight: 1001 }, 'bad_weight'],
     [{ ...good, weight: 2.5 }, 'bad_weight'],
     [{ ...good, weight: '2' }, 'bad_weight'],
+    [{ ...good, duration: 0 }, 'bad_duration'],
+    [{ ...good, duration: -5 }, 'bad_duration'],
+    [{ ...good, duration: 0.0004 }, 'bad_duration'],
+    [{ ...good, duration: 3600.001 }, 'bad_duration'],
+    [{ ...good, duration: '30' }, 'bad_duration'],
+    [{ ...good, mime: 'audio/mp4' }, 'bad_mime'],
+    [{ ...good, mime: 'video/' }, 'bad_mime'],
+    [{ ...good, mime: 'video/mp4; codecs="avc1"' }, 'bad_mime'],
+    [{ ...good, mime: 'application/x-mpegURL' }, 'bad_mime'],
+    [{ ...good, mime: `video/${'x'.repeat(128)}` }, 'bad_mime'],
+    [{ ...good, mime: 4 }, 'bad_mime'],
+    [{ ...good, width: 0 }, 'bad_width'],
+    [{ ...good, width: 1280.5 }, 'bad_width'],
+    [{ ...good, width: 16385 }, 'bad_width'],
+    [{ ...good, width: '1280' }, 'bad_width'],
+    [{ ...good, height: -720 }, 'bad_height'],
+    [{ ...good, height: 16385 }, 'bad_height'],
+    [{ ...good, bitrate: 0 }, 'bad_bitrate'],
+    [{ ...good, bitrate: 1_000_001 }, 'bad_bitrate'],
+    [{ ...good, bitrate: 2.5 }, 'bad_bitrate'],
+    [{ ...good, click_url: 'ftp://x.test/' }, 'bad_click_url'],
+    [{ ...good, click_url: 'javascript:alert(1)' }, 'bad_click_url'],
+    [{ ...good, click_url: '' }, 'bad_click_url'],
+    [{ ...good, click_url: 7 }, 'bad_click_url'],
+    [{ ...good, title: '' }, 'bad_title'],
+    [{ ...good, title: ' \t ' }, 'bad_title'],
+    [{ ...good, title: 't'.repeat(257) }, 'bad_title'],
+    [{ ...good, title: 12 }, 'bad_title'],
   ];
   for (const [row, reason] of cases) t.equal(validateRow(row), reason, JSON.stringify(row)?.slice(0, 80));
+});
+
+t.test('creative fields: kept as given, normalised, absent or null when not given', async (t) => {
+  const full = { ...good, duration: 15.5, mime: 'Video/WebM', width: 1920, height: 1080, bitrate: 2500, click_url: 'https://brand.test/?a=1&b=2', title: 'Spring <sale> & "more"' };
+  t.same(validateRow(full), {
+    id: 'a1',
+    videoUrl: 'https://cdn.test/a1.mp4',
+    country: 'us',
+    lang: 'eng',
+    startHour: 10,
+    endHour: 14,
+    weight: 1,
+    duration: 15.5,
+    mime: 'video/webm',
+    width: 1920,
+    height: 1080,
+    bitrate: 2500,
+    clickUrl: 'https://brand.test/?a=1&b=2',
+    title: 'Spring <sale> & "more"',
+  });
+  t.match(validateRow({ ...good, duration: 12.3456 }), { duration: 12.346 }, 'to the millisecond');
+  t.match(validateRow({ ...good, duration: 3600 }), { duration: 3600 });
+  t.match(validateRow({ ...good, duration: 0.001 }), { duration: 0.001 });
+  t.match(validateRow({ ...good, width: 16384, height: 1, bitrate: 1_000_000 }), { width: 16384, height: 1, bitrate: 1_000_000 });
+  t.match(validateRow({ ...good, mime: 'video/x-ms-wmv' }), { mime: 'video/x-ms-wmv' });
+  t.match(validateRow({ ...good, title: 't'.repeat(256) }), { title: 't'.repeat(256) });
+  // A title or an id may hold anything printable or not: VAST answers escape it.
+  t.match(validateRow({ ...good, title: 'a\u0001]]>b' }), { title: 'a\u0001]]>b' });
+  const someGiven = validateRow({ ...good, title: 'Only a title', duration: null }) as Ad;
+  t.equal(someGiven.title, 'Only a title');
+  t.equal(someGiven.duration, undefined, 'null is absent');
+  t.equal(someGiven.clickUrl, undefined);
+  t.notOk('title' in (validateRow({ ...good, title: null, mime: null }) as object), 'no creative field given: the plain shape');
+});
+
+t.test('the default media type follows the video URL\'s extension', async (t) => {
+  const cases: [string, string][] = [
+    ['https://cdn.test/a.mp4', 'video/mp4'],
+    ['https://cdn.test/a.WEBM', 'video/webm'],
+    ['https://cdn.test/a.webm?sig=x.mp4', 'video/webm'],
+    ['https://cdn.test/a.ogv#t=1.5', 'video/ogg'],
+    ['https://cdn.test/a.mov', 'video/quicktime'],
+    ['https://cdn.test/a.m3u8', 'video/mp4'],
+    ['https://cdn.test/v1.0/video', 'video/mp4'],
+    ['https://cdn.test/', 'video/mp4'],
+  ];
+  for (const [url, mime] of cases) t.equal(defaultMime(url), mime, url);
 });
 
 t.test('a feed keeps valid rows, counts every reason (zeros included), logs samples with ids', async (t) => {
