@@ -2,7 +2,9 @@
 // the same run, alternating arms, each server pinned to CPU 0 and the load generator to CPU 1: a
 // bare uWS static-body ceiling (ceiling.ts), a uWS input floor that reads what the route reads and
 // answers a fixed body (floor.ts), and a Fastify peer serving the engine's own index and route logic
-// (peer-fastify.ts). Reports req/s, latency, non-2xx and errors, and the server's CPU time per
+// (peer-fastify.ts). For /ad_request, a fifth arm sends the engine the same requests with
+// format=vast: what a VAST decision (signed tracking tokens, the document joined from its pieces)
+// costs beside a JSON one. Reports req/s, latency, non-2xx and errors, and the server's CPU time per
 // request — the ratio that holds on a noisy machine. Writes bench/results/*-ad-request.{json,md}.
 //
 // Why pipelining: autocannon on one core tops out near 100k req/s, below what a uWS server serves on
@@ -49,13 +51,19 @@ const params = {
 /** What is measured: `npm run bench` (ad_request) or `npm run bench:blacklist` (blacklist_check). */
 const scenario = process.argv[2] === 'blacklist_check' ? 'blacklist_check' : 'ad_request';
 
-const ARM_NAMES = ['ceiling', 'floor', 'engine', 'peer'] as const;
+/** `vast` is the engine again, asked for VAST (ad_request only). */
+const ARM_NAMES = ['ceiling', 'floor', 'engine', 'vast', 'peer'] as const;
 type ArmName = (typeof ARM_NAMES)[number];
 
 interface Arm extends Target {
   name: ArmName;
   server: BenchChild;
+  /** What this arm is sent, when not the scenario's mix. */
+  requests?: BenchRequest[];
 }
+
+/** The ad_request mix asking for VAST: every path already has a query. */
+const asVast = (requests: BenchRequest[]): BenchRequest[] => requests.map((r) => ({ ...r, path: `${r.path}&format=vast` }));
 
 async function main(): Promise<void> {
   killAllOnExit();
@@ -124,16 +132,22 @@ async function main(): Promise<void> {
     { name: 'peer', server: peer, pid: peer.pid, base: `http://127.0.0.1:${peerPort}` },
   ];
   const engineArm = arms[2]!;
+  const peerArm = arms[3]!;
   const { requests, expected404 } = mix;
-  await checkAnswers(engineArm.base, arms[3]!.base, requests);
+  await checkAnswers(engineArm.base, peerArm.base, requests);
+  if (scenario === 'ad_request') {
+    const vast: Arm = { ...engineArm, name: 'vast', requests: asVast(requests) };
+    await checkVast(vast.base, vast.requests!);
+    arms.splice(3, 0, vast);
+  }
 
   const runs: Run[] = [];
   log(`warm-up (2 s per arm)`);
-  for (const arm of arms) await drive(arm, requests, { duration: 2, connections: params.connections, pipelining: params.pipelining }, 'warmup', 0);
+  for (const arm of arms) await drive(arm, arm.requests ?? requests, { duration: 2, connections: params.connections, pipelining: params.pipelining }, 'warmup', 0);
   for (let round = 1; round <= params.rounds; round++) {
     for (const arm of arms) {
       log(`round ${round}/${params.rounds}: ${arm.name}, ${params.connections} connections, pipelining ${params.pipelining}, ${params.duration} s`);
-      runs.push(await drive(arm, requests, { duration: params.duration, connections: params.connections, pipelining: params.pipelining }, 'throughput', round));
+      runs.push(await drive(arm, arm.requests ?? requests, { duration: params.duration, connections: params.connections, pipelining: params.pipelining }, 'throughput', round));
     }
   }
   // The p99 figure comes from wrk only. autocannon's overallRate caps each connection per one-second
@@ -144,18 +158,18 @@ async function main(): Promise<void> {
     for (let round = 1; round <= params.wrkRounds; round++) {
       for (const arm of arms) {
         log(`wrk round ${round}: ${arm.name}, 64 connections, pipelining ${params.pipelining}, 5 s`);
-        runs.push(await wrk(arm, work, requests, { depth: params.pipelining }, 'throughput', round));
+        runs.push(await wrk(arm, work, arm.requests ?? requests, { depth: params.pipelining }, 'throughput', round));
       }
     }
     const delayMs = wrkDelayMs(params.latencyRate);
     for (const arm of arms) {
       log(`wrk latency: ${arm.name}, 64 connections, no pipelining, ${delayMs} ms between a connection's requests (~${params.latencyRate} req/s offered), 5 s`);
-      runs.push(await wrk(arm, work, requests, { depth: 1, delayMs }, 'latency', 1));
+      runs.push(await wrk(arm, work, arm.requests ?? requests, { depth: 1, delayMs }, 'latency', 1));
     }
     for (let round = 1; round <= params.wrkRounds; round++) {
       for (const arm of arms) {
         log(`wrk saturation round ${round}: ${arm.name}, 64 connections, no pipelining, unthrottled, 5 s`);
-        runs.push(await wrk(arm, work, requests, { depth: 1 }, 'saturation', round));
+        runs.push(await wrk(arm, work, arm.requests ?? requests, { depth: 1 }, 'saturation', round));
       }
     }
   }
@@ -164,7 +178,7 @@ async function main(): Promise<void> {
     log(`POST /blacklist: 64 connections, no pipelining, ${params.duration} s`);
     runs.push(await drive(engineArm, reportRequests(1_000), { duration: params.duration, connections: 64, pipelining: 1 }, 'post_blacklist', 1));
   }
-  await Promise.all(arms.map((a) => a.server.stop()));
+  await Promise.all([...new Set(arms.map((a) => a.server))].map((server) => server.stop()));
 
   const summary = summarise(runs, expected404);
   const fourArms = summariseArms(runs);
@@ -251,6 +265,9 @@ interface ArmsSummary {
   arms: Partial<Record<ArmName, ArmFigures>>;
   engineOverFloor: CpuRatio;
   engineOverPeer: CpuRatio;
+  /** VAST decisions: the engine's CPU per request asked for VAST, over the floor's and over its own in JSON. */
+  vastOverFloor: CpuRatio;
+  vastOverJson: CpuRatio;
 }
 
 const LOAD_SHAPES = [
@@ -274,16 +291,24 @@ function summariseArms(runs: Run[]): ArmsSummary[] {
         noise: { rps: spread(r.map((x) => x.rps)), cpu: spread(r.map((x) => x.cpuUsPerReq)) },
       };
     }
-    const ratio = (other: ArmName): CpuRatio => {
+    const ratio = (other: ArmName, arm: ArmName = 'engine'): CpuRatio => {
       // Arms alternate within a round, so a round's pair ran minutes apart at most.
-      const perRound = of('engine').map((e) => e.cpuUsPerReq / (of(other).find((o) => o.round === e.round)?.cpuUsPerReq ?? NaN)).filter(Number.isFinite);
+      const perRound = of(arm).map((e) => e.cpuUsPerReq / (of(other).find((o) => o.round === e.round)?.cpuUsPerReq ?? NaN)).filter(Number.isFinite);
       return {
-        median: (arms.engine?.cpuUs ?? NaN) / (arms[other]?.cpuUs ?? NaN),
+        median: (arms[arm]?.cpuUs ?? NaN) / (arms[other]?.cpuUs ?? NaN),
         min: perRound.length === 0 ? NaN : Math.min(...perRound),
         max: perRound.length === 0 ? NaN : Math.max(...perRound),
       };
     };
-    out.push({ tool: shape.tool, pipelined: shape.pipelined, arms, engineOverFloor: ratio('floor'), engineOverPeer: ratio('peer') });
+    out.push({
+      tool: shape.tool,
+      pipelined: shape.pipelined,
+      arms,
+      engineOverFloor: ratio('floor'),
+      engineOverPeer: ratio('peer'),
+      vastOverFloor: ratio('floor', 'vast'),
+      vastOverJson: ratio('engine', 'vast'),
+    });
   }
   return out;
 }
@@ -298,7 +323,8 @@ function fourArmLines(fourArms: ArmsSummary[], f: (n: number, d?: number) => str
     '## Four arms: ceiling, input floor, engine, Fastify peer',
     '',
     'ceiling: bare uWS, static body, reads nothing. floor: bare uWS reading what the route reads (the raw query; the key headers when the query has no key), fixed body. ' +
-      "engine: the real server. peer: Fastify serving the engine's own index and route logic. wrk: 64 connections, 5 s per round; medians of the rounds, noise = (max − min) / median of an arm's rounds.",
+      "engine: the real server. vast: the same engine, the same requests with format=vast (ad_request only). peer: Fastify serving the engine's own index and route logic. " +
+      "wrk: 64 connections, 5 s per round; medians of the rounds, noise = (max − min) / median of an arm's rounds.",
     '',
     table(
       ['load', 'arm', 'req/s', 'CPU µs/req', 'noise req/s', 'noise CPU'],
@@ -317,6 +343,18 @@ function fourArmLines(fourArms: ArmsSummary[], f: (n: number, d?: number) => str
       fourArms.map((s) => [shape(s), range(s.engineOverFloor), range(s.engineOverPeer), f((s.arms.engine?.rps ?? NaN) / (s.arms.peer?.rps ?? NaN), 2)]),
     ),
     '',
+    ...(fourArms.some((s) => s.arms.vast !== undefined)
+      ? [
+          'VAST decisions: the engine\'s CPU µs/req asked for VAST, over the floor\'s and over its own JSON answers (ratio of the medians, range of the per-round ratios). ' +
+            'The floor answers a fixed body the size of a JSON answer; a VAST answer is about 2 KB, and the quarter of the mix that misses gets the 60-byte no-fill document (200) where JSON gets a 404.',
+          '',
+          table(
+            ['load', 'VAST / floor CPU', 'VAST / JSON CPU', 'VAST / JSON req/s'],
+            fourArms.map((s) => [shape(s), range(s.vastOverFloor), range(s.vastOverJson), f((s.arms.vast?.rps ?? NaN) / (s.arms.engine?.rps ?? NaN), 2)]),
+          ),
+          '',
+        ]
+      : []),
     `Targets: engine CPU/req ≤ ${TARGET_FLOOR_MULTIPLE} × floor (wrk pipelined): ${within(wrkPipelined?.engineOverFloor, TARGET_FLOOR_MULTIPLE)}; ` +
       `engine CPU/req ≤ ${TARGET_PEER_MULTIPLE} × Fastify peer: wrk pipelined ${within(wrkPipelined?.engineOverPeer, TARGET_PEER_MULTIPLE)}, ` +
       `wrk unpipelined ${within(wrkUnpipelined?.engineOverPeer, TARGET_PEER_MULTIPLE)}.`,
@@ -418,6 +456,17 @@ async function checkAnswers(engineBase: string, peerBase: string, requests: Benc
     if (e.status !== 200 && e.status !== 404) throw new Error(`engine answered ${e.status} to ${r.path}`);
     if (p.status !== e.status || p.type !== e.type) throw new Error(`peer answered ${p.status} ${p.type} to ${r.path}, engine ${e.status} ${e.type}`);
     if ((scenario === 'blacklist_check' || e.status !== 200) && p.body !== e.body) throw new Error(`peer answered ${p.body} to ${r.path}, engine ${e.body}`);
+  }
+}
+
+/** Fails fast unless every request of the VAST mix is answered 200 with a VAST document. */
+async function checkVast(base: string, requests: BenchRequest[]): Promise<void> {
+  for (const r of requests) {
+    const res = await fetch(base + r.path, { headers: r.headers });
+    const body = await res.text();
+    if (res.status !== 200 || res.headers.get('content-type') !== 'application/xml; charset=utf-8' || !body.includes('<VAST version="4.2"')) {
+      throw new Error(`engine answered ${res.status} ${res.headers.get('content-type')} to ${r.path}: ${body.slice(0, 200)}`);
+    }
   }
 }
 

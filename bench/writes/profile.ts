@@ -19,8 +19,9 @@ const LOOP = 'native outside JS (uWS/libuv loop: epoll, HTTP reads/parsing, acce
 /**
  * The category of a sample: its own frame first, then its callers, so that a Buffer or node:net
  * call lands with the code that made it; what no specific rule claims falls to the generic ones.
+ * Also bench/beacons.ts's.
  */
-function category(stack: readonly Frame[]): string {
+export function category(stack: readonly Frame[]): string {
   const self = stack[0]!;
   switch (self.functionName) {
     case '(garbage collector)':
@@ -40,8 +41,9 @@ function category(stack: readonly Frame[]): string {
     if (u.includes('/core/runtime/respond.')) return 'response write (uWS cork/writeStatus/end, incl. its send syscall)';
     if (u.includes('/core/store/redis-event-log.') || u.includes('/core/store/event-log.')) return 'event log adapter (batch arguments; follower read: decode, JSON.parse)';
     if (u.includes('/core/store/group-commit.')) return 'group commit (batching the turn\'s writes)';
+    if (u.includes('/core/domain/beacons/')) return 'beacon token (decode, HMAC verify)';
     if (/\/engine\/(indexes|sync)\/|\/core\/domain\/stream\//.test(u)) return 'fold + own writes (stream holder, vote receipts, follower)';
-    if (u.includes('/engine/routes/')) return 'route logic (write-route, votes: validation, 202 body JSON + toISOString)';
+    if (u.includes('/engine/routes/')) return 'route logic (write-route, votes: validation, 202 body JSON + toISOString; beacon: dedup, event)';
     if (u.includes('/engine/metrics/') || u.includes('/node_modules/prom-client/')) return 'request metrics';
     if (u.includes('/engine/http/')) return 'http helpers (auth, query, admit)';
     if (u.includes('/engine/')) return `engine other (${u.slice(u.lastIndexOf('/engine/') + 1)})`;
