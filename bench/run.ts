@@ -346,7 +346,8 @@ function fourArmLines(fourArms: ArmsSummary[], f: (n: number, d?: number) => str
     ...(fourArms.some((s) => s.arms.vast !== undefined)
       ? [
           'VAST decisions: the engine\'s CPU µs/req asked for VAST, over the floor\'s and over its own JSON answers (ratio of the medians, range of the per-round ratios). ' +
-            'The floor answers a fixed body the size of a JSON answer; a VAST answer is about 2 KB, and the quarter of the mix that misses gets the 60-byte no-fill document (200) where JSON gets a 404.',
+            'The floor answers a fixed body the size of a JSON answer; a VAST answer is ~1.25 KB on average over the mix (a quarter of it misses: the 60-byte no-fill document, a 200 where JSON gets a 404). ' +
+            'Pipelined, answers over ~1 KB overflow uWS\'s cork buffer and cost a bare server several times more (bench/README.md): read the unpipelined ratio.',
           '',
           table(
             ['load', 'VAST / floor CPU', 'VAST / JSON CPU', 'VAST / JSON req/s'],
