@@ -4,7 +4,7 @@
 
 import cron from 'node-cron';
 import { systemClock } from '../core/runtime/clock.js';
-import { loadConfig, type Config } from '../core/runtime/config.js';
+import { loadConfig, localOrigin, type Config } from '../core/runtime/config.js';
 import { createLogger, redactUrls } from '../core/runtime/logger.js';
 import { runProcess } from '../core/runtime/process.js';
 import { startEngine } from '../engine/engine.js';
@@ -69,19 +69,19 @@ runProcess('arcade-edge', async ({ useLogger, onShutdown }) => {
   );
   const compactTask = cron.schedule(config.compactSchedule, () => void streamJobs.compact.run(), { noOverlap: true });
 
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${engine.port}`;
+  const url = localOrigin(config.host, engine.port);
+  const internalUrl = localOrigin(config.host, engine.internalPort);
   const notReady = engine.follower.version === null ? whyNoIndex(firstSync.outcome) : null;
   log.info(notReady === null ? 'embedded mode serving' : 'embedded mode listening, not ready', {
     url,
-    internal_url: `http://${host}:${engine.internalPort}`,
+    internal_url: internalUrl,
     feed: config.feedUrl,
     data_dir: config.dataDir,
     dev_keys: config.devKeys,
     version: engine.follower.version,
     ...(notReady === null ? {} : { not_ready: notReady }),
   });
-  printBanner(config, url, `http://${host}:${engine.internalPort}`, notReady, firstSync.outcome);
+  printBanner(config, url, internalUrl, notReady, firstSync.outcome);
   onShutdown(async () => {
     log.info('shutting down: draining', { timeout_ms: config.shutdownTimeoutMs });
     await task.stop();

@@ -86,6 +86,15 @@ export const DEV_API_KEYS = 'admin:dev-admin-key,game:dev-game-key';
 export const DEV_BEACON_KEY = 'dev-beacon-key-public-do-not-use-in-production';
 const LOOPBACK = '127.0.0.1';
 
+/**
+ * The http origin at which a process on this machine reaches a server bound to `host`:`port`: a
+ * wildcard address is reached on loopback, an IPv6 address in brackets.
+ */
+export function localOrigin(host: string, port: number): string {
+  const reached = host === '0.0.0.0' || host === '::' ? LOOPBACK : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${reached}:${port}`;
+}
+
 /** 127.0.0.0/8, ::1 or localhost: addresses no other machine can reach. */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

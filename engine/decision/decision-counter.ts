@@ -1,14 +1,13 @@
-// Decisions served, for the reports' "decisions" column (README "Reports"). Counting on the hot
+// Decisions served, for the reports' "decisions" column (README "Beacons and reports"). Counting on the hot
 // path is one array increment: a count per ad ordinal of the index in use, for the current UTC hour.
 // Every DECISION_FLUSH_MS the server turns its counts into one decisions_served event (by ad id and
 // market, so they outlive the index) and appends it to the stream; a failed append keeps them for
 // the next flush. A server that dies loses at most the decisions since its last flush: these are
 // counted at most once, where beacons are counted exactly once.
 
-import type { ReportCount } from '../../core/domain/stream/ad-reports.js';
-import { MS_PER_HOUR } from '../../core/domain/stream/ad-reports.js';
+import { MS_PER_HOUR, hourStart, type ReportCount } from '../../core/domain/stream/ad-reports.js';
 import type { AdIndex } from '../indexes/ad-index.js';
-import { LANG_SPACE, countryOf, langOf } from './market.js';
+import { marketCountry, marketLang } from './market.js';
 
 export class DecisionCounter {
   private index: AdIndex | null = null;
@@ -44,7 +43,7 @@ export class DecisionCounter {
   private roll(index: AdIndex, nowMs: number): void {
     this.flushCurrent();
     this.index = index;
-    this.hourMs = nowMs - (nowMs % MS_PER_HOUR);
+    this.hourMs = hourStart(nowMs);
     if (this.counts.length !== index.adCount) {
       this.counts = new Uint32Array(index.adCount);
       this.markets = new Float64Array(index.adCount);
@@ -59,8 +58,7 @@ export class DecisionCounter {
     for (const o of this.touched) {
       const n = counts[o]!;
       const market = this.markets[o]!;
-      const lang = market % LANG_SPACE;
-      this.pending.push([index.idAt(o), countryOf((market - lang) / LANG_SPACE), langOf(lang), this.hourMs, 'decisions', n]);
+      this.pending.push([index.idAt(o), marketCountry(market), marketLang(market), this.hourMs, 'decisions', n]);
       counts[o] = 0;
     }
     this.touched = [];

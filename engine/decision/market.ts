@@ -2,7 +2,7 @@
 // codes are read letter by letter, case-insensitively, into one small integer: a Map<number, …> lookup
 // with no allocation. Country is ISO 3166-1 alpha-2, lang ISO 639-2 alpha-3.
 
-export const LANG_SPACE = 26 * 26 * 26;
+const LANG_SPACE = 26 * 26 * 26;
 
 /** 0..675 for two ASCII letters (either case), otherwise -1. */
 export function countryCode(s: string): number {
@@ -44,3 +44,9 @@ export function countryOf(code: number): string {
 export function langOf(code: number): string {
   return String.fromCharCode(97 + Math.floor(code / 676), 97 + (Math.floor(code / 26) % 26), 97 + (code % 26));
 }
+
+/** The country letters of a market key (marketKey's inverse, first half). */
+export const marketCountry = (market: number): string => countryOf(Math.floor(market / LANG_SPACE));
+
+/** The lang letters of a market key (marketKey's inverse, second half). */
+export const marketLang = (market: number): string => langOf(market % LANG_SPACE);

@@ -6,6 +6,7 @@ import { BeaconSigner, BeaconVerifier } from '../../core/domain/beacons/token.js
 import type { Registry } from 'prom-client';
 import { DecisionCounter } from './decision-counter.js';
 import { BeaconMetrics } from '../metrics/beacon-metrics.js';
+import { localOrigin } from '../../core/runtime/config.js';
 
 /** The path tracking URLs use; the token is its last segment. */
 export const BEACON_PATH = '/beacon/';
@@ -26,7 +27,6 @@ export class Tracking {
 
   /** Sets where tracking URLs point: the public base URL, or this server's own address. */
   setBase(publicBaseUrl: string | null, host: string, port: number): void {
-    const own = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    this.beaconUrlPrefix = (publicBaseUrl ?? `http://${own}:${port}`) + BEACON_PATH;
+    this.beaconUrlPrefix = (publicBaseUrl ?? localOrigin(host, port)) + BEACON_PATH;
   }
 }

@@ -19,7 +19,25 @@ import { HOURS_PER_DAY, hourMask } from '../decision/hours.js';
 import { marketKeyOf } from '../decision/market.js';
 import { Rotation } from '../decision/rotation.js';
 import type { PlayerMemory } from '../decision/player-memory.js';
-import { R_CLICK, R_ID, R_MEDIA, R_TITLE, R_URL, XML_PLAIN, clickThroughPiece, escapeXml, hasDefaultMedia, mediaPiece, type VastSource } from './vast.js';
+import {
+  F_CLICK,
+  F_ID,
+  F_MEDIA,
+  F_TITLE,
+  F_URL,
+  R_CLICK,
+  R_ID,
+  R_MEDIA,
+  R_TITLE,
+  R_URL,
+  VAST_FIELDS,
+  XML_PLAIN,
+  clickThroughPiece,
+  escapeXml,
+  hasDefaultMedia,
+  mediaPiece,
+  type VastSource,
+} from './vast.js';
 
 /** hourMask for every (start, end) pair, so compile does not recompute it per ad. */
 const MASKS = (() => {
@@ -74,13 +92,6 @@ export interface AdIndexParts {
   members: Uint32Array;
 }
 
-/** Pieces per VAST record: id, title, video URL, media, ClickThrough. */
-const VAST_FIELDS = 5;
-const F_ID = 0;
-const F_TITLE = 1;
-const F_URL = 2;
-const F_MEDIA = 3;
-const F_CLICK = 4;
 /** Bytes of `{"id":"` and of `","video_url":"`: where a plain id and URL sit in a JSON body. */
 const ID_AT = 7;
 const URL_AFTER_ID = 15;

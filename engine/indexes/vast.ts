@@ -57,13 +57,20 @@ const FIXED_BYTES = TEMPLATE.reduce((n, b) => n + b.length, 0);
 /** Which token each tracking hole takes, in document order: error, impression, start … complete, click. */
 const TOKEN_ORDER = [7, 0, 1, 2, 3, 4, 5, 6];
 
-/** Where an ad's pieces are in the slab: [start, end) of id, title, video URL, media piece, ClickThrough. */
-export const VAST_RANGES = 10;
-export const R_ID = 0;
-export const R_TITLE = 2;
-export const R_URL = 4;
-export const R_MEDIA = 6;
-export const R_CLICK = 8;
+/** An ad's VAST pieces, in this order: id, title, video URL, media piece, ClickThrough. */
+export const VAST_FIELDS = 5;
+export const F_ID = 0;
+export const F_TITLE = 1;
+export const F_URL = 2;
+export const F_MEDIA = 3;
+export const F_CLICK = 4;
+/** Where the pieces are in the slab: field f's [start, end) at 2f and 2f + 1 (VastSource.vastRanges). */
+export const VAST_RANGES = 2 * VAST_FIELDS;
+export const R_ID = 2 * F_ID;
+export const R_TITLE = 2 * F_TITLE;
+export const R_URL = 2 * F_URL;
+export const R_MEDIA = 2 * F_MEDIA;
+export const R_CLICK = 2 * F_CLICK;
 
 /** What the writer reads: the index's slab and where an ad's pieces are in it (AdIndex). */
 export interface VastSource {

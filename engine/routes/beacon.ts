@@ -7,7 +7,6 @@
 // A malformed, forged or expired token is refused with its reason and never reaches the stream.
 
 import { beaconKinds } from '../../core/domain/beacons/kinds.js';
-import { MAX_TOKEN_CHARS } from '../../core/domain/beacons/token.js';
 import { beaconFired } from '../../core/domain/stream/events.js';
 import { CappedMap } from '../../core/domain/stream/capped-map.js';
 import { rawQuery } from '../../core/runtime/uws.js';
@@ -39,7 +38,7 @@ export function fireBeacon(deps: RouteDeps): Handler {
     const image = req.getHeader(ACCEPT).includes('image/');
     // A query the reader refuses (a repeated code) only loses the code: the beacon still counts.
     const code = query.read(rawQuery(req)) ? query.values[0] : undefined;
-    const claim = token.length > MAX_TOKEN_CHARS ? 'malformed' : tracking.verifier.verify(token, clock.now());
+    const claim = tracking.verifier.verify(token, clock.now());
     if (typeof claim === 'string') {
       tracking.metrics.rejected.counts[rejectionIndex[claim]]!++;
       sendError(res, REFUSAL[claim], state.draining);

@@ -1,4 +1,4 @@
-// GET /reports/ads?from=&to=[&ad_id=][&country=][&lang=][&format=csv] (README "Reports", admin
+// GET /reports/ads?from=&to=[&ad_id=][&country=][&lang=][&format=csv] (README "Beacons and reports", admin
 // scope): per ad, market and UTC hour, decisions served, each beacon kind counted once, the
 // beacons that came without their prerequisite, and the click-through and completion rates.
 // Answered from this server's fold of the stream (AdReports), like the vote tallies: no store call.
@@ -82,22 +82,26 @@ const instant = (s: string): number => Date.parse(s.length === 10 ? `${s}T00:00:
 
 const rate = (n: number, of: number): number | null => (of === 0 ? null : Math.round((n / of) * 1e6) / 1e6);
 
-function toJson(r: ReportRow): Record<string, unknown> {
-  const row: Record<string, unknown> = { hour: new Date(r.hourMs).toISOString(), ad_id: r.adId, country: r.country, lang: r.lang };
-  for (let c = 0; c < reportColumns.length; c++) row[reportColumns[c]!] = r.counts[c];
-  row.click_through_rate = rate(r.counts[CLICKS]!, r.counts[IMPRESSIONS]!);
-  row.completion_rate = rate(r.counts[COMPLETES]!, r.counts[IMPRESSIONS]!);
-  return row;
+/** Click-through and completion rates of a row's counts (per impression; null without one). */
+const rates = (counts: Float64Array): [ctr: number | null, completion: number | null] => [
+  rate(counts[CLICKS]!, counts[IMPRESSIONS]!),
+  rate(counts[COMPLETES]!, counts[IMPRESSIONS]!),
+];
+
+/** Every column of `counts` by name, then the rates. */
+function named(counts: Float64Array, into: Record<string, unknown>): Record<string, unknown> {
+  for (let c = 0; c < reportColumns.length; c++) into[reportColumns[c]!] = counts[c];
+  [into.click_through_rate, into.completion_rate] = rates(counts);
+  return into;
 }
 
-function totals(rows: readonly ReportRow[]): Record<string, number | null> {
+const toJson = (r: ReportRow): Record<string, unknown> =>
+  named(r.counts, { hour: new Date(r.hourMs).toISOString(), ad_id: r.adId, country: r.country, lang: r.lang });
+
+function totals(rows: readonly ReportRow[]): Record<string, unknown> {
   const sums = new Float64Array(reportColumns.length);
   for (const r of rows) for (let c = 0; c < sums.length; c++) sums[c]! += r.counts[c]!;
-  const out: Record<string, number | null> = {};
-  for (let c = 0; c < reportColumns.length; c++) out[reportColumns[c]!] = sums[c]!;
-  out.click_through_rate = rate(sums[CLICKS]!, sums[IMPRESSIONS]!);
-  out.completion_rate = rate(sums[COMPLETES]!, sums[IMPRESSIONS]!);
-  return out;
+  return named(sums, {});
 }
 
 /** RFC 4180: a header line, then one line per row; every text field quoted, quotes doubled. */
@@ -105,8 +109,7 @@ function toCsv(rows: readonly ReportRow[]): string {
   const header = ['hour', 'ad_id', 'country', 'lang', ...reportColumns, 'click_through_rate', 'completion_rate'].join(',');
   const lines = [header];
   for (const r of rows) {
-    const ctr = rate(r.counts[CLICKS]!, r.counts[IMPRESSIONS]!);
-    const vcr = rate(r.counts[COMPLETES]!, r.counts[IMPRESSIONS]!);
+    const [ctr, vcr] = rates(r.counts);
     lines.push([new Date(r.hourMs).toISOString(), quote(r.adId), r.country, r.lang, ...r.counts, ctr ?? '', vcr ?? ''].join(','));
   }
   return lines.join('\r\n') + '\r\n';

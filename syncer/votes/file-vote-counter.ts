@@ -10,11 +10,9 @@ import { beaconsCounted, votesCounted, type ReportCounts, type VotesCounted } fr
 import type { EventLog } from '../../core/store/event-log.js';
 import { START, compareEventIds, encodeEvent, splitEventId, type EncodedEvent } from '../../core/domain/stream/event.js';
 import type { ReportCount } from '../../core/domain/stream/ad-reports.js';
-import { splitBatch, type Counted, type VoteCounter } from './vote-counter.js';
+import { BEACON_FORGET_MARGIN_MS, splitBatch, type Counted, type VoteCounter } from './vote-counter.js';
 
 const SCAN_BATCH = 10_000;
-/** Beacons whose tokens expired this long before the log's oldest event are forgotten (clock skew). */
-const FORGET_MARGIN_MS = 3_600_000;
 
 /** beacons_counted as this counter writes it: the counts plus the keys it counted, with their expiry. */
 interface FileBeaconsCounted extends ReportCounts {
@@ -74,7 +72,7 @@ export class FileVoteCounter implements VoteCounter {
   async forgetBefore(id: string): Promise<void> {
     if (this.record === null) return;
     for (const voteId of this.record.votes) if (compareEventIds(voteId, id) < 0) this.record.votes.delete(voteId);
-    const before = splitEventId(id)[0] - FORGET_MARGIN_MS;
+    const before = splitEventId(id)[0] - BEACON_FORGET_MARGIN_MS;
     for (const [key, expires] of this.record.beacons) if (expires < before) this.record.beacons.delete(key);
   }
 

@@ -12,12 +12,10 @@ import type { Redis } from 'ioredis';
 import { packagePath } from '../../core/runtime/package-root.js';
 import { splitEventId } from '../../core/domain/stream/event.js';
 import type { ReportColumn } from '../../core/domain/beacons/kinds.js';
-import { splitBatch, type Counted, type VoteCounter } from './vote-counter.js';
+import { BEACON_FORGET_MARGIN_MS, splitBatch, type Counted, type VoteCounter } from './vote-counter.js';
 import { voteKeys } from '../../core/store/redis-keys.js';
 
 const SCRIPT = readFileSync(packagePath('syncer/votes/count-votes.lua'), 'utf8');
-/** Beacons whose tokens expired this long before the stream's oldest event are forgotten (clock skew between engines and Redis). */
-const FORGET_MARGIN_MS = 3_600_000;
 
 type CountVotes = (stream: string, processed: string, tallies: string, beacons: string, ...args: (string | number)[]) => Promise<(string | number)[]>;
 
@@ -57,6 +55,6 @@ export class RedisVoteCounter implements VoteCounter {
   async forgetBefore(id: string): Promise<void> {
     const [ms] = splitEventId(id);
     await this.redis.zremrangebyscore(this.processedKey, '-inf', `(${ms}`);
-    await this.redis.zremrangebyscore(this.beaconsKey, '-inf', `(${ms - FORGET_MARGIN_MS}`);
+    await this.redis.zremrangebyscore(this.beaconsKey, '-inf', `(${ms - BEACON_FORGET_MARGIN_MS}`);
   }
 }

@@ -1,4 +1,4 @@
-// The vote processor's one store-specific step (README "Topics and votes" and "Reports": every
+// The vote processor's one store-specific step (README "Topics and votes" and "Beacons and reports": every
 // vote and every beacon counted exactly once, even when the processor crashes and retries): count
 // the votes and beacons of a batch the consumer group delivered, record them as processed, tell the
 // engines (one votes_counted and one beacons_counted event), and acknowledge the batch. Redis does
@@ -8,6 +8,12 @@ import type { LoggedEvent } from '../../core/domain/stream/event.js';
 import type { BeaconFired, VoteCast } from '../../core/domain/stream/events.js';
 import { beaconColumn, beaconKinds, prerequisite, type ReportColumn } from '../../core/domain/beacons/kinds.js';
 import { hourStart } from '../../core/domain/stream/ad-reports.js';
+
+/**
+ * Beacons whose tokens expired this long before the stream's oldest event are forgotten by forget():
+ * a margin for clock skew between the engines that issued them and the log.
+ */
+export const BEACON_FORGET_MARGIN_MS = 3_600_000;
 
 /** What one batch counted that was not counted before. */
 export interface Counted {

@@ -6,18 +6,15 @@
 export const beaconKinds = ['impression', 'start', 'firstQuartile', 'midpoint', 'thirdQuartile', 'complete', 'click', 'error'] as const;
 export type BeaconKind = (typeof beaconKinds)[number];
 
-export const KIND_IMPRESSION = 0;
-export const KIND_START = 1;
-export const KIND_COMPLETE = 5;
-export const KIND_CLICK = 6;
-export const KIND_ERROR = 7;
 
 /**
  * The kind that must have been counted first for a decision, or -1: a click follows an impression,
  * a complete follows a start. One that arrives without it is still counted, in a column of its own
  * (reportColumns), never dropped.
  */
-export const prerequisite: readonly number[] = beaconKinds.map((k) => (k === 'click' ? KIND_IMPRESSION : k === 'complete' ? KIND_START : -1));
+export const prerequisite: readonly number[] = beaconKinds.map((k) =>
+  k === 'click' ? beaconKinds.indexOf('impression') : k === 'complete' ? beaconKinds.indexOf('start') : -1,
+);
 
 /**
  * The columns of a report row, each a count per ad, market and UTC hour: decisions served, then one
@@ -41,7 +38,7 @@ export type ReportColumn = (typeof reportColumns)[number];
 
 /** The column a beacon of kind k counts in: its own, or its "without" column when it came first. */
 export function beaconColumn(kind: number, unmatched: boolean): ReportColumn {
-  if (unmatched && kind === KIND_CLICK) return 'clicks_without_impression';
-  if (unmatched && kind === KIND_COMPLETE) return 'completes_without_start';
+  if (unmatched && beaconKinds[kind] === 'click') return 'clicks_without_impression';
+  if (unmatched && beaconKinds[kind] === 'complete') return 'completes_without_start';
   return reportColumns[kind + 1]!;
 }

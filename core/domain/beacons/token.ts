@@ -133,9 +133,10 @@ export class BeaconVerifier {
 
   /** The token's claim, or why it is refused. `nowMs` decides expiry. */
   verify(token: string, nowMs: number): BeaconClaim | BeaconRejection {
+    // Length first: a long string is refused before anything scans it.
+    if (token.length > MAX_TOKEN_CHARS) return 'malformed';
     const dot = token.lastIndexOf('.');
-    const tail = token.length - dot - 1;
-    if (dot < 1 || tail !== 1 + TAG_CHARS || token.length > MAX_TOKEN_CHARS) return 'malformed';
+    if (dot < 1 || token.length - dot - 1 !== 1 + TAG_CHARS) return 'malformed';
     const kind = token.charCodeAt(dot + 1) - 48;
     if (!(kind >= 0 && kind < beaconKinds.length)) return 'malformed';
     const claimText = token.slice(0, dot);

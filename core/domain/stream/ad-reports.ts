@@ -1,4 +1,4 @@
-// The ad reports every engine answers GET /reports/ads from (README "Reports"): per ad, market and
+// The ad reports every engine answers GET /reports/ads from (README "Beacons and reports"): per ad, market and
 // UTC hour, a count per report column (decisions served, each beacon kind, beacons that came
 // without their prerequisite). Folded from decisions_served and beacons_counted events in stream
 // order like the vote tallies, and carried in the stream snapshot, so every engine and the syncer
@@ -59,19 +59,6 @@ export class AdReports {
   /** Hour start ms → `country lang adId` → row. */
   private readonly hours = new Map<number, Map<string, Row>>();
   private newestHour = -Infinity;
-  private changes = 0;
-
-  /** Bumped by every change: an answer built at one revision stays right until the next. */
-  get revision(): number {
-    return this.changes;
-  }
-
-  /** Rows held (ad, market and hour with a count). */
-  get size(): number {
-    let n = 0;
-    for (const rows of this.hours.values()) n += rows.size;
-    return n;
-  }
 
   /** Adds counts; an unknown column (a newer writer's) is skipped. */
   add(counts: readonly ReportCount[]): void {
@@ -80,7 +67,6 @@ export class AdReports {
       if (c === undefined) continue;
       this.row(hourStart(hourMs), adId, country, lang).counts[c]! += n;
     }
-    this.changes++;
     this.prune();
   }
 

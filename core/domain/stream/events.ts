@@ -57,7 +57,7 @@ export interface VotesCounted {
 
 /**
  * A valid beacon an engine accepted (GET /beacon/{token}): the token's claim, in the stream for the
- * counter (syncer/counting/), which counts one (decision_id, kind) once however often it comes.
+ * counter (syncer/votes/vote-counter.ts), which counts one (decision_id, kind) once however often it comes.
  */
 export interface BeaconFired {
   decision_id: string;
@@ -75,7 +75,7 @@ export interface BeaconFired {
 /**
  * Report counts: decisions an engine served (column "decisions", sent every second or so), or
  * beacons the counter counted, each exactly once (the same atomic step that records them as
- * counted, count-events.lua on Redis).
+ * counted, count-votes.lua on Redis).
  */
 export interface ReportCounts {
   at: number;
