@@ -11,6 +11,7 @@ import { feedOf } from '../helpers/feed-rows.js';
 import { startEngineProc, startStack, startSyncer } from '../helpers/production.js';
 import { ADMIN_KEY, GAME_KEY } from '../helpers/test-engine.js';
 import { STREAM } from '../helpers/redis-votes.js';
+import { reportTotals } from '../helpers/reports.js';
 import { TEST_BEACON_KEY } from '../helpers/spawn.js';
 import { VOTES_GROUP } from '../../syncer/votes/vote-processor.js';
 
@@ -65,11 +66,9 @@ t.test('crash test: 4,000 beacons fired 3 times each over two engines, the count
   for (const [, f] of entries) if (f[1] === 'beacons_counted') for (const c of (JSON.parse(f[3]!) as { counts: [string, string, string, number, string, number][] }).counts) counted += c[5];
   t.equal(counted, TOTAL, 'beacons_counted events: each beacon once');
 
-  const from = new Date(Date.now() - 3_600_000).toISOString();
-  const to = new Date(Date.now() + 3_600_000).toISOString();
   for (const engine of engines) {
     const totals = await eventually(
-      async () => ((await stack.http.get(`${engine.base}/reports/ads?from=${from}&to=${to}`, { 'x-api-key': ADMIN_KEY })).body as { totals: Record<string, number> }).totals,
+      () => reportTotals(stack.http, engine.base),
       (x) => x.impressions! + x.starts! + x.midpoints! + x.completes! + x.completes_without_start! === TOTAL,
       10_000,
       'the engine reports every beacon once',

@@ -10,6 +10,7 @@ import { countryCode, langCode } from '../../engine/decision/market.js';
 import { eventually } from '../helpers/eventually.js';
 import { httpClient } from '../helpers/http.js';
 import { row } from '../helpers/feed-rows.js';
+import { reportAroundNow } from '../helpers/reports.js';
 import { ADMIN_KEY, GAME_KEY, startTestEngine } from '../helpers/test-engine.js';
 import { TEST_BEACON_KEY } from '../helpers/spawn.js';
 import { startVoteProcessor } from '../helpers/vote-processor.js';
@@ -22,12 +23,7 @@ t.test('beacons count once; bad tokens answer 4xx by reason and count nothing; r
   const http = httpClient(t);
   const signer = new BeaconSigner([Buffer.from(TEST_BEACON_KEY)], 3600);
   const url = (token: string) => `${te.url}/beacon/${token}`;
-  const report = async (query = '') => {
-    const now = new Date();
-    const from = new Date(now.getTime() - 3_600_000).toISOString();
-    const to = new Date(now.getTime() + 3_600_000).toISOString();
-    return http.get(`${te.url}/reports/ads?from=${from}&to=${to}${query}`, { 'x-api-key': ADMIN_KEY });
-  };
+  const report = (query = '') => reportAroundNow(http, te.url, query);
 
   // Three ads served, two in JSON and one in VAST: three decisions in the report.
   for (const format of ['json', 'json', 'vast']) {

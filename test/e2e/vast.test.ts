@@ -20,7 +20,8 @@ import { eventually } from '../helpers/eventually.js';
 import { row, type FeedRow } from '../helpers/feed-rows.js';
 import { httpClient, type Reply } from '../helpers/http.js';
 import { TEST_BEACON_KEY } from '../helpers/spawn.js';
-import { ADMIN_KEY, GAME_KEY, startTestEngine, type TestEngine } from '../helpers/test-engine.js';
+import { reportTotals } from '../helpers/reports.js';
+import { GAME_KEY, startTestEngine, type TestEngine } from '../helpers/test-engine.js';
 import { startVoteProcessor } from '../helpers/vote-processor.js';
 
 const xmllint = requireTool('xmllint', 'libxml2-utils');
@@ -202,10 +203,8 @@ t.test('a player plays the ad through: vast-client\'s tracker fires every tracki
   t.same(fired.filter((f) => f.status !== 200 || f.type !== 'image/gif'), [], 'every one answered with the pixel');
   t.ok(fired.some((f) => f.url.endsWith('?code=405')), 'the error URL with its [ERRORCODE] filled in');
 
-  const from = new Date(Date.now() - 3_600_000).toISOString();
-  const to = new Date(Date.now() + 3_600_000).toISOString();
   const totals = await eventually(
-    async () => ((await http.get(`${eng.url}/reports/ads?from=${from}&to=${to}`, { 'x-api-key': ADMIN_KEY })).body as { totals: Record<string, number> }).totals,
+    () => reportTotals(http, eng.url),
     (r) => r.decisions === 1 && r.errors === 1 && r.clicks === 1,
     10_000,
     'the beacons counted and folded',
