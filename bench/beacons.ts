@@ -37,7 +37,8 @@ import { formatNumber as f, table, writeResults } from './lib/results.js';
 import { BENCH_BEACON_KEYS } from './scenarios.js';
 import { ENGINE_CPU, SHARED_CPU, sleep, TARGET_RPS, type StackKind } from './writes/knobs.js';
 import { category } from './writes/profile.js';
-import { ADMIN_KEY, assertAlive, stackName, stackPids, startStack, stopStack, type Stack } from './writes/stack.js';
+import { settledAnswers } from './writes/counting.js';
+import { ADMIN_KEY, assertAlive, routeAnswers, stackName, stackPids, startStack, stopStack, type Stack } from './writes/stack.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const knobs = {
@@ -125,25 +126,6 @@ async function counted(s: Stack): Promise<number> {
   return Object.entries(body.totals).reduce((n, [column, v]) => (column === 'decisions' || column.endsWith('_rate') ? n : n + v), 0);
 }
 
-/** /beacon answers by status, from the engine's own request counter. */
-async function beaconAnswers(s: Stack): Promise<Record<string, number>> {
-  const text = await (await fetch(`${s.internal}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^engine_http_requests_total\{route="beacon",status="(\d+)"\} (\S+)$/gm)) out[m[1]!] = Number(m[2]);
-  return out;
-}
-
-/** Waits until the engine's counter stops moving: no beacon still in flight. */
-async function settled(s: Stack): Promise<Record<string, number>> {
-  let last = JSON.stringify(await beaconAnswers(s));
-  for (;;) {
-    await sleep(200);
-    const now = await beaconAnswers(s);
-    if (JSON.stringify(now) === last) return now;
-    last = JSON.stringify(now);
-  }
-}
-
 async function beaconRun(s: Stack, work: string, o: { rate: 'peak' | 'half'; connections: number; seconds: number; delayMs?: number; tokens: number }): Promise<BeaconRun> {
   assertAlive(s);
   const file = join(work, `tokens-${s.kind}-${o.rate}.txt`);
@@ -158,7 +140,7 @@ async function beaconRun(s: Stack, work: string, o: { rate: 'peak' | 'half'; con
       WRK_SUMMARY_LUA,
   );
   const otherBefore = await waitQuiet(stackPids(s), { cores: knobs.quietCores, maxWaitS: knobs.quietWait }, log);
-  const answers0 = await beaconAnswers(s);
+  const answers0 = await routeAnswers(s, 'beacon');
   const counted0 = await counted(s);
   const pids: Record<string, number> = { engine: s.engine.pid };
   if (s.redis !== null) pids.redis = s.redis.pid;
@@ -176,7 +158,7 @@ async function beaconRun(s: Stack, work: string, o: { rate: 'peak' | 'half'; con
     (r) => r.cpuS,
   );
   const countedAtEnd = await counted(s);
-  const answers1 = await settled(s);
+  const answers1 = await settledAnswers(s, 'beacon');
   const j = wrkSummary(win.result.stdout);
   const acked = (answers1['204'] ?? 0) - (answers0['204'] ?? 0);
   const other = Object.entries(answers1).reduce((n, [status, v]) => (status === '204' ? n : n + v - (answers0[status] ?? 0)), 0);

@@ -6,6 +6,7 @@
 
 import { cpuSeconds } from '../lib/proc-cpu.js';
 import { sleep } from './knobs.js';
+import type { Route } from '../../engine/metrics/request-metrics.js';
 import { routeAnswers, STREAM, talliesOf, type Stack, type Topic } from './stack.js';
 
 /** Votes so far on a stack: acknowledged (engine 202s + prefilled), and the tallies last seen. */
@@ -32,7 +33,7 @@ export interface Drain {
 }
 
 /** Waits until the writes are all in flight no more: the engine's counter of the route stops moving. */
-export async function settledAnswers(s: Stack, route: 'votes' | 'blacklist'): Promise<Record<string, number>> {
+export async function settledAnswers(s: Stack, route: Route): Promise<Record<string, number>> {
   let last = await routeAnswers(s, route);
   for (;;) {
     await sleep(200);

@@ -17,6 +17,7 @@ import { startRedisServer, type BenchRedis } from '../lib/redis-server.js';
 import { BENCH_API_KEYS, BENCH_BEACON_KEYS, BENCH_KEY } from '../scenarios.js';
 import { ENGINE_CPU, SHARED_CPU, sleep, type StackKind } from './knobs.js';
 import { redisKeys } from '../../core/store/redis-keys.js';
+import type { Route } from '../../engine/metrics/request-metrics.js';
 
 export const STREAM = redisKeys().events;
 
@@ -161,7 +162,7 @@ export async function talliesOf(s: Stack, topicId: number): Promise<number> {
 }
 
 /** A route's answers by status, from the engine's own request counter (exact: in-flight ones included). */
-export async function routeAnswers(s: Stack, route: 'votes' | 'blacklist'): Promise<Record<string, number>> {
+export async function routeAnswers(s: Stack, route: Route): Promise<Record<string, number>> {
   const text = await (await fetch(`${s.internal}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^engine_http_requests_total\{([^}]*)\} (\S+)$/gm)) {
