@@ -1,11 +1,27 @@
 // The campaign feed: `{"ads":[{id, video_url, country, lang, start_hour, end_hour, weight?,
-// duration?, mime?, width?, height?, bitrate?, click_url?, title?}]}`. The optional creative fields
-// describe the video for VAST answers (README "GET /ad_request"); absent, the creative defaults below apply.
+// duration?, mime?, width?, height?, bitrate?, click_url?, title?, campaign_id?, priority?, house?,
+// starts_at?, ends_at?, weekdays?, timezone?, platforms?, kv?, frequency_cap?,
+// campaign_frequency_cap?}]}`. The optional creative fields describe the video for VAST answers
+// (README "GET /ad_request"); absent, the creative defaults below apply. The optional campaign fields
+// (campaign.ts, README "Campaigns") say when, where, above what and how often an ad runs; absent,
+// a row means what it meant before they existed.
 // Validation is row by row and never throws for a bad row: the row is dropped with a reason, counted
 // and reported, so one typo in a 100k-row feed does not take the other 99,999 ads off the air.
 // Only a document that is unusable as a whole (not JSON, no `ads` array, no valid row) is refused.
 
 import { FeedRejectedError } from '../../errors.js';
+import {
+  readCampaignId,
+  readCap,
+  readHouse,
+  readInstant,
+  readKv,
+  readPlatforms,
+  readPriority,
+  readTimezone,
+  readWeekdays,
+  type FrequencyCap,
+} from './campaign.js';
 
 /**
  * One validated ad, normalised: lower-case country and lang, integer hours, weight ≥ 1. The creative
@@ -33,6 +49,27 @@ export interface Ad {
   readonly clickUrl?: string | undefined;
   /** The ad's name for players (VAST AdTitle); the id when absent. */
   readonly title?: string | undefined;
+  /** The campaign the ad belongs to: its frequency cap counts views of every ad of it. */
+  readonly campaignId?: string | undefined;
+  /** Tier, 0..MAX_PRIORITY (0 when absent): the highest tier with an eligible ad wins. */
+  readonly priority?: number | undefined;
+  /** Served only when no other ad is eligible. */
+  readonly house?: true | undefined;
+  /** Flight, epoch ms: live from startsAt (inclusive) to endsAt (exclusive). */
+  readonly startsAt?: number | undefined;
+  readonly endsAt?: number | undefined;
+  /** Bit d (0 = Sunday) set ⇔ live on weekday d, in the ad's time zone. */
+  readonly weekdays?: number | undefined;
+  /** IANA zone in which the hours and weekdays are read; UTC when absent. */
+  readonly timezone?: string | undefined;
+  /** Bit p set ⇔ served to campaign.ts's platforms[p]; every platform when absent. */
+  readonly platforms?: number | undefined;
+  /** Key → allowed values: a request must match every key. */
+  readonly kv?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** Views of this ad per player. */
+  readonly frequencyCap?: FrequencyCap | undefined;
+  /** Views of any ad of this ad's campaign per player. */
+  readonly campaignFrequencyCap?: FrequencyCap | undefined;
 }
 
 /** Why a row was dropped. A closed set: it is a metric label. */
@@ -52,6 +89,17 @@ export const rejectReasons = [
   'bad_bitrate',
   'bad_click_url',
   'bad_title',
+  'bad_campaign_id',
+  'bad_priority',
+  'bad_house',
+  'bad_starts_at',
+  'bad_ends_at',
+  'bad_weekdays',
+  'bad_timezone',
+  'bad_platforms',
+  'bad_kv',
+  'bad_frequency_cap',
+  'bad_campaign_frequency_cap',
   'duplicate_id',
 ] as const;
 export type RejectReason = (typeof rejectReasons)[number];
@@ -200,11 +248,10 @@ export function validateRow(row: unknown): Ad | RejectReason {
     endHour: r.end_hour as number,
     weight,
   };
-  // Most rows give no creative field: they keep the short shape (one shape per kind of row, so the
+  // Most rows give no optional field: they keep the short shape (one shape per kind of row, so the
   // compiler's loops over 1M ads stay monomorphic).
-  if (absent(r.duration) && absent(r.mime) && absent(r.width) && absent(r.height) && absent(r.bitrate) && absent(r.click_url) && absent(r.title)) {
-    return base;
-  }
+  const creative = !(absent(r.duration) && absent(r.mime) && absent(r.width) && absent(r.height) && absent(r.bitrate) && absent(r.click_url) && absent(r.title));
+  if (!creative && !CAMPAIGN_FIELDS.some((f) => !absent(r[f]))) return base;
   let duration: number | undefined;
   if (!absent(r.duration)) {
     // Kept to the millisecond, so the snapshot holds what VAST will say.
@@ -232,8 +279,65 @@ export function validateRow(row: unknown): Ad | RejectReason {
     if (typeof r.title !== 'string' || r.title.length > MAX_TITLE_LENGTH || r.title.trim().length === 0) return 'bad_title';
     title = r.title;
   }
-  return { ...base, duration, mime, width, height, bitrate, clickUrl, title };
+  const campaignId = readCampaignId(r.campaign_id);
+  if (campaignId === null) return 'bad_campaign_id';
+  const priority = readPriority(r.priority);
+  if (priority === null) return 'bad_priority';
+  const house = readHouse(r.house);
+  if (house === null) return 'bad_house';
+  const startsAt = readInstant(r.starts_at);
+  if (startsAt === null) return 'bad_starts_at';
+  const endsAt = readInstant(r.ends_at);
+  if (endsAt === null || (endsAt !== undefined && startsAt !== undefined && endsAt <= startsAt)) return 'bad_ends_at';
+  const weekdays = readWeekdays(r.weekdays);
+  if (weekdays === null) return 'bad_weekdays';
+  const timezone = readTimezone(r.timezone);
+  if (timezone === null) return 'bad_timezone';
+  const platforms = readPlatforms(r.platforms);
+  if (platforms === null) return 'bad_platforms';
+  const kv = readKv(r.kv);
+  if (kv === null) return 'bad_kv';
+  const frequencyCap = readCap(r.frequency_cap);
+  if (frequencyCap === null) return 'bad_frequency_cap';
+  const campaignFrequencyCap = readCap(r.campaign_frequency_cap);
+  if (campaignFrequencyCap === null || (campaignFrequencyCap !== undefined && campaignId === undefined)) return 'bad_campaign_frequency_cap';
+  return {
+    ...base,
+    duration,
+    mime,
+    width,
+    height,
+    bitrate,
+    clickUrl,
+    title,
+    campaignId,
+    priority,
+    house,
+    startsAt,
+    endsAt,
+    weekdays,
+    timezone,
+    platforms,
+    kv,
+    frequencyCap,
+    campaignFrequencyCap,
+  };
 }
+
+/** The campaign fields' names in the feed (campaign.ts reads them). */
+const CAMPAIGN_FIELDS = [
+  'campaign_id',
+  'priority',
+  'house',
+  'starts_at',
+  'ends_at',
+  'weekdays',
+  'timezone',
+  'platforms',
+  'kv',
+  'frequency_cap',
+  'campaign_frequency_cap',
+] as const;
 
 /** A field the row leaves out: missing or null (as weight). */
 function absent(v: unknown): boolean {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { SnapshotCorruptError } from '../../errors.js';
 import { validateFeed, type Ad } from './feed.js';
+import { writeInstant, writePlatforms, writeWeekdays } from './campaign.js';
 
 export const snapshotKinds = ['ads', 'stream'] as const;
 export type SnapshotKind = (typeof snapshotKinds)[number];
@@ -98,5 +99,17 @@ function toRow(ad: Ad): Record<string, unknown> {
   if (ad.bitrate !== undefined) row.bitrate = ad.bitrate;
   if (ad.clickUrl !== undefined) row.click_url = ad.clickUrl;
   if (ad.title !== undefined) row.title = ad.title;
+  // Campaign fields likewise, in the feed's form, so decoding re-validates them as the feed did.
+  if (ad.campaignId !== undefined) row.campaign_id = ad.campaignId;
+  if (ad.priority !== undefined) row.priority = ad.priority;
+  if (ad.house !== undefined) row.house = true;
+  if (ad.startsAt !== undefined) row.starts_at = writeInstant(ad.startsAt);
+  if (ad.endsAt !== undefined) row.ends_at = writeInstant(ad.endsAt);
+  if (ad.weekdays !== undefined) row.weekdays = writeWeekdays(ad.weekdays);
+  if (ad.timezone !== undefined) row.timezone = ad.timezone;
+  if (ad.platforms !== undefined) row.platforms = writePlatforms(ad.platforms);
+  if (ad.kv !== undefined) row.kv = ad.kv;
+  if (ad.frequencyCap !== undefined) row.frequency_cap = ad.frequencyCap;
+  if (ad.campaignFrequencyCap !== undefined) row.campaign_frequency_cap = ad.campaignFrequencyCap;
   return row;
 }
