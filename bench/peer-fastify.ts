@@ -23,7 +23,7 @@ import { DEFAULT_VOTE_RECEIPTS } from '../core/domain/stream/vote-receipts.js';
 import { defaultErrorBodies, type ErrorCode } from '../core/errors.js';
 import { systemClock } from '../core/runtime/clock.js';
 import { errorHttpStatus } from '../core/runtime/respond.js';
-import { utcHour } from '../engine/decision/hours.js';
+import { Audience } from '../engine/decision/audience.js';
 import { countryCode, langCode, marketKey } from '../engine/decision/market.js';
 import { PlayerMemory } from '../engine/decision/player-memory.js';
 import { AuthResult, Authenticator } from '../engine/http/auth.js';
@@ -50,7 +50,7 @@ if (eventsFile !== undefined && existsSync(eventsFile)) {
   for (const line of readFileSync(eventsFile, 'utf8').split('\n')) if (line !== '') foldEvent(stream, JSON.parse(line) as LoggedEvent);
 }
 // The engine's defaults (PLAYER_MEMORY_MAX, PLAYER_MEMORY_TTL_SECONDS).
-const memory = new PlayerMemory({ maxEntries: 100_000, ttlMs: 3_600_000, clock });
+const audience = new Audience(new PlayerMemory({ maxEntries: 100_000, ttlMs: 3_600_000, clock }));
 const metrics = new RequestMetrics(new Registry(), () => 0);
 
 type Query = Record<string, string | string[] | undefined>;
@@ -139,7 +139,9 @@ function adRequest(request: FastifyRequest, reply: FastifyReply) {
     sendError(reply, 'bad_param', country < 0 ? BAD_COUNTRY : BAD_LANG);
     return metrics.record(route, statusIndex['400'], startedAt);
   }
-  const body = ads.next(marketKey(country, lang), utcHour(clock.now()), memory, values[2] ?? null);
+  const now = clock.now();
+  audience.reset(values[2] ?? null, now);
+  const body = ads.next(marketKey(country, lang), now, audience);
   if (body === null) {
     sendError(reply, 'no_ad');
     return metrics.record(route, statusIndex['404'], startedAt);

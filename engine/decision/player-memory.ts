@@ -1,9 +1,13 @@
-// Which ad each player saw last, so a player is not shown the same ad twice in a row while the
-// bucket has another. Bounded on both axes (entries and age) with lru-cache: a flood of random
-// player ids evicts old entries instead of growing the heap.
+// What each player was shown, so a player does not get the same ad twice in a row while its tier has
+// another, and no ad or campaign more often than its frequency cap (README "Campaigns"). Per player:
+// the id of the last ad, and the recent views (ad id, campaign id, instant), oldest first.
+// Bounded on every axis: players with lru-cache (a flood of random player ids evicts old entries
+// instead of growing the heap), views per player (MAX_VIEWS, the oldest go first), and time (a
+// player's entry lives as long as the longest cap window it needs, at least the configured TTL).
 
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../core/runtime/clock.js';
+import { MAX_CAP_COUNT } from '../../core/domain/ads/campaign.js';
 
 export interface PlayerMemoryOptions {
   maxEntries: number;
@@ -11,11 +15,28 @@ export interface PlayerMemoryOptions {
   clock: Clock;
 }
 
+/** Views kept per player: enough for the largest cap count. */
+export const MAX_VIEWS = MAX_CAP_COUNT;
+
+class Views {
+  last: string;
+  readonly ads: string[] = [];
+  readonly campaigns: (string | undefined)[] = [];
+  readonly times: number[] = [];
+  /** Until when a view of this player still matters to a cap (epoch ms). */
+  keepUntil = 0;
+  constructor(last: string) {
+    this.last = last;
+  }
+}
+
 export class PlayerMemory {
-  private readonly lastAd: LRUCache<string, string>;
+  private readonly players: LRUCache<string, Views>;
+  private readonly ttlMs: number;
 
   constructor({ maxEntries, ttlMs, clock }: PlayerMemoryOptions) {
-    this.lastAd = new LRUCache<string, string>({
+    this.ttlMs = ttlMs;
+    this.players = new LRUCache<string, Views>({
       max: maxEntries,
       ttl: ttlMs,
       // Age is checked on read against our clock; no timers (ttlAutopurge off) on the hot path.
@@ -30,14 +51,54 @@ export class PlayerMemory {
 
   /** The id of the ad this player saw last, if remembered. */
   last(playerId: string): string | undefined {
-    return this.lastAd.get(playerId);
+    return this.players.get(playerId)?.last;
   }
 
-  remember(playerId: string, adId: string): void {
-    this.lastAd.set(playerId, adId);
+  /**
+   * Records a view. `keepMs`: how long the view matters to a cap (0: not capped, only the last ad
+   * is kept). Views arrive nearly in time order; one that arrives late is put in its place.
+   */
+  remember(playerId: string, adId: string, campaignId: string | undefined = undefined, at = 0, keepMs = 0): void {
+    let views = this.players.get(playerId);
+    if (views === undefined) views = new Views(adId);
+    else views.last = adId;
+    if (keepMs > 0) {
+      let i = views.times.length;
+      while (i > 0 && views.times[i - 1]! > at) i--;
+      views.ads.splice(i, 0, adId);
+      views.campaigns.splice(i, 0, campaignId);
+      views.times.splice(i, 0, at);
+      if (views.times.length > MAX_VIEWS) {
+        views.ads.shift();
+        views.campaigns.shift();
+        views.times.shift();
+      }
+    }
+    // The entry lives as long as any of its views matters to a cap, at least the configured TTL.
+    views.keepUntil = Math.max(views.keepUntil, at + keepMs);
+    const ttl = Math.max(this.ttlMs, views.keepUntil - at);
+    this.players.set(playerId, views, { ttl });
+  }
+
+  /** Views of an ad by a player at or after `since`. */
+  countAd(playerId: string, adId: string, since: number): number {
+    const views = this.players.get(playerId);
+    if (views === undefined) return 0;
+    let n = 0;
+    for (let i = views.times.length - 1; i >= 0 && views.times[i]! >= since; i--) if (views.ads[i] === adId) n++;
+    return n;
+  }
+
+  /** Views of any ad of a campaign by a player at or after `since`. */
+  countCampaign(playerId: string, campaignId: string, since: number): number {
+    const views = this.players.get(playerId);
+    if (views === undefined) return 0;
+    let n = 0;
+    for (let i = views.times.length - 1; i >= 0 && views.times[i]! >= since; i--) if (views.campaigns[i] === campaignId) n++;
+    return n;
   }
 
   get size(): number {
-    return this.lastAd.size;
+    return this.players.size;
   }
 }

@@ -5,6 +5,9 @@
 // score, takes the highest score and subtracts the total. Over any window of `total` picks each ad
 // is chosen exactly `weight` times, and heavy ads are spread out instead of served in a burst.
 // A pick is O(members) for weighted buckets and O(1) otherwise; neither allocates.
+// nextWhere draws among the members a filter accepts (a request's platform, key-values, caps): the
+// same round-robin from the cursor, or the same smooth weighted round-robin over the accepted members
+// only, so the ads a request may see still share its picks by weight.
 //
 // Memory (bench/compile.ts, 1M ads): weights are read from the index-wide table by ordinal, not
 // copied per bucket, and the running scores are allocated on a bucket's first pick. Most buckets
@@ -65,6 +68,38 @@ export class Rotation {
       }
     }
     scores[best]! -= this.totalWeight;
+    return members[best]!;
+  }
+
+  /** The ordinal of the next member `filter` accepts, or -1 when it accepts none. O(members). */
+  nextWhere(filter: { accepts(ordinal: number): boolean }): number {
+    const members = this.members;
+    const n = members.length;
+    const weights = this.weights;
+    if (weights === null) {
+      for (let k = 0, i = this.cursor; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
+        if (!filter.accepts(members[i]!)) continue;
+        this.cursor = i + 1 === n ? 0 : i + 1;
+        return members[i]!;
+      }
+      return -1;
+    }
+    const scores = (this.scores ??= new Int32Array(n));
+    let best = -1;
+    let bestScore = -2147483648;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (!filter.accepts(members[i]!)) continue;
+      const w = weights[members[i]!]!;
+      const s = (scores[i]! += w);
+      total += w;
+      if (s > bestScore) {
+        bestScore = s;
+        best = i;
+      }
+    }
+    if (best < 0) return -1;
+    scores[best]! -= total;
     return members[best]!;
   }
 }

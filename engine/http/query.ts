@@ -7,6 +7,9 @@
 // refilled by every read(). Sound because handlers run synchronously on one thread: nothing else can
 // read() between a route's read() and its use of `values`. Unknown names are ignored (cache busters).
 //
+// A route may also take a family of parameters by prefix (`kv.<key>` on GET /ad_request): their
+// keys and values are collected in order, each key at most once, up to a count.
+//
 // A `+` is a space (HTML form encoding), except in a parameter declared `literalPlus`: there it is a
 // plus, for values that may hold a `+` but never a space (an email such as a+b@example.com, which
 // clients put in a URL unencoded).
@@ -45,6 +48,22 @@ export interface ParamSpec {
   readonly literalPlus?: boolean;
 }
 
+/** A family of parameters named `<prefix><key>`; `name` is how error messages call them (`kv.<key>`). */
+export interface PrefixSpec {
+  readonly prefix: string;
+  readonly name: string;
+  /** What a key after the prefix must look like, as a pattern and in words. */
+  readonly key: RegExp;
+  readonly keyText: string;
+  readonly maxLength: number;
+  readonly maxCount: number;
+}
+
+export const enum PrefixProblem {
+  BadKey = 100,
+  TooMany,
+}
+
 export class QueryReader {
   /** Decoded value per spec, in spec order; undefined when absent. Valid until the next read(). */
   readonly values: (string | undefined)[];
@@ -53,16 +72,31 @@ export class QueryReader {
   problemParam = -1;
   /** literalPlus per spec, as one array of booleans: the same shape for every spec. */
   private readonly literalPlus: boolean[];
+  /** The prefixed parameters of the last read(), in query order (keys without the prefix). */
+  readonly prefixedKeys: string[] = [];
+  readonly prefixedValues: string[] = [];
 
-  constructor(readonly specs: readonly ParamSpec[]) {
-    this.values = new Array(specs.length).fill(undefined);
-    this.literalPlus = specs.map((s) => s.literalPlus === true);
+  /** With `prefixed`, its parameters' problems are reported at problemParam === specs.length. */
+  constructor(
+    readonly specs: readonly ParamSpec[],
+    readonly prefixed: PrefixSpec | null = null,
+  ) {
+    const all = prefixed === null ? specs : [...specs, { name: prefixed.name, maxLength: prefixed.maxLength }];
+    this.values = new Array(all.length).fill(undefined);
+    this.literalPlus = all.map((s) => (s as ParamSpec).literalPlus === true);
+    this.limits = all.map((s) => s.maxLength);
   }
+
+  private readonly limits: number[];
 
   /** Scans a raw query string. Returns false with problem/problemParam set on the first bad parameter. */
   read(raw: string): boolean {
     const values = this.values;
     for (let i = 0; i < values.length; i++) values[i] = undefined;
+    if (this.prefixedKeys.length > 0) {
+      this.prefixedKeys.length = 0;
+      this.prefixedValues.length = 0;
+    }
     this.problem = QueryProblem.None;
     this.problemParam = -1;
     const n = raw.length;
@@ -83,10 +117,21 @@ export class QueryReader {
       if (end === -1) end = n;
       if (nextEq < i) nextEq = indexOrEnd(raw, '=', i);
       const keyEnd = Math.min(nextEq, end);
-      const slot = this.slotOf(raw, i, keyEnd);
+      let slot = this.slotOf(raw, i, keyEnd);
+      const keyStart = i;
       i = end + 1;
-      // Not ours: skip the value without looking at it.
-      if (slot < 0) continue;
+      let key: string | null = null;
+      if (slot < 0) {
+        const prefixed = this.prefixed;
+        // Not ours: skip the value without looking at it.
+        if (prefixed === null || !raw.startsWith(prefixed.prefix, keyStart)) continue;
+        slot = this.specs.length;
+        key = raw.slice(keyStart + prefixed.prefix.length, keyEnd);
+        if (!prefixed.key.test(key)) return this.fail(PrefixProblem.BadKey as number as QueryProblem, slot);
+        if (this.prefixedKeys.includes(key)) return this.fail(QueryProblem.Repeated, slot);
+        if (this.prefixedKeys.length === prefixed.maxCount) return this.fail(PrefixProblem.TooMany as number as QueryProblem, slot);
+        values[slot] = undefined;
+      }
       if (values[slot] !== undefined) return this.fail(QueryProblem.Repeated, slot);
       const valueStart = keyEnd < end ? keyEnd + 1 : end;
       if (!printable && !isPrintable(raw, valueStart, end)) return this.fail(QueryProblem.NotAscii, slot);
@@ -94,6 +139,10 @@ export class QueryReader {
       if (nextPlus < valueStart) nextPlus = indexOrEnd(raw, '+', valueStart);
       const problem = this.take(raw, valueStart, end, slot, nextPct, nextPlus);
       if (problem !== QueryProblem.None) return this.fail(problem, slot);
+      if (key !== null) {
+        this.prefixedKeys.push(key);
+        this.prefixedValues.push(values[slot]!);
+      }
     }
     return true;
   }
@@ -111,7 +160,7 @@ export class QueryReader {
 
   /** `pct` and `plus`: the first '%' and '+' at or after `from` (the query's length when none). */
   private take(raw: string, from: number, to: number, slot: number, pct: number, plus: number): QueryProblem {
-    const maxLength = this.specs[slot]!.maxLength;
+    const maxLength = this.limits[slot]!;
     const plusIsSpace = !this.literalPlus[slot];
     if (!plusIsSpace) plus = raw.length; // no '+' to decode: it stays as it is
     if (to === from) return QueryProblem.Empty;
@@ -219,6 +268,13 @@ export function badParamBodies(query: QueryReader): (param: number, problem: Que
   const table = query.specs.map((spec) =>
     problems.map((p) => errorBody('bad_param', `${spec.name} ${problemText[p]}`)),
   );
+  const prefixed = query.prefixed;
+  if (prefixed !== null) {
+    const bodies = problems.map((p) => errorBody('bad_param', `each ${prefixed.name} ${problemText[p]}`));
+    bodies[PrefixProblem.BadKey] = errorBody('bad_param', `${prefixed.name}: the key must be ${prefixed.keyText}`);
+    bodies[PrefixProblem.TooMany] = errorBody('bad_param', `at most ${prefixed.maxCount} ${prefixed.name} parameters`);
+    table.push(bodies);
+  }
   const wholeQuery = problems.map((p) => errorBody('bad_param', problemText[p]));
   return (param, problem) => (param < 0 ? wholeQuery[problem]! : table[param]![problem]!);
 }

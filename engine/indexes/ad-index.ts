@@ -1,24 +1,26 @@
-// The compiled, immutable ad index: for every market (country, lang) 24 hour buckets, each a
-// rotation over the ads live in that UTC hour, every possible JSON 200 body pre-serialised, and the
-// per-ad pieces of the VAST answer (vast.ts) escaped once.
+// The compiled, immutable ad index: every possible JSON 200 body pre-serialised, the per-ad pieces
+// of the VAST answer (vast.ts) escaped once, the campaign rules (rules.ts), and the plans
+// (plan.ts): for every market (country, lang) and time slot, the tiers of ads on the air, each a
+// rotation. Plans hold for a stretch of time; the next stretch's are compiled ahead of time on the
+// builder thread and taken up by the first request that falls in it.
 //
 // Memory shape (the 1M-ad budget is 200 MB, see bench/compile.ts): all response bodies live in one
 // byte slab with an offset table, and a bucket holds 4-byte ordinals into it, not copies of bodies.
 // The VAST pieces sit in the same slab, after the bodies, and cost an ad 4 bytes when its id and
 // video URL need no XML escaping and it gives no title: its pieces are then read from its JSON body,
 // and its media and click-through pieces are shared with every ad that has the same ones.
-// Adjacent hours with the same eligible set share one bucket (and so one rotation), which is what
-// all-day and long-window ads produce. The index is its flat arrays (AdIndexParts); the per-ad
-// Buffer view that uWS writes, the id string and a bucket's Rotation are made on first use and
-// kept, so steady state allocates nothing per request.
+// The index is its flat arrays (AdIndexParts); the per-ad Buffer view that uWS writes, the id
+// string and a tier's Rotation are made on first use and kept, so steady state allocates nothing
+// per request.
 // Never mutated after compile, apart from rotation cursors and those first-use caches: a new feed
 // means a new AdIndex (docs/conventions.md "Hot path": swap, never mutate).
 
 import { defaultMime, type Ad } from '../../core/domain/ads/feed.js';
-import { HOURS_PER_DAY, hourMask } from '../decision/hours.js';
+import { HOURS_PER_DAY } from '../decision/hours.js';
 import { marketKeyOf } from '../decision/market.js';
-import { Rotation } from '../decision/rotation.js';
-import type { PlayerMemory } from '../decision/player-memory.js';
+import type { Audience } from '../decision/audience.js';
+import { Plan, compilePlan, type PlanInput, type PlanParts } from './plan.js';
+import { CHECK_CAP, CHECK_KV, CHECK_PLATFORM, compileRules, type RuleParts } from './rules.js';
 import {
   F_CLICK,
   F_ID,
@@ -38,13 +40,6 @@ import {
   mediaPiece,
   type VastSource,
 } from './vast.js';
-
-/** hourMask for every (start, end) pair, so compile does not recompute it per ad. */
-const MASKS = (() => {
-  const t = new Int32Array(HOURS_PER_DAY * HOURS_PER_DAY);
-  for (let s = 0; s < HOURS_PER_DAY; s++) for (let e = 0; e < HOURS_PER_DAY; e++) t[s * HOURS_PER_DAY + e] = hourMask(s, e);
-  return t;
-})();
 
 /**
  * An index as flat arrays, to move it between threads: every field but the version is a typed array,
@@ -81,15 +76,21 @@ export interface AdIndexParts {
   vastRecordOf: Uint32Array;
   /** Weight per ordinal; null when every ad weighs 1. */
   weights: Uint16Array | null;
-  /** Market keys, in the order of `hourRotations`' rows. */
+  /** Market keys, in the order of the plans' market rows. */
   marketKeys: Float64Array;
-  /** 24 per market: the rotation number for that hour, -1 when no ad is live. */
-  hourRotations: Int32Array;
-  /** Rotation r's members are members[rotationStarts[r] .. rotationStarts[r + 1]). */
-  rotationStarts: Uint32Array;
-  /** Total weight per rotation; 0 for a plain round-robin one. */
-  rotationTotals: Uint32Array;
-  members: Uint32Array;
+  /** Market m's ads, in feed order: marketOrdinals[marketStarts[m] .. marketStarts[m + 1]). */
+  marketStarts: Uint32Array;
+  marketOrdinals: Uint32Array;
+  /** Per ordinal: start_hour × 24 + end_hour. */
+  windows: Uint16Array;
+  rules: RuleParts;
+  /** The plans of the stretch of time the index was compiled at. */
+  plan: PlanParts;
+}
+
+/** The plan compiler's input: the parts that do not change with time. */
+export function planInput(p: AdIndexParts): PlanInput {
+  return { marketStarts: p.marketStarts, marketOrdinals: p.marketOrdinals, windows: p.windows, weights: p.weights, rules: p.rules };
 }
 
 /** Bytes of `{"id":"` and of `","video_url":"`: where a plain id and URL sit in a JSON body. */
@@ -101,11 +102,23 @@ export class AdIndex implements VastSource {
   readonly version: string;
   private readonly slab: Buffer;
   private readonly idBytes: Buffer;
-  private readonly hourRotations: Int32Array;
-  /** Market key → its row in hourRotations. */
+  /** Market key → its row in the plans. */
   private readonly rows = new Map<number, number>();
-  /** By rotation number, made on a bucket's first pick (which is also where a fresh cursor starts). */
-  private readonly rotations: (Rotation | undefined)[];
+  /** The plans in force, and the next stretch's once compiled. */
+  private plan: Plan;
+  private nextPlan: Plan | null = null;
+  /** The instant plans were last asked for (NaN: none pending), so a stretch is asked for once. */
+  private asked = Number.NaN;
+  /**
+   * Called when plans for another stretch are needed: at `asOf` the next stretch starts (asked
+   * ahead), or a request fell outside every stretch compiled (the clock jumped). The owner compiles
+   * them (index-builder.ts) and hands them to addPlan. Unset, the index keeps its first plans.
+   */
+  onPlanNeeded: ((asOf: number) => void) | null = null;
+  /** Parsed key-value rules, by rule kv number, made on first use. */
+  private readonly kvRules: (KvRule | undefined)[];
+  /** The request being picked for (pick sets it; accepts reads it). */
+  private audience: Audience | null = null;
   /** By ordinal, made on first use: the id string the no-repeat rule compares and remembers. */
   private readonly ids: (string | undefined)[];
   /** By ordinal, cut from the slab on first use: the Buffer uWS writes. */
@@ -115,9 +128,9 @@ export class AdIndex implements VastSource {
     this.version = parts.version;
     this.slab = Buffer.from(parts.slab.buffer, parts.slab.byteOffset, parts.slab.byteLength);
     this.idBytes = Buffer.from(parts.idBytes.buffer, parts.idBytes.byteOffset, parts.idBytes.byteLength);
-    this.hourRotations = parts.hourRotations;
     for (let m = 0; m < parts.marketKeys.length; m++) this.rows.set(parts.marketKeys[m]!, m);
-    this.rotations = new Array(parts.rotationTotals.length);
+    this.plan = new Plan(parts.plan, parts.weights);
+    this.kvRules = new Array(parts.rules.kvRules.length);
     this.ids = new Array(parts.idOffsets.length - 1);
     this.views = new Array(parts.offsets.length - 1);
   }
@@ -133,11 +146,10 @@ export class AdIndex implements VastSource {
   /** Bytes held by response bodies, VAST pieces, bucket tables and rotation state, for the index-size gauge. */
   get approxBytes(): number {
     const p = this.parts;
-    // Every bucket's members table is in parts.members; the rest is the scores of weighted buckets picked so far.
-    let bytes = this.slab.length + p.offsets.byteLength + (p.weights?.byteLength ?? 0) + p.members.byteLength;
+    let bytes = this.slab.length + p.offsets.byteLength + (p.weights?.byteLength ?? 0);
     bytes += p.vastPieces.byteLength + p.vastRecords.byteLength + p.vastRecordOf.byteLength;
-    for (const r of this.rotations) if (r !== undefined) bytes += r.bytes - r.members.byteLength;
-    return bytes;
+    bytes += p.marketOrdinals.byteLength + p.windows.byteLength + (p.rules.ruleOf?.byteLength ?? 0);
+    return bytes + this.plan.bytes + (this.nextPlan?.bytes ?? 0);
   }
 
   /** The slab every body and VAST piece is cut from (vastRanges' positions are into it). */
@@ -145,33 +157,142 @@ export class AdIndex implements VastSource {
     return this.slab;
   }
 
-  /** The JSON body of the next ad for a market in a UTC hour, or null when none is live (pick, then body). */
-  next(market: number, hour: number, memory: PlayerMemory | null, playerId: string | null): Buffer | null {
-    const ordinal = this.pick(market, hour, memory, playerId);
+  /** The JSON body of the next ad for a market at an instant, or null when none is on the air (pick, then body). */
+  next(market: number, now: number, audience: Audience | null = null): Buffer | null {
+    const ordinal = this.pick(market, now, audience);
     return ordinal < 0 ? null : this.body(ordinal);
   }
 
   /**
-   * The ordinal of the next ad for a market in a UTC hour, or -1 when none is live. With a player
-   * memory and id, skips the ad that player saw last if the bucket has another.
+   * The ordinal of the next ad for a market at an instant (epoch ms), or -1 when none is eligible:
+   * from the best tier that has an ad the request may be shown (platform, key-values, caps), in
+   * rotation. With a player, skips the ad that player saw last if the tier has another, and
+   * remembers the one picked.
    */
-  pick(market: number, hour: number, memory: PlayerMemory | null, playerId: string | null): number {
+  pick(market: number, now: number, audience: Audience | null = null): number {
     const row = this.rows.get(market);
-    if (row === undefined || !(hour >= 0 && hour < HOURS_PER_DAY)) return -1;
-    const r = this.hourRotations[row * HOURS_PER_DAY + hour];
-    if (r === undefined || r < 0) return -1;
-    const rotation = this.rotations[r] ?? this.rotation(r);
-    let ordinal = rotation.next();
-    if (playerId !== null && memory !== null) {
-      const last = memory.last(playerId);
-      // Weighted rotations may pick the same ad twice running; keep drawing until another comes up,
-      // which the rotation guarantees within one period (ids are unique within an index).
-      for (let draws = 1; this.idAt(ordinal) === last && rotation.size > 1 && draws < rotation.period; draws++) {
+    if (row === undefined) return -1;
+    let plan = this.plan;
+    if (!(now >= plan.validFrom && now < plan.validUntil)) plan = this.planFor(now);
+    const p = plan.planAt(row, now);
+    if (p < 0) return -1;
+    const { planStarts, planRotations, rotationChecks } = plan.parts;
+    const last = audience?.last;
+    for (let k = planStarts[p]!; k < planStarts[p + 1]!; k++) {
+      const r = planRotations[k]!;
+      const rotation = plan.rotation(r);
+      let ordinal: number;
+      if (rotationChecks[r] === 0) {
         ordinal = rotation.next();
+        // Weighted rotations may pick the same ad twice running; keep drawing until another comes
+        // up, which the rotation guarantees within one period (ids are unique within an index).
+        if (last !== undefined) {
+          for (let draws = 1; this.idAt(ordinal) === last && rotation.size > 1 && draws < rotation.period; draws++) {
+            ordinal = rotation.next();
+          }
+        }
+      } else {
+        // Some members need a check against the request: draw among those that pass, the player's
+        // last ad only when no other does.
+        this.audience = audience;
+        this.avoid = last;
+        ordinal = rotation.nextWhere(this);
+        if (ordinal < 0 && last !== undefined) {
+          this.avoid = undefined;
+          ordinal = rotation.nextWhere(this);
+        }
+        this.audience = null;
+        if (ordinal < 0) continue;
       }
-      memory.remember(playerId, this.idAt(ordinal));
+      if (audience !== null) {
+        const rules = this.parts.rules;
+        audience.picked(rules, this.idAt(ordinal), rules.ruleOf === null ? 0 : rules.ruleOf[ordinal]!);
+      }
+      return ordinal;
     }
-    return ordinal;
+    return -1;
+  }
+
+  /** The id the filtered draw skips (the player's last ad), while pick runs. */
+  private avoid: string | undefined = undefined;
+
+  /** Whether the ad at an ordinal may be shown to the request being picked for (Rotation.nextWhere). */
+  accepts(ordinal: number): boolean {
+    const rules = this.parts.rules;
+    const rule = rules.ruleOf === null ? 0 : rules.ruleOf[ordinal]!;
+    const checks = rules.checks[rule]!;
+    const audience = this.audience;
+    if (checks !== 0) {
+      if ((checks & CHECK_PLATFORM) !== 0 && (audience === null || (audience.platform & rules.platforms[rule]!) === 0)) return false;
+      if ((checks & CHECK_KV) !== 0 && (audience === null || !this.kvRule(rules.kv[rule]!).matches(audience))) return false;
+      if ((checks & CHECK_CAP) !== 0 && audience !== null && audience.capped(rules, this.idAt(ordinal), rule)) return false;
+    }
+    return this.avoid === undefined || this.idAt(ordinal) !== this.avoid;
+  }
+
+  private kvRule(k: number): KvRule {
+    return this.kvRules[k] ?? (this.kvRules[k] = new KvRule(this.parts.rules.kvRules[k]!));
+  }
+
+  /** The plans for an instant outside the current stretch: the next stretch's when it is ready. */
+  private planFor(now: number): Plan {
+    const next = this.nextPlan;
+    if (next?.covers(now)) {
+      this.plan = next;
+      this.nextPlan = null;
+      this.ask(next.validUntil);
+      return next;
+    }
+    // Not compiled yet (the clock jumped, or the builder is behind): ask, and answer from the plans
+    // in force meanwhile.
+    this.ask(now);
+    return this.plan;
+  }
+
+  private ask(asOf: number): void {
+    if (!Number.isFinite(asOf) || this.onPlanNeeded === null || this.asked === asOf) return;
+    this.asked = asOf;
+    this.onPlanNeeded(asOf);
+  }
+
+  /** When the index's first plans end (+Infinity when nothing in the feed changes with time): ask for the next stretch now. */
+  start(): void {
+    this.ask(this.plan.validUntil);
+  }
+
+  /** Takes plans compiled for another stretch (onPlanNeeded). */
+  addPlan(parts: PlanParts, now: number): void {
+    const plan = new Plan(parts, this.parts.weights);
+    this.asked = Number.NaN;
+    if (plan.covers(now)) {
+      this.plan = plan;
+      this.ask(plan.validUntil);
+    } else if (parts.validFrom >= this.plan.validUntil) {
+      this.nextPlan = plan;
+    } else {
+      // Behind an instant already asked for again: keep it only if nothing better is in force.
+      if (!this.plan.covers(now)) this.ask(now);
+    }
+  }
+
+  /** Plans asked for could not be compiled: a later request asks again. */
+  planFailed(): void {
+    this.asked = Number.NaN;
+  }
+
+  /** Whether the plans in force cover an instant. */
+  covers(now: number): boolean {
+    return this.plan.covers(now);
+  }
+
+  /** The stretch the plans in force cover. */
+  get stretch(): { from: number; until: number } {
+    return { from: this.plan.validFrom, until: this.plan.validUntil };
+  }
+
+  /** The rules of the ads (explain, caps). */
+  get rules(): RuleParts {
+    return this.parts.rules;
   }
 
   /** The JSON 200 body of the ad at an ordinal. */
@@ -214,15 +335,6 @@ export class AdIndex implements VastSource {
     out[R_CLICK + 1] = piece < 0 ? 0 : pieces[piece + 1]!;
   }
 
-  private rotation(r: number): Rotation {
-    const p = this.parts;
-    const members = p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!);
-    const total = p.rotationTotals[r]!;
-    const rotation = total === 0 ? new Rotation(members, null, members.length) : new Rotation(members, p.weights, total);
-    this.rotations[r] = rotation;
-    return rotation;
-  }
-
   /** The id of the ad at an ordinal. */
   idAt(ordinal: number): string {
     return this.ids[ordinal] ?? this.id(ordinal);
@@ -257,22 +369,37 @@ export class AdIndex implements VastSource {
     return new AdIndex(p);
   }
 
-  /** Ids of the ads live in a market at an hour, in rotation order (tests and debugging). */
-  liveIds(market: number, hour: number): string[] {
+  /**
+   * Ids of the ads on the air in a market at an instant, by tier, best first, each in rotation
+   * order (tests and debugging). Moves to the next plans as a pick does.
+   */
+  liveTiers(market: number, now: number): string[][] {
     const row = this.rows.get(market);
-    if (row === undefined || !(hour >= 0 && hour < HOURS_PER_DAY)) return [];
-    const r = this.hourRotations[row * HOURS_PER_DAY + hour];
-    if (r === undefined || r < 0) return [];
-    const p = this.parts;
-    return Array.from(p.members.subarray(p.rotationStarts[r]!, p.rotationStarts[r + 1]!), (o) => this.idAt(o));
+    if (row === undefined) return [];
+    const plan = this.plan.covers(now) ? this.plan : this.planFor(now);
+    const p = plan.planAt(row, now);
+    if (p < 0) return [];
+    const { planStarts, planRotations, rotationStarts, rotationEnds, members } = plan.parts;
+    const tiers: string[][] = [];
+    for (let k = planStarts[p]!; k < planStarts[p + 1]!; k++) {
+      const r = planRotations[k]!;
+      tiers.push(Array.from(members.subarray(rotationStarts[r]!, rotationEnds[r]!), (o) => this.idAt(o)));
+    }
+    return tiers;
   }
 
-  static compile(ads: readonly Ad[], version: string): AdIndex {
-    return new AdIndex(AdIndex.compileParts(ads, version));
+  /** Every id on the air in a market at an instant, best tier first (liveTiers, flattened). */
+  liveIds(market: number, now: number): string[] {
+    return this.liveTiers(market, now).flat();
+  }
+
+  /** Compiles the plans in force at `asOf` (epoch ms; the epoch when omitted, which suits feeds that do not depend on time). */
+  static compile(ads: readonly Ad[], version: string, asOf = 0): AdIndex {
+    return new AdIndex(AdIndex.compileParts(ads, version, asOf));
   }
 
   /** Compiles straight to parts (what the index builder thread sends), without making an AdIndex. */
-  static compileParts(ads: readonly Ad[], version: string): AdIndexParts {
+  static compileParts(ads: readonly Ad[], version: string, asOf = 0): AdIndexParts {
     const n = ads.length;
     const idOffsets = new Uint32Array(n + 1);
     // Pass 1 sizes the slab. Almost every id and URL is printable ASCII with nothing to escape: its
@@ -337,35 +464,20 @@ export class AdIndex implements VastSource {
       if (list === undefined) byMarket.set(key, [i]);
       else list.push(i);
     }
-    // Rotations are numbered in order of first appearance, market by market, hour by hour.
     const marketKeys = new Float64Array(byMarket.size);
-    const hourRotations = new Int32Array(byMarket.size * HOURS_PER_DAY).fill(-1);
-    const rotations: Bucket[] = [];
+    const marketStarts = new Uint32Array(byMarket.size + 1);
+    const marketOrdinals = new Uint32Array(n);
     let m = 0;
     for (const [key, ordinals] of byMarket) {
       marketKeys[m] = key;
-      const hours = compileMarket(ads, ordinals, weights);
-      const numbers = new Map<Bucket, number>();
-      for (let h = 0; h < HOURS_PER_DAY; h++) {
-        const bucket = hours[h];
-        if (bucket == null) continue;
-        let number = numbers.get(bucket);
-        if (number === undefined) {
-          number = rotations.push(bucket) - 1;
-          numbers.set(bucket, number);
-        }
-        hourRotations[m * HOURS_PER_DAY + h] = number;
-      }
+      marketOrdinals.set(ordinals, marketStarts[m]!);
+      marketStarts[m + 1] = marketStarts[m]! + ordinals.length;
       m++;
     }
-    const rotationStarts = new Uint32Array(rotations.length + 1);
-    for (let r = 0; r < rotations.length; r++) rotationStarts[r + 1] = rotationStarts[r]! + rotations[r]!.members.length;
-    const members = new Uint32Array(rotationStarts[rotations.length]!);
-    const rotationTotals = new Uint32Array(rotations.length);
-    for (let r = 0; r < rotations.length; r++) {
-      members.set(rotations[r]!.members, rotationStarts[r]!);
-      rotationTotals[r] = rotations[r]!.total;
-    }
+    const windows = new Uint16Array(n);
+    for (let i = 0; i < n; i++) windows[i] = ads[i]!.startHour * HOURS_PER_DAY + ads[i]!.endHour;
+    const rules = compileRules(ads);
+    const plan = compilePlan({ marketStarts, marketOrdinals, windows, weights, rules }, asOf);
     return {
       version,
       idBytes,
@@ -378,10 +490,11 @@ export class AdIndex implements VastSource {
       vastRecordOf,
       weights,
       marketKeys,
-      hourRotations,
-      rotationStarts,
-      rotationTotals,
-      members,
+      marketStarts,
+      marketOrdinals,
+      windows,
+      rules,
+      plan,
     };
   }
 }
@@ -457,12 +570,6 @@ class VastBuilder {
   }
 }
 
-/** One hour bucket's rotation while compiling: its members and total weight (0: plain round-robin). */
-interface Bucket {
-  readonly members: Uint32Array;
-  readonly total: number;
-}
-
 /** Strings JSON writes verbatim: printable ASCII without `"` or `\\`. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** A code unit Latin-1 cannot hold. */
@@ -470,69 +577,20 @@ const WIDE = /[\u0100-\uffff]/;
 /** Bytes of `{"id":"","video_url":""}`. */
 const TEMPLATE_BYTES = 24;
 
-/** The market's bucket for each UTC hour, null when no ad is live; adjacent equal hours share one. */
-/** The market's bucket for each UTC hour, null when no ad is live; adjacent equal hours share one. */
-function compileMarket(ads: readonly Ad[], ordinals: number[], weights: Uint16Array | null): (Bucket | null)[] {
-  // Counting sort into hour buckets: one pass to size them, one to fill, each visiting only the
-  // hours an ad is live in (Σ live hours, not 24 × ads).
-  const masks = new Int32Array(ordinals.length);
-  const counts = new Uint32Array(HOURS_PER_DAY);
-  for (let j = 0; j < ordinals.length; j++) {
-    const ad = ads[ordinals[j]!]!;
-    let mask = MASKS[ad.startHour * HOURS_PER_DAY + ad.endHour]!;
-    masks[j] = mask;
-    while (mask !== 0) {
-      const h = 31 - Math.clz32(mask & -mask);
-      counts[h]!++;
-      mask &= mask - 1;
+/** A key-value rule (rules.ts), parsed: every key's value in the request must be one of its values. */
+class KvRule {
+  private readonly keys: string[];
+  private readonly values: Set<string>[];
+  constructor(json: string) {
+    const rule = JSON.parse(json) as Record<string, string[]>;
+    this.keys = Object.keys(rule);
+    this.values = this.keys.map((k) => new Set(rule[k]));
+  }
+  matches(audience: Audience): boolean {
+    for (let i = 0; i < this.keys.length; i++) {
+      const v = audience.kvValue(this.keys[i]!);
+      if (v === undefined || !this.values[i]!.has(v)) return false;
     }
+    return true;
   }
-  const buckets: (Uint32Array | null)[] = Array.from(counts, (c) => (c === 0 ? null : new Uint32Array(c)));
-  const fill = new Uint32Array(HOURS_PER_DAY);
-  for (let j = 0; j < ordinals.length; j++) {
-    let mask = masks[j]!;
-    while (mask !== 0) {
-      const h = 31 - Math.clz32(mask & -mask);
-      buckets[h]![fill[h]!++] = ordinals[j]!;
-      mask &= mask - 1;
-    }
-  }
-  // Adjacent hours with the same set share one rotation (and so its cursor).
-  const hours: (Bucket | null)[] = new Array(HOURS_PER_DAY).fill(null);
-  let previous: Bucket | null = null;
-  for (let h = 0; h < HOURS_PER_DAY; h++) {
-    const members = buckets[h]!;
-    if (members === null) {
-      previous = null;
-      continue;
-    }
-    previous = previous !== null && sameMembers(previous.members, members) ? previous : bucketFor(weights, members);
-    hours[h] = previous;
-  }
-  // The day wraps: hour 23 and hour 0 with the same set keep one rotation going across midnight.
-  const first = hours[0];
-  const last = hours[HOURS_PER_DAY - 1];
-  if (first != null && last != null && first !== last && sameMembers(first.members, last.members)) {
-    for (let h = HOURS_PER_DAY - 1; h >= 0 && hours[h] === last; h--) hours[h] = first;
-  }
-  return hours;
-}
-
-function bucketFor(weights: Uint16Array | null, members: Uint32Array): Bucket {
-  if (weights === null) return { members, total: 0 };
-  const w0 = weights[members[0]!]!;
-  let uniform = true;
-  let total = 0;
-  for (let k = 0; k < members.length; k++) {
-    const w = weights[members[k]!]!;
-    total += w;
-    if (w !== w0) uniform = false;
-  }
-  return { members, total: uniform ? 0 : total };
-}
-
-function sameMembers(a: Uint32Array, b: Uint32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

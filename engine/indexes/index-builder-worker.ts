@@ -1,12 +1,19 @@
 // Worker thread of IndexBuilder: decodes snapshot bytes and compiles the index off the serving
-// thread, then hands back its arrays (transferred, not copied). Never loads uWS.
+// thread, then hands back its arrays (transferred, not copied). When the feed changes with time
+// (flights, zones that change their offset), it keeps a copy of what plans are compiled from, so
+// the next stretch's plans cost a plan compile, not a decode. Never loads uWS.
 
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { decodeAdsSnapshot } from '../../core/domain/ads/snapshot.js';
 import { errorToWire } from '../../core/errors.js';
-import { AdIndex } from './ad-index.js';
+import { AdIndex, planInput } from './ad-index.js';
 import type { BuildReply, BuildRequest } from './index-builder.js';
+import { compilePlan, planBuffers, type PlanInput } from './plan.js';
+import { ruleBuffers } from './rules.js';
+
+/** The plan input of the last index built, when its plans end (kept by version). */
+let kept: { version: string; input: PlanInput } | null = null;
 
 // The serving thread shares its core with this one while a build runs (every server process
 // builds while it serves; bench/swap.ts pins the whole engine to one CPU). At equal priority the
@@ -24,13 +31,22 @@ try {
 parentPort!.on('message', (m: BuildRequest) => {
   let reply: BuildReply;
   try {
+    if (m.type === 'plan') {
+      if (kept === null || kept.version !== m.version) throw new Error(`no index ${m.version} to plan for`);
+      const plan = compilePlan(kept.input, m.asOf);
+      reply = { id: m.id, ok: true, plan };
+      parentPort!.postMessage(reply, planBuffers(plan));
+      return;
+    }
     const snapshot = decodeAdsSnapshot(m.bytes);
-    const parts = AdIndex.compileParts(snapshot.ads, snapshot.version);
+    const parts = AdIndex.compileParts(snapshot.ads, snapshot.version, m.asOf);
+    const timeless = parts.plan.validFrom === -Infinity && parts.plan.validUntil === Infinity;
+    kept = timeless ? null : { version: parts.version, input: structuredClone(planInput(parts)) };
     reply = { id: m.id, ok: true, parts, createdAt: snapshot.createdAt };
-    const transfer = [parts.idBytes, parts.idOffsets, parts.slab, parts.offsets, parts.vastPieces, parts.vastRecords, parts.vastRecordOf, parts.weights, parts.marketKeys, parts.hourRotations, parts.rotationStarts, parts.rotationTotals, parts.members]
+    const transfer = [parts.idBytes, parts.idOffsets, parts.slab, parts.offsets, parts.vastPieces, parts.vastRecords, parts.vastRecordOf, parts.weights, parts.marketKeys, parts.marketStarts, parts.marketOrdinals, parts.windows]
       .filter((a) => a !== null)
       .map((a) => a!.buffer as ArrayBuffer);
-    parentPort!.postMessage(reply, transfer);
+    parentPort!.postMessage(reply, [...transfer, ...ruleBuffers(parts.rules), ...planBuffers(parts.plan)]);
   } catch (err) {
     reply = { id: m.id, ok: false, error: errorToWire(err) };
     parentPort!.postMessage(reply);

@@ -11,14 +11,15 @@ import { Worker } from 'node:worker_threads';
 import { IndexBuilderExitedError, errorFromWire, type WireError } from '../../core/errors.js';
 import type { AdIndexParts } from './ad-index.js';
 import { AdIndex } from './ad-index.js';
+import type { PlanParts } from './plan.js';
 
-export interface BuildRequest {
-  id: number;
-  bytes: Uint8Array;
-}
+export type BuildRequest =
+  | { type: 'build'; id: number; bytes: Uint8Array; asOf: number }
+  | { type: 'plan'; id: number; version: string; asOf: number };
 
 export type BuildReply =
   | { id: number; ok: true; parts: AdIndexParts; createdAt: string }
+  | { id: number; ok: true; plan: PlanParts }
   | { id: number; ok: false; error: WireError };
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -32,7 +33,7 @@ export interface BuiltIndex {
 export class IndexBuilder {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: BuiltIndex) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: BuildReply & { ok: true }) => void; reject: (e: Error) => void }>();
 
   /**
    * Decodes and compiles; rejects with the decoder's error (a SnapshotCorruptError) on bad bytes.
@@ -41,16 +42,32 @@ export class IndexBuilder {
    * thread, a 1–10 ms stop per 100k-ad snapshot (13 MB; bench/swap.ts). Bytes that are a view
    * into a bigger buffer (an IPC message's, a socket's) are copied: that memory is not ours to move.
    */
-  build(bytes: Uint8Array, { handOver = false }: { handOver?: boolean } = {}): Promise<BuiltIndex> {
-    const worker = this.worker ?? this.start();
-    const id = this.nextId++;
+  async build(bytes: Uint8Array, { handOver = false, asOf }: { handOver?: boolean; asOf: number }): Promise<BuiltIndex> {
     const buffer = bytes.buffer;
     const movable = handOver && buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength;
+    const reply = await this.send((id) => ({ type: 'build', id, bytes, asOf }), movable ? [buffer] : []);
+    if (!('parts' in reply)) throw new Error('index builder answered a build with plans');
+    return { index: AdIndex.fromParts(reply.parts), createdAtMs: Date.parse(reply.createdAt) };
+  }
+
+  /**
+   * The plans of the stretch of time containing `asOf` for the index last built (when its plans
+   * end: the builder keeps what they are compiled from). Rejects when that index is not the last.
+   */
+  async plan(version: string, asOf: number): Promise<PlanParts> {
+    const reply = await this.send((id) => ({ type: 'plan', id, version, asOf }), []);
+    if (!('plan' in reply)) throw new Error('index builder answered a plan with an index');
+    return reply.plan;
+  }
+
+  private send(request: (id: number) => BuildRequest, transfer: ArrayBuffer[]): Promise<BuildReply & { ok: true }> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
       try {
-        worker.postMessage({ id, bytes } satisfies BuildRequest, movable ? [buffer] : []);
+        worker.postMessage(request(id), transfer);
       } catch (err) {
         this.pending.delete(id);
         if (this.pending.size === 0) worker.unref();
@@ -70,7 +87,7 @@ export class IndexBuilder {
       if (p === undefined) return;
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
-      if (m.ok) p.resolve({ index: AdIndex.fromParts(m.parts), createdAtMs: Date.parse(m.createdAt) });
+      if (m.ok) p.resolve(m);
       else p.reject(errorFromWire(m.error));
     });
     const fail = (err: Error) => {

@@ -1,4 +1,4 @@
-// GET /ad_request?country=us&lang=eng[&player_id=…][&format=json|vast] — the hot path
+// GET /ad_request?country=us&lang=eng[&player_id=…][&format=json|vast][&platform=…][&kv.<key>=…] — the hot path
 // (docs/architecture.md "A request's path"). Synchronous from first line to last: read the query and
 // headers, check the key, pick the market's next ad in the current index, count the decision, write
 // pre-serialised bytes: the JSON body, or the VAST document joined from the ad's pieces and this
@@ -10,9 +10,10 @@
 import { admit } from '../http/admit.js';
 import { errorBody } from '../../core/errors.js';
 import { rawQuery } from '../../core/runtime/uws.js';
-import { utcHour } from '../decision/hours.js';
+import { Audience } from '../decision/audience.js';
+import { platforms } from '../../core/domain/ads/campaign.js';
 import { countryCode, langCode, marketKey } from '../decision/market.js';
-import { QueryProblem, QueryReader, badParamBodies, type ParamSpec } from '../http/query.js';
+import { QueryProblem, QueryReader, badParamBodies, type ParamSpec, type PrefixSpec } from '../http/query.js';
 import { sendError, sendOk, sendOkXml, type Handler } from '../../core/runtime/respond.js';
 import { prefersXml } from '../http/accept.js';
 import { NO_AD_VAST, VastWriter } from '../indexes/vast.js';
@@ -24,6 +25,7 @@ const LANG = 1;
 const PLAYER = 2;
 const API_KEY = 3;
 const FORMAT = 4;
+const PLATFORM = 5;
 const ROUTE = routeIndex.ad_request;
 const S200 = statusIndex['200'];
 const S400 = statusIndex['400'];
@@ -38,17 +40,29 @@ export const AD_REQUEST_PARAMS: readonly ParamSpec[] = [
   { name: 'player_id', maxLength: 128 },
   { name: 'api_key', maxLength: 256 },
   { name: 'format', maxLength: 16 },
+  { name: 'platform', maxLength: 16 },
 ];
+/** `kv.<key>=<value>`: what the game says about the moment (level, mode, …), matched against rows' kv. */
+export const AD_REQUEST_KV: PrefixSpec = {
+  prefix: 'kv.',
+  name: 'kv.<key>',
+  key: /^[a-z0-9_]{1,32}$/,
+  keyText: '1 to 32 lower-case letters, digits or _',
+  maxLength: 64,
+  maxCount: 16,
+};
 export const BAD_COUNTRY = errorBody('bad_param', 'country must be a 2-letter ISO 3166-1 alpha-2 code, e.g. "us"');
 export const BAD_LANG = errorBody('bad_param', 'lang must be a 3-letter ISO 639-2 code, e.g. "eng"');
 export const BAD_FORMAT = errorBody('bad_param', 'format must be json or vast');
+export const BAD_PLATFORM = errorBody('bad_param', `platform must be one of ${platforms.join(', ')}`);
 const ACCEPT = Buffer.from('accept');
 
 /** The GET /ad_request handler, built once per app. */
 export function adRequest(deps: RouteDeps): Handler {
   const { holder, memory, clock, metrics, state, tracking } = deps;
   const { signer, decisions } = tracking;
-  const query = new QueryReader(AD_REQUEST_PARAMS);
+  const query = new QueryReader(AD_REQUEST_PARAMS, AD_REQUEST_KV);
+  const audience = new Audience(memory);
   const badParam = badParamBodies(query);
   const vast = new VastWriter();
 
@@ -86,8 +100,20 @@ export function adRequest(deps: RouteDeps): Handler {
       return metrics.record(ROUTE, S503, startedAt);
     }
     const now = clock.now();
+    audience.reset(values[PLAYER] ?? null, now);
+    const platform = values[PLATFORM];
+    if (platform !== undefined) {
+      const bit = platforms.indexOf(platform as (typeof platforms)[number]);
+      if (bit < 0) {
+        sendError(res, 'bad_param', close, BAD_PLATFORM);
+        return metrics.record(ROUTE, S400, startedAt);
+      }
+      audience.platform = 1 << bit;
+    }
+    const kvKeys = query.prefixedKeys;
+    for (let i = 0; i < kvKeys.length; i++) audience.addKv(kvKeys[i]!, query.prefixedValues[i]!);
     const market = marketKey(country, lang);
-    const ordinal = index.pick(market, utcHour(now), memory, values[PLAYER] ?? null);
+    const ordinal = index.pick(market, now, audience);
     if (ordinal < 0) {
       // No fill: players expect an empty VAST, not an error.
       if (xml) {

@@ -14,6 +14,7 @@ import { RateLimiter } from '../http/rate-limit.js';
 import { StreamHolder } from '../indexes/stream-holder.js';
 import { IndexHolder } from '../indexes/holder.js';
 import { IndexBuilder } from '../indexes/index-builder.js';
+import type { AdIndex } from '../indexes/ad-index.js';
 import { RequestMetrics } from '../metrics/request-metrics.js';
 import { newServerState, type ServerState } from '../http/server-state.js';
 import { decodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
@@ -125,9 +126,30 @@ export class PublicServer {
    * Takes the bytes: they may move to the builder thread, so the caller must not use them afterwards.
    */
   async install(bytes: Uint8Array): Promise<InstalledIndex> {
-    const { index, createdAtMs } = await this.builder.build(bytes, { handOver: true });
+    const { index, createdAtMs } = await this.builder.build(bytes, { handOver: true, asOf: this.clock.now() });
+    index.onPlanNeeded = (asOf) => void this.plan(index, asOf);
     this.holder.install(index);
+    index.start();
     return { version: index.version, ads: index.adCount, markets: index.marketCount, bytes: index.approxBytes, createdAtMs };
+  }
+
+  /**
+   * Compiles the plans of the stretch of time containing `asOf` for an index and hands them to it.
+   * A failure (the builder moved on to a newer index) lets the index ask again later.
+   */
+  private async plan(index: AdIndex, asOf: number): Promise<void> {
+    try {
+      index.addPlan(await this.builder.plan(index.version, asOf), this.clock.now());
+    } catch {
+      index.planFailed();
+    }
+  }
+
+  /** Resolves once the index in force has plans for `now` (tests that move a manual clock). */
+  async planned(now = this.clock.now()): Promise<void> {
+    const index = this.holder.ads;
+    if (index === null || index.covers(now)) return;
+    await this.plan(index, now);
   }
 
   /** Starts the stream state from snapshot bytes (at boot, or after a trimmed gap): decoded on this thread. */

@@ -15,6 +15,17 @@ export interface FeedRow {
   bitrate?: number;
   click_url?: string;
   title?: string;
+  campaign_id?: string;
+  priority?: number;
+  house?: boolean;
+  starts_at?: string;
+  ends_at?: string;
+  weekdays?: string[];
+  timezone?: string;
+  platforms?: string[];
+  kv?: Record<string, string[]>;
+  frequency_cap?: { count: number; seconds: number };
+  campaign_frequency_cap?: { count: number; seconds: number };
 }
 
 /** A feed row; the window defaults to all day (start = end), the video URL to one named after the id. */

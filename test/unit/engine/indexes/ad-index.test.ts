@@ -7,6 +7,7 @@ import { ManualClock } from '../../../../core/runtime/clock.js';
 import { validateFeed, type Ad } from '../../../../core/domain/ads/feed.js';
 import { isLiveAt } from '../../../../engine/decision/hours.js';
 import { marketKeyOf } from '../../../../engine/decision/market.js';
+import { Audience } from '../../../../engine/decision/audience.js';
 import { PlayerMemory } from '../../../../engine/decision/player-memory.js';
 import { AdIndex } from '../../../../engine/indexes/ad-index.js';
 import { clickThroughPiece, escapeXml, mediaPiece } from '../../../../engine/indexes/vast.js';
@@ -15,6 +16,13 @@ import { row } from '../../../helpers/feed-rows.js';
 
 const compile = (rows: unknown[]) => AdIndex.compile(validateFeed({ ads: rows }).ads, 'v-test');
 const memory = (max = 100, ttlMs = 60_000, clock = new ManualClock(0)) => new PlayerMemory({ maxEntries: max, ttlMs, clock });
+/** An instant in UTC hour h (of 1970-01-01: feeds without campaign fields do not depend on the day). */
+const at = (h: number) => h * 3_600_000;
+const as = (mem: PlayerMemory, player: string, now: number) => {
+  const a = new Audience(mem);
+  a.reset(player, now);
+  return a;
+};
 const idOf = (b: Buffer | null) => (b === null ? null : (JSON.parse(b.toString()) as { id: string }).id);
 
 t.test('live sets match the hour rules for every hour, on a random feed (seeded)', async (t) => {
@@ -31,7 +39,7 @@ t.test('live sets match the hour rules for every hour, on a random feed (seeded)
     for (const lang of ['eng', 'fra']) {
       for (let h = 0; h < 24; h++) {
         const expected = ads.filter((a) => a.country === country && a.lang === lang && isLiveAt(a.startHour, a.endHour, h)).map((a) => a.id);
-        t.same(index.liveIds(marketKeyOf(country, lang), h), expected, `${country}/${lang} at ${h}`);
+        t.same(index.liveIds(marketKeyOf(country, lang), at(h)), expected, `${country}/${lang} at ${h}`);
       }
     }
   }
@@ -39,11 +47,11 @@ t.test('live sets match the hour rules for every hour, on a random feed (seeded)
 
 t.test('bodies are exact JSON, escaping included; unknown market or empty hour is null', async (t) => {
   const index = compile([row('a"q\\ü', 'us', 'eng', 0, 0), row('n', 'us', 'eng', 3, 4)]);
-  t.same(JSON.parse(index.next(marketKeyOf('us', 'eng'), 5, null, null)!.toString()), { id: 'a"q\\ü', video_url: 'https://cdn.test/a"q\\ü.mp4' });
-  t.equal(index.next(marketKeyOf('fr', 'fra'), 5, null, null), null);
+  t.same(JSON.parse(index.next(marketKeyOf('us', 'eng'), at(5))!.toString()), { id: 'a"q\\ü', video_url: 'https://cdn.test/a"q\\ü.mp4' });
+  t.equal(index.next(marketKeyOf('fr', 'fra'), at(5)), null);
   const other = compile([row('x', 'de', 'deu', 9, 10)]);
-  t.equal(other.next(marketKeyOf('de', 'deu'), 8, null, null), null);
-  t.equal(idOf(other.next(marketKeyOf('de', 'deu'), 9, null, null)), 'x');
+  t.equal(other.next(marketKeyOf('de', 'deu'), at(8)), null);
+  t.equal(idOf(other.next(marketKeyOf('de', 'deu'), at(9))), 'x');
 });
 
 t.test('bodies are byte-exact JSON.stringify output, plain and escaped ads interleaved', async (t) => {
@@ -52,7 +60,7 @@ t.test('bodies are byte-exact JSON.stringify output, plain and escaped ads inter
   const countries = ['us', 'fr', 'de', 'es', 'it', 'nl', 'jp', 'br'];
   const index = compile(ids.map((id, i) => row(id, countries[i]!, 'eng', 0, 0)));
   ids.forEach((id, i) => {
-    const body = index.next(marketKeyOf(countries[i]!, 'eng'), 12, null, null)!;
+    const body = index.next(marketKeyOf(countries[i]!, 'eng'), at(12))!;
     t.same(body, Buffer.from(JSON.stringify({ id, video_url: `https://cdn.test/${id}.mp4` })), JSON.stringify(id));
   });
 });
@@ -63,10 +71,10 @@ t.test('ids come back exactly as the feed spelled them, whatever their character
   const wide = [...latin1, '日本', '\ud800lone', 'pair\ud83c\udfae'];
   for (const ids of [latin1, wide]) {
     const index = compile(ids.map((id) => row(id, 'us', 'eng', 0, 0)));
-    t.same(index.liveIds(marketKeyOf('us', 'eng'), 7), ids);
+    t.same(index.liveIds(marketKeyOf('us', 'eng'), at(7)), ids);
     const mem = memory();
     for (const id of ids) {
-      index.next(marketKeyOf('us', 'eng'), 7, mem, 'p');
+      index.next(marketKeyOf('us', 'eng'), at(7), as(mem, 'p', at(7)));
       t.equal(mem.last('p'), id, 'player memory holds the same string');
     }
   }
@@ -75,12 +83,12 @@ t.test('ids come back exactly as the feed spelled them, whatever their character
 t.test('rotation continues across adjacent hours with the same set, and across midnight', async (t) => {
   const index = compile([row('a', 'us', 'eng', 22, 2), row('b', 'us', 'eng', 22, 2)]);
   const m = marketKeyOf('us', 'eng');
-  t.same([22, 23, 0, 1].map((h) => idOf(index.next(m, h, null, null))), ['a', 'b', 'a', 'b']);
+  t.same([22, 23, 0, 1].map((h) => idOf(index.next(m, at(h)))), ['a', 'b', 'a', 'b']);
 });
 
 t.test('weights: shares follow the weights', async (t) => {
   const index = compile([row('heavy', 'us', 'eng', 0, 0, { weight: 3 }), row('light', 'us', 'eng', 0, 0)]);
-  const seen = Array.from({ length: 40 }, () => idOf(index.next(marketKeyOf('us', 'eng'), 12, null, null)));
+  const seen = Array.from({ length: 40 }, () => idOf(index.next(marketKeyOf('us', 'eng'), at(12))));
   t.equal(seen.filter((id) => id === 'heavy').length, 30);
   t.equal(seen.filter((id) => id === 'light').length, 10);
 });
@@ -91,16 +99,16 @@ t.test('player memory: no repeat while another is live; bounded by entries and b
   const mem = memory();
   let last: string | null = null;
   for (let i = 0; i < 60; i++) {
-    const id = idOf(index.next(m, 0, mem, 'p1'));
+    const id = idOf(index.next(m, at(0), as(mem, 'p1', at(0))));
     t.not(id, last, `pick ${i}`);
     last = id;
   }
-  t.same([1, 2, 3].map(() => idOf(index.next(marketKeyOf('fr', 'fra'), 0, mem, 'p1'))), ['only', 'only', 'only'], 'the only ad beats none');
+  t.same([1, 2, 3].map(() => idOf(index.next(marketKeyOf('fr', 'fra'), at(0), as(mem, 'p1', at(0))))), ['only', 'only', 'only'], 'the only ad beats none');
 
   const small = memory(2);
-  index.next(m, 0, small, 'x');
-  index.next(m, 0, small, 'y');
-  index.next(m, 0, small, 'z');
+  index.next(m, at(0), as(small, 'x', at(0)));
+  index.next(m, at(0), as(small, 'y', at(0)));
+  index.next(m, at(0), as(small, 'z', at(0)));
   t.equal(small.size, 2, 'at most maxEntries players');
   t.equal(small.last('x'), undefined, 'the least recently used player was evicted');
 

@@ -28,7 +28,7 @@ t.test('a snapshot that fails to decode in a server process rejects with Snapsho
 
 t.test('a snapshot refused on the index builder thread rejects with SnapshotCorruptError', async (t) => {
   const builder = new IndexBuilder();
-  const err = await builder.build(Buffer.from('{"kind":"ads"')).then(() => null, (e: unknown) => e);
+  const err = await builder.build(Buffer.from('{"kind":"ads"'), { asOf: 0 }).then(() => null, (e: unknown) => e);
   t.ok(err instanceof SnapshotCorruptError, `rebuilt as its class (got ${(err as Error | null)?.name})`);
   t.match(err, { name: 'SnapshotCorruptError', code: 'SNAPSHOT_CORRUPT', message: /^snapshot is not valid JSON: / });
 });
