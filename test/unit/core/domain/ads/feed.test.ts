@@ -243,6 +243,11 @@ t.test('starts_at, ends_at: ISO-8601 instants with their offset, as epoch ms', a
     ['2026-03-01T00:00:00.123+01:00', Date.UTC(2026, 1, 28, 23, 0, 0, 123)],
     ['2028-02-29T12:00:00Z', Date.UTC(2028, 1, 29, 12)],
     ['2026-12-31T23:59:59Z', Date.UTC(2026, 11, 31, 23, 59, 59)],
+    // The ends of the range the snapshot can write back: years 0000 to 9999, in UTC.
+    ['9999-12-31T23:59:59.999Z', Date.UTC(9999, 11, 31, 23, 59, 59, 999)],
+    ['9999-12-31T23:59:59+05:00', Date.UTC(9999, 11, 31, 18, 59, 59)],
+    ['0000-01-01T00:00:00Z', -62_167_219_200_000],
+    ['0050-01-01T00:00:00Z', -60_589_296_000_000],
   ];
   for (const [instant, ms] of cases) {
     t.match(validateRow({ ...good, starts_at: instant }), { startsAt: ms }, `starts_at ${instant}`);
@@ -297,9 +302,13 @@ t.test('each campaign rule drops the row with its reason', async (t) => {
     [{ starts_at: '2026-03-01T00:00:00.1234Z' }, 'bad_starts_at'],
     [{ starts_at: 'Sun, 01 Mar 2026 00:00:00 GMT' }, 'bad_starts_at'],
     [{ starts_at: Date.UTC(2026, 2, 1) }, 'bad_starts_at'],
+    // In year 10000 or -1 once the offset is applied: no snapshot could carry them.
+    [{ starts_at: '9999-12-31T23:59:59-00:01' }, 'bad_starts_at'],
+    [{ starts_at: '0000-01-01T00:00:00+00:01' }, 'bad_starts_at'],
     [{ ends_at: '2026-02-30T00:00:00Z' }, 'bad_ends_at'],
     [{ ends_at: '2026-03-01T00:00:00' }, 'bad_ends_at'],
     [{ ends_at: true }, 'bad_ends_at'],
+    [{ ends_at: '9999-12-31T23:59:59-05:00' }, 'bad_ends_at'],
     [{ starts_at: '2026-03-01T00:00:00Z', ends_at: '2026-03-01T00:00:00Z' }, 'bad_ends_at'],
     [{ starts_at: '2026-03-01T00:00:00Z', ends_at: '2026-02-01T00:00:00Z' }, 'bad_ends_at'],
     // The same instant written in two zones is still an empty flight.

@@ -148,3 +148,17 @@ t.test('a feed without campaign fields hashes as it did before they existed', as
   t.equal(adsContentHash(validateFeed({ ads: withNulls }).ads), expected, 'null campaign fields and house: false change nothing');
   t.not(adsContentHash(validateFeed({ ads: [{ ...plainRows[0], priority: 0 }, ...plainRows.slice(1)] }).ads), expected, 'a campaign field given changes it');
 });
+
+t.test('instants at the ends of their range round-trip, and years before 100 stay themselves', async (t) => {
+  const edges = [
+    { ...rows[0], id: 'first', starts_at: '0000-01-01T00:00:00Z', ends_at: '0099-12-31T23:00:00-01:00' },
+    { ...rows[0], id: 'last', starts_at: '9999-12-31T23:59:59+05:00', ends_at: '9999-12-31T23:59:59.999Z' },
+  ];
+  const { ads, rejectedTotal } = validateFeed({ ads: edges });
+  t.equal(rejectedTotal, 0);
+  const bytes = encodeAdsSnapshot(snapshotOf(ads));
+  t.same(decodeAdsSnapshot(bytes).ads, ads);
+  const written = (JSON.parse(bytes.toString()) as { data: { ads: Record<string, unknown>[] } }).data.ads;
+  t.match(written[0], { starts_at: '0000-01-01T00:00:00.000Z', ends_at: '0100-01-01T00:00:00.000Z' });
+  t.match(written[1], { starts_at: '9999-12-31T18:59:59.000Z', ends_at: '9999-12-31T23:59:59.999Z' });
+});
