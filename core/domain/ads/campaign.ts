@@ -147,7 +147,9 @@ export function readCap(v: unknown): FrequencyCap | undefined | null {
 
 /**
  * `{key: [value, …]}`: the request must carry `kv.<key>` with one of the values, for every key.
- * Keys are lower-case letters, digits and `_`; values printable ASCII. Values keep their order.
+ * Keys are lower-case letters, digits and `_`, but not `__proto__`: assigning it would set the
+ * result's prototype instead of adding a key, and the ad would silently lose its targeting (and be
+ * written to snapshots as an empty `kv` no engine accepts). Values printable ASCII, in their order.
  */
 export function readKv(v: unknown): Readonly<Record<string, readonly string[]>> | undefined | null {
   if (v === undefined || v === null) return undefined;
@@ -156,7 +158,7 @@ export function readKv(v: unknown): Readonly<Record<string, readonly string[]>> 
   if (entries.length === 0 || entries.length > MAX_KV_KEYS) return null;
   const out: Record<string, readonly string[]> = {};
   for (const [key, values] of entries) {
-    if (!KV_KEY.test(key) || !Array.isArray(values) || values.length === 0 || values.length > MAX_KV_VALUES) return null;
+    if (!KV_KEY.test(key) || key === '__proto__' || !Array.isArray(values) || values.length === 0 || values.length > MAX_KV_VALUES) return null;
     for (const value of values) {
       if (typeof value !== 'string' || value.length > MAX_KV_LENGTH || !KV_VALUE.test(value)) return null;
     }

@@ -265,6 +265,7 @@ t.test('campaign_id, priority, kv and caps: their limits are inclusive', async (
   t.same((validateRow({ ...good, kv }) as Ad).kv, kv, '16 keys of 64 values');
   t.same((validateRow({ ...good, kv: { [`a${'b'.repeat(31)}`]: [' ~!'.repeat(21) + 'x'] } }) as Ad).kv, { [`a${'b'.repeat(31)}`]: [' ~!'.repeat(21) + 'x'] }, '32-character key, 64 printable characters');
   t.same((validateRow({ ...good, kv: { mode: ['b', 'a'] } }) as Ad).kv, { mode: ['b', 'a'] }, 'values keep their order');
+  t.same(Object.keys((validateRow({ ...good, kv: { constructor: ['1'], to_string: ['2'] } }) as Ad).kv!), ['constructor', 'to_string'], 'keys named like Object members are plain keys');
   t.match(validateRow({ ...good, frequency_cap: { count: 1, seconds: 1 } }), { frequencyCap: { count: 1, seconds: 1 } });
   t.match(validateRow({ ...good, frequency_cap: { count: 1000, seconds: MAX_CAP_SECONDS } }), { frequencyCap: { count: 1000, seconds: 30 * 24 * 3600 } });
   t.match(validateRow({ ...good, campaign_id: 'c', campaign_frequency_cap: { count: 2, seconds: 60 } }), { campaignId: 'c', campaignFrequencyCap: { count: 2, seconds: 60 } });
@@ -345,6 +346,9 @@ t.test('each campaign rule drops the row with its reason', async (t) => {
     [{ kv: { level: Array.from({ length: 65 }, (_, i) => String(i)) } }, 'bad_kv'],
     [{ kv: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, ['1']])) }, 'bad_kv'],
     [{ kv: {} }, 'bad_kv'],
+    // As JSON.parse reads it: an own key, which assigning to a plain object would make a prototype.
+    [{ kv: JSON.parse('{"__proto__": ["1"]}') as unknown }, 'bad_kv'],
+    [{ kv: JSON.parse('{"level": ["1"], "__proto__": ["1"]}') as unknown }, 'bad_kv'],
     [{ kv: [['level', ['1']]] }, 'bad_kv'],
     [{ frequency_cap: { count: 1, seconds: 60, per: 'player' } }, 'bad_frequency_cap'],
     [{ frequency_cap: { count: 0, seconds: 60 } }, 'bad_frequency_cap'],
