@@ -251,7 +251,7 @@ export function validateRow(row: unknown): Ad | RejectReason {
   // Most rows give no optional field: they keep the short shape (one shape per kind of row, so the
   // compiler's loops over 1M ads stay monomorphic).
   const creative = !(absent(r.duration) && absent(r.mime) && absent(r.width) && absent(r.height) && absent(r.bitrate) && absent(r.click_url) && absent(r.title));
-  if (!creative && !CAMPAIGN_FIELDS.some((f) => !absent(r[f]))) return base;
+  if (!creative && !givesCampaignField(r)) return base;
   let duration: number | undefined;
   if (!absent(r.duration)) {
     // Kept to the millisecond, so the snapshot holds what VAST will say.
@@ -338,6 +338,12 @@ const CAMPAIGN_FIELDS = [
   'frequency_cap',
   'campaign_frequency_cap',
 ] as const;
+
+/** Whether the row gives a campaign field. `house: false` says no more than leaving it out (readHouse). */
+function givesCampaignField(r: Record<string, unknown>): boolean {
+  for (const f of CAMPAIGN_FIELDS) if (!absent(r[f]) && !(f === 'house' && r[f] === false)) return true;
+  return false;
+}
 
 /** A field the row leaves out: missing or null (as weight). */
 function absent(v: unknown): boolean {

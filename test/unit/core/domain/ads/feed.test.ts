@@ -374,7 +374,7 @@ t.test('rules run in a fixed order: the first broken field names the reason', as
   t.equal(validateRow({ ...good, priority: -1, kv: {} }), 'bad_priority');
 });
 
-t.test('campaign fields left out or null: the short shape', async (t) => {
+t.test('campaign fields left out, null, or house: false: the short shape', async (t) => {
   const plain = validateRow(good);
   t.same(Object.keys(plain), SHORT_SHAPE);
   const nulls = Object.fromEntries(
@@ -382,7 +382,9 @@ t.test('campaign fields left out or null: the short shape', async (t) => {
   );
   t.same(Object.keys(validateRow({ ...good, ...nulls })), SHORT_SHAPE, 'every campaign field null');
   t.same(validateRow({ ...good, ...nulls }), plain);
-  t.equal((validateRow({ ...good, house: false }) as Ad).house, undefined, 'house: false is a row that says nothing');
+  t.same(Object.keys(validateRow({ ...good, house: false })), SHORT_SHAPE, 'house: false says nothing');
+  t.same(Object.keys(validateRow({ ...good, ...nulls, house: false })), SHORT_SHAPE);
+  t.equal((validateRow({ ...good, house: false, priority: 2 }) as Ad).house, undefined, 'with another field given too');
   const some = validateRow({ ...good, priority: 3 }) as Ad;
   t.equal(some.priority, 3);
   t.equal(some.campaignId, undefined, 'a field not given is undefined');
