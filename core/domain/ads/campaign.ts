@@ -16,6 +16,7 @@ const WEEKDAY_ORDER = [1, 2, 3, 4, 5, 6, 0] as const;
 export const MAX_PRIORITY = 1000;
 export const MAX_CAMPAIGN_ID_LENGTH = 128;
 export const MAX_KV_KEYS = 16;
+export const MAX_KV_KEY_LENGTH = 32;
 export const MAX_KV_VALUES = 64;
 export const MAX_KV_LENGTH = 64;
 export const MAX_CAP_COUNT = 1000;
@@ -29,7 +30,7 @@ export interface FrequencyCap {
 }
 
 /** A kv key: what a request names as `kv.<key>`. */
-const KV_KEY = /^[a-z0-9_]{1,32}$/;
+const KV_KEY = new RegExp(`^[a-z0-9_]{1,${MAX_KV_KEY_LENGTH}}$`);
 /** A kv value: printable ASCII, as every query value is. */
 const KV_VALUE = /^[\x20-\x7e]+$/;
 

@@ -168,18 +168,21 @@ function extensionIs(s: string, from: number, end: number, ext: string): boolean
   return true;
 }
 
+/** Told of every dropped row as validation goes, past the sample cap, before any refusal (the feed linter). */
+export type OnRejectedRow = (rejected: RejectedRow) => void;
+
 /** Parses and validates a feed document. Throws FeedRejectedError only when no row is usable. */
-export function parseFeed(text: string): FeedValidation {
+export function parseFeed(text: string, onRejected?: OnRejectedRow): FeedValidation {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     throw new FeedRejectedError(`feed is not valid JSON: ${(err as Error).message}`);
   }
-  return validateFeed(doc);
+  return validateFeed(doc, onRejected);
 }
 
-export function validateFeed(doc: unknown): FeedValidation {
+export function validateFeed(doc: unknown, onRejected?: OnRejectedRow): FeedValidation {
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { ads?: unknown }).ads)) {
     throw new FeedRejectedError('feed must be a JSON object with an "ads" array');
   }
@@ -191,6 +194,7 @@ export function validateFeed(doc: unknown): FeedValidation {
     rejectedByReason[reason]++;
     rejectedTotal++;
     if (rejectedSamples.length < MAX_REJECTED_SAMPLES) rejectedSamples.push({ row, id, reason });
+    onRejected?.({ row, id, reason });
   };
 
   // Duplicate ids: the last row wins. Keep the position of each id's winning row so the output keeps

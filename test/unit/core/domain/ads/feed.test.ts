@@ -156,6 +156,22 @@ t.test('samples are capped at 100, counts are complete', async (t) => {
   t.equal(v.rejectedSamples.length, 100);
 });
 
+t.test('every dropped row is told as it goes, past the sample cap and before a refusal', async (t) => {
+  const told: unknown[] = [];
+  const ads = [good, ...Array.from({ length: 150 }, (_, i) => ({ ...good, id: `bad-${i}`, lang: 'x' })), { ...good, country: 'fr' }];
+  const v = validateFeed({ ads }, (r) => told.push(r));
+  t.equal(told.length, 151);
+  t.same(told[149], { row: 150, id: 'bad-149', reason: 'bad_lang' });
+  t.same(told[150], { row: 0, id: 'a1', reason: 'duplicate_id' }, 'a duplicate when its replacement is read');
+  t.equal(v.rejectedSamples.length, 100);
+  const refused: unknown[] = [];
+  t.throws(() => parseFeed(JSON.stringify({ ads: [{ ...good, country: 'usa' }, 7] }), (r) => refused.push(r)), { code: 'FEED_REJECTED' });
+  t.same(refused, [
+    { row: 0, id: 'a1', reason: 'bad_country' },
+    { row: 1, id: null, reason: 'not_an_object' },
+  ]);
+});
+
 t.test('unusable documents are refused with FeedRejectedError', async (t) => {
   const refused = (f: () => unknown, message: RegExp) => t.throws(f, { code: 'FEED_REJECTED', name: 'FeedRejectedError', message });
   refused(() => parseFeed('{"ads": ['), /not valid JSON/);
