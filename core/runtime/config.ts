@@ -99,6 +99,10 @@ export function localOrigin(host: string, port: number): string {
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
+/** FEED_TIMEOUT_MS and FEED_MAX_BYTES when unset (also what the feed linter reads feeds with). */
+export const DEFAULT_FEED_TIMEOUT_MS = 30_000;
+export const DEFAULT_FEED_MAX_BYTES = 256 << 20;
+
 export const sampleFeedUrl = (): string => pathToFileURL(packagePath('syncer/sample/campaign-feed.json')).href;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -213,8 +217,8 @@ export function loadConfig(env: Env, service: Service): Config {
     syncSchedule: schedule,
     compactSchedule,
     eventRetentionMs: v.int('EVENT_RETENTION_SECONDS', 3600, 0, 365 * 86_400) * 1000,
-    feedTimeoutMs: v.int('FEED_TIMEOUT_MS', 30_000, 100, 600_000),
-    feedMaxBytes: v.int('FEED_MAX_BYTES', 256 << 20, 1024, 2 ** 31 - 1),
+    feedTimeoutMs: v.int('FEED_TIMEOUT_MS', DEFAULT_FEED_TIMEOUT_MS, 100, 600_000),
+    feedMaxBytes: v.int('FEED_MAX_BYTES', DEFAULT_FEED_MAX_BYTES, 1024, 2 ** 31 - 1),
     redisUrl,
     s3,
     dataDir: resolve(v.str('DATA_DIR') ?? './data'),

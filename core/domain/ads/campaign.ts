@@ -16,6 +16,7 @@ const WEEKDAY_ORDER = [1, 2, 3, 4, 5, 6, 0] as const;
 export const MAX_PRIORITY = 1000;
 export const MAX_CAMPAIGN_ID_LENGTH = 128;
 export const MAX_KV_KEYS = 16;
+export const MAX_KV_KEY_LENGTH = 32;
 export const MAX_KV_VALUES = 64;
 export const MAX_KV_LENGTH = 64;
 export const MAX_CAP_COUNT = 1000;
@@ -29,7 +30,7 @@ export interface FrequencyCap {
 }
 
 /** A kv key: what a request names as `kv.<key>`. */
-const KV_KEY = /^[a-z0-9_]{1,32}$/;
+const KV_KEY = new RegExp(`^[a-z0-9_]{1,${MAX_KV_KEY_LENGTH}}$`);
 /** A kv value: printable ASCII, as every query value is. */
 const KV_VALUE = /^[\x20-\x7e]+$/;
 
@@ -91,9 +92,18 @@ export function readTimezone(v: unknown): string | undefined | null {
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
+ * The instants writeInstant gives back in a form readInstant reads (a four-digit UTC year):
+ * 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z. An offset can carry a row's instant out of
+ * it (`9999-12-31T23:59:59-05:00` is in year 10000 UTC), and a snapshot holding that row would be
+ * refused by every engine, so the feed refuses the row instead.
+ */
+const MIN_INSTANT = -62_167_219_200_000;
+const MAX_INSTANT = 253_402_300_799_999;
+
+/**
  * An ISO-8601 instant with its offset (`2026-12-01T00:00:00-05:00`, `…Z`), as epoch milliseconds.
  * Strict: a date that does not exist (February 30th) or a missing offset is null, where Date.parse
- * would guess.
+ * would guess; so is an instant outside MIN_INSTANT..MAX_INSTANT.
  */
 export function readInstant(v: unknown): number | undefined | null {
   if (v === undefined || v === null) return undefined;
@@ -104,8 +114,12 @@ export function readInstant(v: unknown): number | undefined | null {
   const second = m[6] === undefined ? 0 : Number(m[6]);
   const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  if (new Date(local).getUTCDate() !== day) return null;
+  // Not Date.UTC(year, …): it reads years 0 to 99 as 1900 to 1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return null;
+  date.setUTCHours(hour, minute, second, ms);
+  const local = date.getTime();
   let offset = 0;
   const zone = m[8]!;
   if (zone !== 'Z') {
@@ -114,7 +128,8 @@ export function readInstant(v: unknown): number | undefined | null {
     if (hours > 18 || minutes > 59) return null;
     offset = (zone[0] === '-' ? -1 : 1) * (hours * 60 + minutes) * 60_000;
   }
-  return local - offset;
+  const instant = local - offset;
+  return instant >= MIN_INSTANT && instant <= MAX_INSTANT ? instant : null;
 }
 
 export function writeInstant(ms: number): string {
@@ -133,7 +148,9 @@ export function readCap(v: unknown): FrequencyCap | undefined | null {
 
 /**
  * `{key: [value, …]}`: the request must carry `kv.<key>` with one of the values, for every key.
- * Keys are lower-case letters, digits and `_`; values printable ASCII. Values keep their order.
+ * Keys are lower-case letters, digits and `_`, but not `__proto__`: assigning it would set the
+ * result's prototype instead of adding a key, and the ad would silently lose its targeting (and be
+ * written to snapshots as an empty `kv` no engine accepts). Values printable ASCII, in their order.
  */
 export function readKv(v: unknown): Readonly<Record<string, readonly string[]>> | undefined | null {
   if (v === undefined || v === null) return undefined;
@@ -142,7 +159,7 @@ export function readKv(v: unknown): Readonly<Record<string, readonly string[]>> 
   if (entries.length === 0 || entries.length > MAX_KV_KEYS) return null;
   const out: Record<string, readonly string[]> = {};
   for (const [key, values] of entries) {
-    if (!KV_KEY.test(key) || !Array.isArray(values) || values.length === 0 || values.length > MAX_KV_VALUES) return null;
+    if (!KV_KEY.test(key) || key === '__proto__' || !Array.isArray(values) || values.length === 0 || values.length > MAX_KV_VALUES) return null;
     for (const value of values) {
       if (typeof value !== 'string' || value.length > MAX_KV_LENGTH || !KV_VALUE.test(value)) return null;
     }

@@ -168,18 +168,21 @@ function extensionIs(s: string, from: number, end: number, ext: string): boolean
   return true;
 }
 
+/** Told of every dropped row as validation goes, past the sample cap, before any refusal (the feed linter). */
+export type OnRejectedRow = (rejected: RejectedRow) => void;
+
 /** Parses and validates a feed document. Throws FeedRejectedError only when no row is usable. */
-export function parseFeed(text: string): FeedValidation {
+export function parseFeed(text: string, onRejected?: OnRejectedRow): FeedValidation {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     throw new FeedRejectedError(`feed is not valid JSON: ${(err as Error).message}`);
   }
-  return validateFeed(doc);
+  return validateFeed(doc, onRejected);
 }
 
-export function validateFeed(doc: unknown): FeedValidation {
+export function validateFeed(doc: unknown, onRejected?: OnRejectedRow): FeedValidation {
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { ads?: unknown }).ads)) {
     throw new FeedRejectedError('feed must be a JSON object with an "ads" array');
   }
@@ -191,6 +194,7 @@ export function validateFeed(doc: unknown): FeedValidation {
     rejectedByReason[reason]++;
     rejectedTotal++;
     if (rejectedSamples.length < MAX_REJECTED_SAMPLES) rejectedSamples.push({ row, id, reason });
+    onRejected?.({ row, id, reason });
   };
 
   // Duplicate ids: the last row wins. Keep the position of each id's winning row so the output keeps
@@ -251,7 +255,7 @@ export function validateRow(row: unknown): Ad | RejectReason {
   // Most rows give no optional field: they keep the short shape (one shape per kind of row, so the
   // compiler's loops over 1M ads stay monomorphic).
   const creative = !(absent(r.duration) && absent(r.mime) && absent(r.width) && absent(r.height) && absent(r.bitrate) && absent(r.click_url) && absent(r.title));
-  if (!creative && !CAMPAIGN_FIELDS.some((f) => !absent(r[f]))) return base;
+  if (!creative && !givesCampaignField(r)) return base;
   let duration: number | undefined;
   if (!absent(r.duration)) {
     // Kept to the millisecond, so the snapshot holds what VAST will say.
@@ -338,6 +342,12 @@ const CAMPAIGN_FIELDS = [
   'frequency_cap',
   'campaign_frequency_cap',
 ] as const;
+
+/** Whether the row gives a campaign field. `house: false` says no more than leaving it out (readHouse). */
+function givesCampaignField(r: Record<string, unknown>): boolean {
+  for (const f of CAMPAIGN_FIELDS) if (!absent(r[f]) && !(f === 'house' && r[f] === false)) return true;
+  return false;
+}
 
 /** A field the row leaves out: missing or null (as weight). */
 function absent(v: unknown): boolean {
