@@ -38,6 +38,8 @@ export interface Engine {
   readonly internalPort: number;
   readonly metrics: EngineMetrics;
   readonly follower: SnapshotFollower;
+  /** Resolves once the index has plans for the clock's now (ServerPool.planned). */
+  planned(): Promise<void>;
   /** SIGTERM path: stop accepting, answer open connections with Connection: close until idle or
    * the timeout, then release everything. */
   shutdown(timeoutMs: number): Promise<void>;
@@ -68,6 +70,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     beaconTtlSec: config.beaconTtlSec,
     publicBaseUrl: config.publicBaseUrl,
     decisionFlushMs: config.decisionFlushMs,
+    viewFlushMs: config.viewFlushMs,
   };
   const metrics = new EngineMetrics(clock, { workers: config.engineWorkers });
   // Every write of every server process reaches the log through this one group commit.
@@ -125,6 +128,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     internalPort: internal.port,
     metrics,
     follower,
+    planned: () => pool.planned(),
     async shutdown(timeoutMs) {
       // Stop accepting first, but keep following the log until every request in flight has its
       // answer: a write waiting for its own event to fold would otherwise wait for nothing, and

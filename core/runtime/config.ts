@@ -77,6 +77,7 @@ export interface Config {
   readonly publicBaseUrl: string | null;
   /** Engine: how often a server sends the decisions it served to the stream (the reports' "decisions"). */
   readonly decisionFlushMs: number;
+  readonly viewFlushMs: number;
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
   readonly warnings: readonly string[];
 }
@@ -243,6 +244,7 @@ export function loadConfig(env: Env, service: Service): Config {
     beaconTtlSec: v.int('BEACON_TTL_SECONDS', 86_400, 60, 30 * 86_400),
     publicBaseUrl: publicBaseUrl?.replace(/\/+$/, '') ?? null,
     decisionFlushMs: v.int('DECISION_FLUSH_MS', 1000, 50, 60_000),
+    viewFlushMs: v.int('VIEW_FLUSH_MS', 50, 5, 5_000),
     rateLimitPerSecond: rate,
     rateLimitBurst: v.int('RATE_LIMIT_BURST', Math.max(1, rate), 1, 10_000_000),
     warnings,

@@ -6,6 +6,7 @@
 
 import type { RuleParts } from '../indexes/rules.js';
 import type { PlayerMemory } from './player-memory.js';
+import type { ViewLog } from './view-log.js';
 
 export class Audience {
   /** The request's platform as a bit (campaign.ts platforms' index); 0 when not given. */
@@ -19,7 +20,11 @@ export class Audience {
   private readonly kvKeys: string[] = [];
   private readonly kvValues: string[] = [];
 
-  constructor(private readonly memory: PlayerMemory | null) {}
+  constructor(
+    private readonly memory: PlayerMemory | null,
+    /** Where this server's views go to reach every other server; null: they stay here. */
+    private readonly views: ViewLog | null = null,
+  ) {}
 
   /** Starts a request: no platform, no key-values, the player's last ad. */
   reset(player: string | null, now: number): void {
@@ -66,7 +71,9 @@ export class Audience {
     const campaign = r.campaign[rule]!;
     // A view counts for caps when its ad has one or belongs to a campaign (whose caps may come from another row).
     const keepMs = r.capCount[rule]! > 0 || campaign >= 0 ? r.longestCapSeconds * 1000 : 0;
-    this.memory.remember(player, adId, campaign < 0 ? undefined : r.campaigns[campaign], this.now, keepMs);
+    const campaignId = campaign < 0 ? null : r.campaigns[campaign]!;
+    this.memory.remember(player, adId, campaignId ?? undefined, this.now, keepMs);
+    this.views?.add(player, adId, campaignId, this.now, keepMs);
     this.last = adId;
   }
 }

@@ -23,6 +23,8 @@ class Views {
   readonly ads: string[] = [];
   readonly campaigns: (string | undefined)[] = [];
   readonly times: number[] = [];
+  /** When the last ad was shown: a view folded late from another server does not replace a newer one. */
+  lastAt = Number.NEGATIVE_INFINITY;
   /** Until when a view of this player still matters to a cap (epoch ms). */
   keepUntil = 0;
   constructor(last: string) {
@@ -61,7 +63,8 @@ export class PlayerMemory {
   remember(playerId: string, adId: string, campaignId: string | undefined = undefined, at = 0, keepMs = 0): void {
     let views = this.players.get(playerId);
     if (views === undefined) views = new Views(adId);
-    else views.last = adId;
+    else if (at >= views.lastAt) views.last = adId;
+    views.lastAt = Math.max(views.lastAt, at);
     if (keepMs > 0) {
       let i = views.times.length;
       while (i > 0 && views.times[i - 1]! > at) i--;

@@ -20,7 +20,7 @@ import { HOURS_PER_DAY } from '../decision/hours.js';
 import { marketKeyOf } from '../decision/market.js';
 import type { Audience } from '../decision/audience.js';
 import { Plan, compilePlan, type PlanInput, type PlanParts } from './plan.js';
-import { CHECK_CAP, CHECK_KV, CHECK_PLATFORM, compileRules, type RuleParts } from './rules.js';
+import { CHECK_CAP, CHECK_KV, CHECK_PLATFORM, compileRules, isHouseRank, type RuleParts } from './rules.js';
 import {
   F_CLICK,
   F_ID,
@@ -170,19 +170,51 @@ export class AdIndex implements VastSource {
    * remembers the one picked.
    */
   pick(market: number, now: number, audience: Audience | null = null): number {
+    return this.pickFrom(market, now, audience, false, true);
+  }
+
+  /**
+   * Up to `out.length` distinct ads for one request (an ad pod), each picked as pick() does, into
+   * `out`; returns how many. House ads fill a pod only when no paid ad is eligible at all.
+   */
+  pickMany(market: number, now: number, audience: Audience | null, out: Int32Array): number {
+    let k = 0;
+    this.chosen = out;
+    for (; k < out.length; k++) {
+      const house = k > 0 && isHouseRank(this.rankOf(out[0]!));
+      const o = this.pickFrom(market, now, audience, true, k === 0 || house);
+      if (o < 0) break;
+      out[k] = o;
+      this.chosenCount = k + 1;
+    }
+    this.chosenCount = 0;
+    return k;
+  }
+
+  /** Ads already in the pod being picked (pickMany), skipped by accepts. */
+  private chosen: Int32Array = new Int32Array(0);
+  private chosenCount = 0;
+
+  private rankOf(ordinal: number): number {
+    const rules = this.parts.rules;
+    return rules.rank[rules.ruleOf === null ? 0 : rules.ruleOf[ordinal]!]!;
+  }
+
+  private pickFrom(market: number, now: number, audience: Audience | null, filtered: boolean, houseOk: boolean): number {
     const row = this.rows.get(market);
     if (row === undefined) return -1;
     let plan = this.plan;
     if (!(now >= plan.validFrom && now < plan.validUntil)) plan = this.planFor(now);
     const p = plan.planAt(row, now);
     if (p < 0) return -1;
-    const { planStarts, planRotations, rotationChecks } = plan.parts;
+    const { planStarts, planRotations, rotationChecks, rotationRanks } = plan.parts;
     const last = audience?.last;
     for (let k = planStarts[p]!; k < planStarts[p + 1]!; k++) {
       const r = planRotations[k]!;
+      if (!houseOk && isHouseRank(rotationRanks[r]!)) return -1;
       const rotation = plan.rotation(r);
       let ordinal: number;
-      if (rotationChecks[r] === 0) {
+      if (rotationChecks[r] === 0 && !filtered) {
         ordinal = rotation.next();
         // Weighted rotations may pick the same ad twice running; keep drawing until another comes
         // up, which the rotation guarantees within one period (ids are unique within an index).
@@ -227,6 +259,7 @@ export class AdIndex implements VastSource {
       if ((checks & CHECK_KV) !== 0 && (audience === null || !this.kvRule(rules.kv[rule]!).matches(audience))) return false;
       if ((checks & CHECK_CAP) !== 0 && audience !== null && audience.capped(rules, this.idAt(ordinal), rule)) return false;
     }
+    for (let i = 0; i < this.chosenCount; i++) if (this.chosen[i] === ordinal) return false;
     return this.avoid === undefined || this.idAt(ordinal) !== this.avoid;
   }
 
@@ -293,6 +326,35 @@ export class AdIndex implements VastSource {
   /** The rules of the ads (explain, caps). */
   get rules(): RuleParts {
     return this.parts.rules;
+  }
+
+  /** Every ad of a market, on the air or not, in feed order (explain). */
+  marketAds(market: number): Uint32Array {
+    const row = this.rows.get(market);
+    if (row === undefined) return new Uint32Array(0);
+    const { marketStarts, marketOrdinals } = this.parts;
+    return marketOrdinals.subarray(marketStarts[row]!, marketStarts[row + 1]!);
+  }
+
+  /** An ad's daily window: [start_hour, end_hour]. */
+  windowOf(ordinal: number): [start: number, end: number] {
+    const w = this.parts.windows[ordinal]!;
+    return [Math.floor(w / HOURS_PER_DAY), w % HOURS_PER_DAY];
+  }
+
+  /** The rule number of the ad at an ordinal (rules.ts). */
+  ruleAt(ordinal: number): number {
+    const ruleOf = this.parts.rules.ruleOf;
+    return ruleOf === null ? 0 : ruleOf[ordinal]!;
+  }
+
+  /** Whether a request with this audience may be shown the ad (platform, key-values), caps aside: explain's view of accepts. */
+  matches(ordinal: number, audience: Audience): { platform: boolean; kv: boolean } {
+    const rules = this.parts.rules;
+    const rule = this.ruleAt(ordinal);
+    const platforms = rules.platforms[rule]!;
+    const kv = rules.kv[rule]!;
+    return { platform: platforms === 0 || (audience.platform & platforms) !== 0, kv: kv < 0 || this.kvRule(kv).matches(audience) };
   }
 
   /** The JSON 200 body of the ad at an ordinal. */

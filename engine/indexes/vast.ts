@@ -1,5 +1,6 @@
 // VAST 4.2 answers of GET /ad_request (README "GET /ad_request"): one InLine ad with one linear
-// creative, from the same decision as the JSON answer. A document is the fixed text below with
+// creative, from the same decision as the JSON answer, or an ad pod of several (count), each Ad
+// with its `sequence`. A document is the fixed text below with
 // three kinds of holes, each filled as early as it is known (docs/conventions.md "Hot path"):
 //   - per ad, at compile time: the id, title, video URL, the media piece (Duration and the
 //     MediaFile's attributes) and the ClickThrough element, XML-escaped once into the index's slab
@@ -32,8 +33,12 @@ const OURS = 'arcade-edge';
  * The fixed text between the holes, in document order. Between each piece and the next the writer
  * puts the hole named in the comment; "prefix+token k" is a tracking URL (beaconKinds' index k).
  */
+const HEAD = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><VAST version="4.2">');
+const TAIL = Buffer.from('</VAST>');
+/** In a pod, between an Ad's id and the rest of its opening tag. */
+const SEQUENCE = Buffer.from('" sequence="');
 const TEMPLATE = [
-  '<?xml version="1.0" encoding="UTF-8"?><VAST version="4.2"><Ad id="', // id
+  '<Ad id="', // id (and, in a pod, the sequence attribute)
   `"><InLine><AdSystem version="${AD_SYSTEM_VERSION}">arcade-edge</AdSystem><Error>`, // prefix+token 7 (error)
   `?code=[ERRORCODE]</Error><Impression id="${OURS}">`, // prefix+token 0 (impression)
   '</Impression><AdServingId>', // decision id
@@ -50,9 +55,9 @@ const TEMPLATE = [
   '>', // video URL
   `</MediaFile></MediaFiles><VideoClicks><ClickTracking id="${OURS}">`, // prefix+token 6 (click)
   '</ClickTracking>', // ClickThrough element, or nothing
-  '</VideoClicks></Linear></Creative></Creatives></InLine></Ad></VAST>',
+  '</VideoClicks></Linear></Creative></Creatives></InLine></Ad>',
 ].map((text) => Buffer.from(text));
-const FIXED_BYTES = TEMPLATE.reduce((n, b) => n + b.length, 0);
+const FIXED_BYTES = TEMPLATE.reduce((n, b) => n + b.length, 0) + SEQUENCE.length + 1;
 
 /** Which token each tracking hole takes, in document order: error, impression, start … complete, click. */
 const TOKEN_ORDER = [7, 0, 1, 2, 3, 4, 5, 6];
@@ -81,6 +86,7 @@ export interface VastSource {
 /**
  * Writes one VAST document per call into a buffer it keeps (one per server: handlers run one at a
  * time). The answer is a view of that buffer, valid until the next write(): uWS copies it at end().
+ * A pod is begun, given its ads one by one (each signed in turn), and finished.
  */
 export class VastWriter {
   private out = Buffer.allocUnsafeSlow(8192);
@@ -93,6 +99,26 @@ export class VastWriter {
    * beaconKinds' index), AdServingId is `decisionId`.
    */
   write(source: VastSource, ordinal: number, prefix: string, decisionId: string, tokens: readonly string[]): Buffer {
+    this.begin();
+    this.add(source, ordinal, prefix, decisionId, tokens, 0);
+    return this.finish();
+  }
+
+  private at = 0;
+
+  /** Starts a document (VAST's opening tag). */
+  begin(): void {
+    this.at = put(this.out, 0, HEAD);
+  }
+
+  /** The closing tag; the document, valid until the next begin(). */
+  finish(): Buffer {
+    this.at = put(this.out, this.at, TAIL);
+    return this.out.subarray(0, this.at);
+  }
+
+  /** One Ad of the document; `sequence` its place in a pod (1, 2, …), 0 for a lone ad. */
+  add(source: VastSource, ordinal: number, prefix: string, decisionId: string, tokens: readonly string[], sequence: number): void {
     if (prefix !== this.prefix) {
       this.prefix = prefix;
       this.prefixBytes = Buffer.from(escapeXml(prefix));
@@ -106,11 +132,20 @@ export class VastWriter {
     for (let k = 0; k < tokens.length; k++) need += tokens[k]!.length;
     need += 4 * (r[R_ID + 1]! - r[R_ID]!) + (r[R_TITLE + 1]! - r[R_TITLE]!) + (r[R_URL + 1]! - r[R_URL]!);
     need += r[R_MEDIA + 1]! - r[R_MEDIA]! + (r[R_CLICK + 1]! - r[R_CLICK]!);
-    if (need > this.out.length) this.out = Buffer.allocUnsafeSlow(2 * need);
+    need += this.at + HEAD.length + TAIL.length;
+    if (need > this.out.length) {
+      const bigger = Buffer.allocUnsafeSlow(2 * need);
+      this.out.copy(bigger, 0, 0, this.at);
+      this.out = bigger;
+    }
     const out = this.out;
     const t = TEMPLATE;
-    let at = put(out, 0, t[0]!);
+    let at = put(out, this.at, t[0]!);
     at = copy(slab, r[R_ID]!, r[R_ID + 1]!, out, at);
+    if (sequence > 0) {
+      at = put(out, at, SEQUENCE);
+      out[at++] = 0x30 + sequence; // 1 to 9
+    }
     at = put(out, at, t[1]!);
     at = put(out, at, prefixBytes);
     at += out.write(tokens[TOKEN_ORDER[0]!]!, at, 'latin1');
@@ -143,7 +178,7 @@ export class VastWriter {
     at = put(out, at, t[16]!);
     at = copy(slab, r[R_CLICK]!, r[R_CLICK + 1]!, out, at);
     at = put(out, at, t[17]!);
-    return out.subarray(0, at);
+    this.at = at;
   }
 }
 

@@ -111,6 +111,9 @@ export class ProcessPool implements ServerPool {
     );
   }
 
+  /** Server processes keep the system clock: their next plans are compiled ahead of time. */
+  async planned(): Promise<void> {}
+
   async collect(): Promise<MetricSnapshot[][]> {
     return Promise.all(this.children.map((c) => this.call(c, (id) => ({ type: 'collect', id })) as Promise<MetricSnapshot[]>));
   }

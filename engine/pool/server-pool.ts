@@ -27,6 +27,11 @@ export interface ServerPool {
   eventsCaughtUp(): Promise<void>;
   /** Each server's request metrics, for the main process to merge into /metrics. */
   collect(): Promise<MetricSnapshot[][]>;
+  /**
+   * Resolves once every server's index has plans for its clock's now: for tests that move a manual
+   * clock in process. Server processes run on the system clock, whose plans are compiled ahead.
+   */
+  planned(): Promise<void>;
   /** Stop accepting; answer what is in flight with Connection: close. */
   drain(): Promise<void>;
   /** Stop the servers. The pool is unusable afterwards. */
@@ -62,6 +67,10 @@ export class LocalPool implements ServerPool {
 
   async eventsCaughtUp(): Promise<void> {
     this.server.stream.markCaughtUp();
+  }
+
+  planned(): Promise<void> {
+    return this.server.planned();
   }
 
   async collect(): Promise<MetricSnapshot[][]> {

@@ -3,6 +3,7 @@
 
 import type { Clock } from '../../core/runtime/clock.js';
 import type { PlayerMemory } from '../decision/player-memory.js';
+import type { ViewLog } from '../decision/view-log.js';
 import type { Authenticator } from '../http/auth.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { StreamHolder } from '../indexes/stream-holder.js';
@@ -16,6 +17,8 @@ export interface RouteDeps {
   readonly holder: IndexHolder;
   readonly auth: Authenticator;
   readonly memory: PlayerMemory;
+  /** This server's views on their way to the stream; null without an event log (they stay local). */
+  readonly views: ViewLog | null;
   readonly clock: Clock;
   readonly metrics: RequestMetrics;
   readonly state: ServerState;

@@ -20,7 +20,10 @@ import { newServerState, type ServerState } from '../http/server-state.js';
 import { decodeStreamSnapshot } from '../../core/domain/stream/stream-snapshot.js';
 import type { EventWriter } from '../../core/store/event-log.js';
 import type { EncodedEvent, LoggedEvent } from '../../core/domain/stream/event.js';
-import { decisionsServed } from '../../core/domain/stream/events.js';
+import { adsViewed, decisionsServed, type AdsViewed } from '../../core/domain/stream/events.js';
+import { ViewLog } from '../decision/view-log.js';
+import { randomBytes } from 'node:crypto';
+import { Counter, Histogram } from 'prom-client';
 import { Tracking } from '../decision/tracking.js';
 
 /** What a server reports after compiling a snapshot. */
@@ -65,6 +68,8 @@ export interface ServerOptions {
   publicBaseUrl: string | null;
   /** How often decisions served are sent to the stream. */
   decisionFlushMs: number;
+  /** How often the views this server answered are sent to every other server through the stream. */
+  viewFlushMs: number;
   /** How a server process groups its writes into one message to the main process (group commit). */
   writeBatch: BatchLimits;
 }
@@ -79,6 +84,11 @@ export class PublicServer {
   private boundPort = 0;
   private readonly tracking: Tracking;
   private flushTimer: NodeJS.Timeout | null = null;
+  private viewTimer: NodeJS.Timeout | null = null;
+  private readonly memory: PlayerMemory;
+  private readonly views: ViewLog;
+  private readonly viewsFolded: Counter;
+  private readonly viewDelay: Histogram;
 
   constructor(
     private readonly opts: ServerOptions,
@@ -88,6 +98,19 @@ export class PublicServer {
   ) {
     this.stream = new StreamHolder(opts.voteReceipts);
     this.tracking = new Tracking(opts.beaconKeys, opts.beaconTtlSec, this.registry);
+    this.memory = new PlayerMemory({ maxEntries: opts.playerMemoryMax, ttlMs: opts.playerMemoryTtlMs, clock });
+    this.views = new ViewLog(`${process.pid}-${randomBytes(6).toString('hex')}`);
+    this.viewsFolded = new Counter({
+      name: 'engine_ad_views_folded_total',
+      help: 'Views another server answered, folded into this one\'s player memory (no-repeat rule, frequency caps)',
+      registers: [this.registry],
+    });
+    this.viewDelay = new Histogram({
+      name: 'engine_ad_views_delay_seconds',
+      help: 'From a view\'s decision on another server to its fold here: how long the no-repeat rule and caps may miss it',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
   }
 
   get port(): number {
@@ -98,7 +121,8 @@ export class PublicServer {
     const app = buildPublicApp({
       holder: this.holder,
       auth: new Authenticator(this.opts.apiKeys),
-      memory: new PlayerMemory({ maxEntries: this.opts.playerMemoryMax, ttlMs: this.opts.playerMemoryTtlMs, clock: this.clock }),
+      memory: this.memory,
+      views: this.events === null ? null : this.views,
       clock: this.clock,
       metrics: new RequestMetrics(this.registry, () => this.state.inFlight),
       state: this.state,
@@ -115,6 +139,7 @@ export class PublicServer {
         this.boundPort = uWS.us_socket_local_port(token);
         this.tracking.setBase(this.opts.publicBaseUrl, this.opts.host, this.boundPort);
         this.flushTimer = setInterval(() => this.flushDecisions(), this.opts.decisionFlushMs).unref();
+        this.viewTimer = setInterval(() => this.flushViews(), this.opts.viewFlushMs).unref();
         resolve(this.boundPort);
       });
     });
@@ -177,6 +202,32 @@ export class PublicServer {
   /** Folds events from the stream (in order) into this server's stream state. */
   applyEvents(events: readonly LoggedEvent[]): void {
     this.stream.apply(events);
+    for (const e of events) if (e.type === 'ads_viewed') this.foldViews(e.data as AdsViewed);
+  }
+
+  /** Another server's views into this one's player memory; this server's own were remembered when answered. */
+  private foldViews(batch: AdsViewed): void {
+    if (batch.origin === this.views.origin) return;
+    const now = this.clock.now();
+    let first = Number.POSITIVE_INFINITY;
+    for (const [player, adId, campaign, at, keepMs] of batch.views) {
+      this.memory.remember(player, adId, campaign ?? undefined, at, keepMs);
+      if (at < first) first = at;
+    }
+    this.viewsFolded.inc(batch.views.length);
+    if (Number.isFinite(first)) this.viewDelay.observe(Math.max(0, now - first) / 1000);
+  }
+
+  /** Sends the views answered since the last flush to the stream as one ads_viewed event. */
+  async flushViews(): Promise<void> {
+    const batch = this.views.take();
+    if (batch === null || this.events === null) return;
+    try {
+      await this.events.append(adsViewed(batch));
+    } catch {
+      // The event log is down (counted and logged by the writer): they go with the next flush.
+      this.views.giveBack(batch);
+    }
   }
 
   /**
@@ -199,6 +250,9 @@ export class PublicServer {
     this.state.draining = true;
     if (this.flushTimer !== null) clearInterval(this.flushTimer);
     this.flushTimer = null;
+    if (this.viewTimer !== null) clearInterval(this.viewTimer);
+    this.viewTimer = null;
+    void this.flushViews();
     // The last decisions, while the engine waits for its connections to go idle.
     void this.flushDecisions();
     if (this.listenSocket !== null) {

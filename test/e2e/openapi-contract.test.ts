@@ -138,6 +138,9 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(ad, 200, http.get(`${eng.url}/ad_request?country=us&lang=eng`, { 'x-api-key': GAME_KEY, accept: 'application/xml' }), 'VAST by Accept');
     await expect(ad, 200, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=zz&lang=zzz&format=vast' }), 'VAST, no fill');
     await expect(ad, 400, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=us&lang=eng&format=xml' }), 'bad format');
+    await expect(ad, 200, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=us&lang=eng&count=2' }), 'count');
+    await expect(ad, 200, send('GET', '/ad_request', { key: ADMIN_KEY, query: '?country=us&lang=eng&explain=true' }), 'explain');
+    await expect(ad, 403, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=us&lang=eng&explain=true' }), 'explain with a game key');
 
     const newGame = 'POST /games';
     await expect(newGame, 201, send('POST', '/games', { body: '{"name":"Space Raiders"}' }), 'created');
@@ -343,6 +346,9 @@ const queryProbes: Record<string, Probe[]> = {
   // GET /ad_request's (json, vast) and GET /reports/ads' (json, csv): each refuses the other's.
   format: [absent, 'json', 'vast', 'csv', 'VAST', 'Json', 'JSON', 'xml', ' vast', '', 'v'.repeat(17), '\u00e9'],
   email: [absent, ...emailProbes],
+  platform: [absent, 'ios', 'web', 'playstation', 'IOS', 'amiga', '', 'i'.repeat(17), '\u00e9'],
+  count: [absent, '1', '5', '0', '6', '01', '1.0', 'two', '', '\u00e9'],
+  explain: [absent, 'true', 'false', 'True', '1', '', 'yes'],
   include_votes: [absent, 'true', 'false', 'True', '', '1', 'falsey'],
   from: [absent, '2026-11-24', '2026-11-24T10Z', '2026-11-24T10:00Z', '2026-11-24T10:30Z', '2026-11-24T10:30:15.5+02:00', 'yesterday', '2026-11-24T10', '', '2026-11-24 10:00', 'x'.repeat(41)],
   to: [absent, '2026-11-25', '2026-11-25T00:00:00.000Z', '2026-11-25T01-01:00', 'tomorrow', '', '2026-11-25T24:00Z'],

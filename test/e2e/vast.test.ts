@@ -147,6 +147,23 @@ t.test('format=vast: one InLine ad a player reads whole', async (t) => {
   t.notMatch(second.text, /<!\[CDATA\[/, 'escaped text, never CDATA');
 });
 
+t.test('count=3 with format=vast: an ad pod of three distinct ads, each its own decision, in sequence', async (t) => {
+  const eng = await startTestEngine(t, { ads: [full, row('plain-2', 'us', 'eng'), row('plain-3', 'us', 'eng'), row('plain-4', 'us', 'eng')] });
+  const http = httpClient(t);
+  const pod = await readVast(t, await http.get(`${eng.url}/ad_request?country=us&lang=eng&format=vast&count=3`, { 'x-api-key': GAME_KEY }), 'pod');
+  const ads = pod.response.ads as { id: string; sequence: number; adServingId: string; impressionURLTemplates: { url: string }[] }[];
+  t.equal(ads.length, 3, 'three ads');
+  t.same(ads.map((a) => a.sequence), [1, 2, 3], 'played in sequence');
+  t.equal(new Set(ads.map((a) => a.id)).size, 3, 'distinct ads');
+  t.equal(new Set(ads.map((a) => a.adServingId)).size, 3, 'each its own decision');
+  for (const a of ads) t.equal(claimOf(t, eng, a.impressionURLTemplates[0]!.url, 'impression').adId, a.id, `${a.id}: its own tokens`);
+  // The pod holds what there is: four ads, count 5, four answered; none at all is the empty VAST.
+  const five = await readVast(t, await http.get(`${eng.url}/ad_request?country=us&lang=eng&format=vast&count=5`, { 'x-api-key': GAME_KEY }), 'count 5');
+  t.equal(five.response.ads.length, 4);
+  const none = await http.get(`${eng.url}/ad_request?country=zz&lang=zzz&format=vast&count=2`, { 'x-api-key': GAME_KEY });
+  t.equal(none.text, NO_AD);
+});
+
 t.test('a player fetching the ad URL itself (VASTClient.get) gets the same document', async (t) => {
   const eng = await startTestEngine(t, { ads: [full] });
   const client = new VASTClient();

@@ -20,4 +20,5 @@ export const testServerOptions: ServerOptions = Object.freeze({
   beaconTtlSec: 86_400,
   publicBaseUrl: null,
   decisionFlushMs: 1000,
+  viewFlushMs: 50,
 });

@@ -82,6 +82,18 @@ export interface ReportCounts {
   counts: ReportCount[];
 }
 
+/** One decision for a player: who, which ad (and its campaign), when, and how long it matters to a cap (ms; 0: only to the no-repeat rule). */
+export type View = [player: string, adId: string, campaign: string | null, at: number, keepMs: number];
+
+/**
+ * Views an engine server answered since its last flush (engine/decision/view-log.ts). Engines fold
+ * them into their player memory; `origin` names the server, whose own fold skips them.
+ */
+export interface AdsViewed {
+  origin: string;
+  views: View[];
+}
+
 /** A report event as the blacklist index takes it. */
 export const reportOf = (r: PlayerReported): Report => ({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
 
@@ -94,6 +106,7 @@ export const votesCounted = (data: VotesCounted): NewEvent => ({ type: 'votes_co
 export const beaconFired = (data: BeaconFired): NewEvent => ({ type: 'beacon_fired', data });
 export const decisionsServed = (data: ReportCounts): NewEvent => ({ type: 'decisions_served', data });
 export const beaconsCounted = (data: ReportCounts): NewEvent => ({ type: 'beacons_counted', data });
+export const adsViewed = (data: AdsViewed): NewEvent => ({ type: 'ads_viewed', data });
 
 /**
  * What folding an event decided, for the writer waiting on it: the game or topic created or
@@ -140,6 +153,7 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
       return true;
     default:
       // beacon_fired folds into nothing here: the counter turns beacons into beacons_counted.
+      // ads_viewed neither: engine servers fold views into their player memory (PublicServer.applyEvents).
       // An event type this version does not know (a newer writer): skipped, like the old default.
       return true;
   }
