@@ -70,7 +70,7 @@ t.test('platform and kv.<key> choose among targeted ads; count gives distinct ad
   const five = ((await get('count=5&platform=ios')).body as { id: string }[]).map((a) => a.id);
   t.equal(five[0], 'ios', 'the best tier first');
   t.same([...five].sort(), ['any-1', 'any-2', 'any-3', 'ios'], 'then the next tier; count is a maximum: four eligible, four answered');
-  t.equal((await get('count=1')).body instanceof Array, true, 'count asks for an array, even of one');
+  t.ok(Array.isArray((await get('count=1')).body), 'count asks for an array, even of one');
   const miss = await http.get(`${eng.url}/ad_request?country=zz&lang=zzz&count=2`, { 'x-api-key': GAME_KEY });
   t.equal(miss.status, 404);
 
