@@ -1,7 +1,11 @@
 // Deterministic synthetic campaign feeds for benches: N ads over C countries × L languages, from a
 // seed, so every run (and every machine) drives the same index. Every market gets at least one
 // all-day ad, so a "hit" request is a 200 at any UTC hour; the rest mix normal, wrap-around,
-// end-of-day (end 0) and all-day windows, and a tenth carry a weight.
+// end-of-day (end 0) and all-day windows, and a tenth carry a weight. With `campaigns`, every ad
+// but the markets' guaranteed ones also carries campaign fields as a large ad server's feed would
+// (README "Campaigns"): 20 ads a campaign, priority tiers, 2 % house ads, flights of days to weeks
+// around CAMPAIGN_EPOCH, dayparts in a dozen time zones (India's half hour among them), weekdays,
+// platforms, key-values and frequency caps.
 // CLI: node dist/bench/generate-feed.js --ads 100000 --out feed.json
 
 import { writeFileSync } from 'node:fs';
@@ -12,7 +16,14 @@ export interface FeedOptions {
   countries: number;
   langs: number;
   seed: number;
+  /** Campaign fields on every ad but the markets' guaranteed all-day one. */
+  campaigns?: boolean;
 }
+
+/** The instant campaign flights are spread around (the compile bench compiles plans at it). */
+export const CAMPAIGN_EPOCH = Date.UTC(2026, 11, 1, 12);
+const ZONES = ['UTC', 'Europe/Paris', 'Europe/London', 'America/New_York', 'America/Los_Angeles', 'America/Sao_Paulo', 'Asia/Tokyo', 'Asia/Kolkata', 'Asia/Shanghai', 'Australia/Sydney', 'Africa/Lagos', 'Europe/Berlin'];
+const PLATFORMS = ['ios', 'android', 'windows', 'macos', 'linux', 'switch', 'playstation', 'xbox', 'web'];
 
 export interface FeedRow {
   id: string;
@@ -22,6 +33,7 @@ export interface FeedRow {
   start_hour: number;
   end_hour: number;
   weight?: number;
+  [campaignField: string]: unknown;
 }
 
 export const defaultFeedOptions: FeedOptions = { ads: 10_000, countries: 50, langs: 20, seed: 42 };
@@ -74,9 +86,42 @@ export function generateFeed(o: FeedOptions = defaultFeedOptions): { ads: FeedRo
     const id = `ad-${i.toString(36).padStart(6, '0')}`;
     const row: FeedRow = { id, video_url: `https://cdn.example.com/v/${id}.mp4`, country, lang, start_hour: start, end_hour: end };
     if (random() < 0.1) row.weight = 1 + Math.floor(random() * 5);
+    if (o.campaigns === true && i >= markets) addCampaignFields(row, i, random);
     ads[i] = row;
   }
   return { ads };
+}
+
+const DAY = 86_400_000;
+
+/** What a campaign manager's row says, drawn from `random`; the campaign's fields follow from its number. */
+function addCampaignFields(row: FeedRow, i: number, random: () => number): void {
+  const campaign = Math.floor(i / 20);
+  row.campaign_id = `c-${campaign}`;
+  // Campaign-level choices from the campaign number, so a campaign's rows agree as managers' do.
+  const c = (campaign * 2654435761) >>> 0;
+  const pick = (k: number, n: number) => Math.floor(c / k) % n;
+  if (pick(1, 50) === 0) row.house = true;
+  const priority = [0, 0, 0, 1, 2, 5][pick(7, 6)]!;
+  if (priority !== 0) row.priority = priority;
+  if (pick(11, 2) === 0) {
+    const start = CAMPAIGN_EPOCH - 12 * 3_600_000 + (pick(13, 60) - 30) * DAY;
+    row.starts_at = new Date(start).toISOString();
+    row.ends_at = new Date(start + (3 + pick(17, 40)) * DAY).toISOString();
+  }
+  const zone = pick(19, 30);
+  if (zone < ZONES.length) row.timezone = ZONES[zone];
+  const days = pick(23, 10);
+  if (days === 0) row.weekdays = ['mon', 'tue', 'wed', 'thu', 'fri'];
+  else if (days === 1) row.weekdays = ['sat', 'sun'];
+  if (pick(29, 10) < 3) row.campaign_frequency_cap = { count: 3 + pick(31, 5), seconds: 3600 * (1 + pick(37, 24)) };
+  // Row-level choices.
+  if (random() < 0.3) {
+    const n = 1 + Math.floor(random() * 3);
+    row.platforms = [...new Set(Array.from({ length: n }, () => PLATFORMS[Math.floor(random() * PLATFORMS.length)]!))];
+  }
+  if (random() < 0.1) row.kv = { level: [String(1 + Math.floor(random() * 5)), String(6 + Math.floor(random() * 5))] };
+  if (random() < 0.3) row.frequency_cap = { count: 1 + Math.floor(random() * 5), seconds: 600 * (1 + Math.floor(random() * 12)) };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -90,6 +135,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     countries: arg('countries', defaultFeedOptions.countries),
     langs: arg('langs', defaultFeedOptions.langs),
     seed: arg('seed', defaultFeedOptions.seed),
+    campaigns: process.argv.includes('--campaigns'),
   });
   const text = JSON.stringify(feed);
   if (process.argv.includes('--out') && out !== undefined) writeFileSync(out, text);

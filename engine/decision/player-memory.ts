@@ -23,6 +23,8 @@ class Views {
   readonly ads: string[] = [];
   readonly campaigns: (string | undefined)[] = [];
   readonly times: number[] = [];
+  /** Until when each view matters to a cap. */
+  readonly until: number[] = [];
   /** When the last ad was shown: a view folded late from another server does not replace a newer one. */
   lastAt = Number.NEGATIVE_INFINITY;
   /** Until when a view of this player still matters to a cap (epoch ms). */
@@ -71,10 +73,13 @@ export class PlayerMemory {
       views.ads.splice(i, 0, adId);
       views.campaigns.splice(i, 0, campaignId);
       views.times.splice(i, 0, at);
-      if (views.times.length > MAX_VIEWS) {
+      views.until.splice(i, 0, at + keepMs);
+      // The oldest go first: beyond MAX_VIEWS, or once they no longer matter to any cap.
+      while (views.times.length > MAX_VIEWS || (views.times.length > 0 && views.until[0]! < at)) {
         views.ads.shift();
         views.campaigns.shift();
         views.times.shift();
+        views.until.shift();
       }
     }
     // The entry lives as long as any of its views matters to a cap, at least the configured TTL.

@@ -4,9 +4,10 @@
 // headers, check the key, pick the market's next ad in the current index, count the decision, write
 // pre-serialised bytes: the JSON body, or the VAST document joined from the ad's pieces and this
 // decision's id and tracking tokens (engine/indexes/vast.ts). No await, so no onAborted or cork is
-// needed, and no per-request object is built for JSON (docs/conventions.md "Hot path"): the query
-// reader, the VAST writer and error bodies are made once, here. Signing a VAST decision makes its
-// token strings (core/domain/beacons/token.ts).
+// needed, and no per-request object is built for one JSON ad (docs/conventions.md "Hot path"): the
+// query reader, the audience, the VAST writer and error bodies are made once, here. `count` joins
+// its ads' bodies in one buffer; `explain` (admin keys) builds its answer for people. Signing a
+// VAST decision makes its token strings (core/domain/beacons/token.ts).
 
 import { admit } from '../http/admit.js';
 import { errorBody } from '../../core/errors.js';

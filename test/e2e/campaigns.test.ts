@@ -10,7 +10,7 @@ import { httpClient } from '../helpers/http.js';
 import { row } from '../helpers/feed-rows.js';
 import { ADMIN_KEY, GAME_KEY, startTestEngine } from '../helpers/test-engine.js';
 
-t.test('tiers, house ads, a mid-hour flight and a zone with daylight saving, as the clock moves', async (t) => {
+t.test('tiers, house ads, a mid-hour flight and a zone across both daylight-saving changes, as the clock moves', async (t) => {
   // 2026-03-29: Europe/Paris goes from UTC+1 to UTC+2 at 01:00 UTC.
   const clock = new ManualClock(Date.UTC(2026, 2, 28, 12));
   const eng = await startTestEngine(t, {
@@ -38,6 +38,10 @@ t.test('tiers, house ads, a mid-hour flight and a zone with daylight saving, as 
   t.equal(await at('2026-03-29T05:59:59.999Z'), 'house', 'after the change: 07:59:59 Paris summer time');
   t.equal(await at('2026-03-29T06:00:00.000Z'), 'paris-morning', '08:00 Paris summer time = 06:00 UTC');
   t.equal(await at('2026-03-29T08:00:00.000Z'), 'house', '10:00 Paris: the window is over');
+  // And back on 2026-10-25 at 01:00 UTC (UTC+2 to UTC+1).
+  t.equal(await at('2026-10-24T06:00:00.000Z'), 'paris-morning', 'the day before: 08:00 Paris summer time = 06:00 UTC');
+  t.equal(await at('2026-10-25T06:30:00.000Z'), 'house', 'after the change: 07:30 Paris winter time');
+  t.equal(await at('2026-10-25T07:00:00.000Z'), 'paris-morning', '08:00 Paris winter time = 07:00 UTC');
   const none = await http.get(`${eng.url}/ad_request?country=de&lang=deu`, { 'x-api-key': GAME_KEY });
   t.same([none.status, none.body], [404, { error: 'no_ad', message: 'no eligible ad for this country, language and hour' }], 'a market with neither: 404 as before');
 });
