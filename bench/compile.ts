@@ -48,7 +48,7 @@ function measure(ads: number, campaigns: boolean): SizeResult {
   const parseS = (performance.now() - t) / 1000;
   text = null;
   t = performance.now();
-  const parts = AdIndex.compileParts(validated!.ads, 'bench', CAMPAIGN_EPOCH);
+  let parts: ReturnType<typeof AdIndex.compileParts> | null = AdIndex.compileParts(validated!.ads, 'bench', CAMPAIGN_EPOCH);
   const compileS = (performance.now() - t) / 1000;
   let nextPlanS = 0;
   if (Number.isFinite(parts.plan.validUntil)) {
@@ -58,6 +58,7 @@ function measure(ads: number, campaigns: boolean): SizeResult {
   }
   const rules = parts.rules.rank.length;
   let index: AdIndex | null = AdIndex.fromParts(parts);
+  parts = null;
   const approxMB = index.approxBytes / MB;
   const markets = index.marketCount;
   // Drop the validated rows: only what the index references stays reachable. What the index holds

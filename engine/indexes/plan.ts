@@ -133,8 +133,8 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
   const planRotations: number[] = [];
   const rot = { starts: [] as number[], ends: [] as number[], totals: [] as number[], ranks: [] as number[], checks: [] as number[] };
   const members = new Growing();
-  /** Members tables by content, so recurring sets share one. */
-  const tables = new Map<string, number>();
+  /** Members tables by set signature (per market and tier), so recurring sets share one. */
+  let tables = new Map<number, number>();
 
   for (let m = 0; m < markets; m++) {
     // The market's ads on the air in this stretch, grouped by (tier, schedule); tiers best first.
@@ -142,8 +142,9 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
     const groups: { tier: number; live: Uint8Array; toggles: number[] }[] = [];
     const ranks: number[] = [];
     const tierOf = new Map<number, number>();
-    const adOrdinals: number[] = [];
-    const adGroups: number[] = [];
+    /** Per tier, its ads on the air in this stretch, in feed order, and each one's group. */
+    const tierAds: number[][] = [];
+    const tierGroups: number[][] = [];
     for (let j = marketStarts[m]!; j < marketStarts[m + 1]!; j++) {
       const o = marketOrdinals[j]!;
       const rule = ruleOf === null ? 0 : ruleOf[o]!;
@@ -153,25 +154,29 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
       if (tier === undefined) {
         tier = ranks.push(rank) - 1;
         tierOf.set(rank, tier);
+        tierAds.push([]);
+        tierGroups.push([]);
       }
-      const schedule = scheduleOf(rule, windows[o]!);
       const key = (tier * 65536 + rules.zone[rule]!) * 128 * 576 + rules.weekdays[rule]! * 576 + windows[o]!;
       let g = groupKeys.get(key);
       if (g === undefined) {
+        const schedule = scheduleOf(rule, windows[o]!);
         g = groups.push({ tier, live: schedule.live, toggles: schedule.toggles }) - 1;
         groupKeys.set(key, g);
       }
-      adOrdinals.push(o);
-      adGroups.push(g);
+      tierAds[tier]!.push(o);
+      tierGroups[tier]!.push(g);
     }
     if (groups.length === 0) continue;
     // Tier numbers in rank order, best first.
     const order = ranks.map((_, t) => t).sort((a, b) => ranks[b]! - ranks[a]!);
+    const live = new Uint8Array(groups.length);
 
     // Each tier on its own: a rotation per maximal run of slots with the same set of ads on the air,
     // found by a sweep that starts where the tier changes, so a run wraps around the day or week.
     const tierRotations: Int32Array[] = [];
     for (let t = 0; t < ranks.length; t++) {
+      tables = new Map<number, number>();
       const own: number[] = [];
       for (let g = 0; g < groups.length; g++) if (groups[g]!.tier === t) own.push(g);
       const togglesAt = new Map<number, number[]>();
@@ -185,16 +190,31 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
         }
       }
       if (start < 0) start = 0;
-      const live = new Uint8Array(groups.length);
-      for (const g of own) live[g] = groups[g]!.live[start]!;
+      // The set's signature, kept as groups toggle: a sum of a random 32-bit stamp per live group
+      // (mod 2^32) and their count. Equal signatures are checked member by member before sharing.
+      let stamp = 0;
+      let count = 0;
+      for (const g of own) {
+        live[g] = groups[g]!.live[start]!;
+        if (live[g] === 1) {
+          stamp = (stamp + stampOf(g)) >>> 0;
+          count++;
+        }
+      }
       const at = new Int32Array(slots);
       let current = -1;
       for (let step = 0; step < slots; step++) {
         const s = (start + step) % slots;
         const toggled = togglesAt.get(s);
         if (step === 0 || toggled !== undefined) {
-          if (step > 0) for (const g of toggled!) live[g] = live[g]! ^ 1;
-          current = tierRotation(t, own, live);
+          if (step > 0) {
+            for (const g of toggled!) {
+              live[g] = live[g]! ^ 1;
+              stamp = (live[g] === 1 ? stamp + stampOf(g) : stamp - stampOf(g)) >>> 0;
+              count += live[g] === 1 ? 1 : -1;
+            }
+          }
+          current = count === 0 ? -1 : tierRotation(t, stamp * 4096 + (count & 4095));
         }
         at[s] = current;
       }
@@ -220,24 +240,20 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
       marketSlots[m * slots + s] = plan;
     }
 
-    /** A rotation over tier t's ads whose group is on the air, or -1 when none is. */
-    function tierRotation(t: number, own: number[], live: Uint8Array): number {
-      let key = `${m}/${t}:`;
-      const empty = key.length;
-      for (const g of own) if (live[g] === 1) key += `${g},`;
-      if (key.length === empty) return -1;
-      const shared = tables.get(key);
-      const startAt = shared ?? members.length;
+    /** A rotation over tier t's ads whose group is on the air now (signature `signature`). */
+    function tierRotation(t: number, signature: number): number {
+      const ads = tierAds[t]!;
+      const adGroups = tierGroups[t]!;
+      const startAt = members.length;
       let count = 0;
       let total = 0;
       let checks = 0;
       let uniform = true;
       let w0 = -1;
-      for (let j = 0; j < adOrdinals.length; j++) {
-        const g = adGroups[j]!;
-        if (live[g] !== 1 || groups[g]!.tier !== t) continue;
-        const o = adOrdinals[j]!;
-        if (shared === undefined) members.push(o);
+      for (let j = 0; j < ads.length; j++) {
+        if (live[adGroups[j]!] !== 1) continue;
+        const o = ads[j]!;
+        members.push(o);
         count++;
         const w = weights === null ? 1 : weights[o]!;
         if (w0 < 0) w0 = w;
@@ -245,9 +261,16 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
         total += w;
         checks |= rules.checks[ruleOf === null ? 0 : ruleOf[o]!]!;
       }
-      if (shared === undefined) tables.set(key, startAt);
-      rot.starts.push(startAt);
-      rot.ends.push(startAt + count);
+      // A set this market's tier had before (the same hours on another day): share its table.
+      const earlier = tables.get(signature);
+      if (earlier !== undefined && members.sameAs(earlier, startAt, count)) {
+        members.length = startAt;
+        rot.starts.push(earlier);
+      } else {
+        if (earlier === undefined) tables.set(signature, startAt);
+        rot.starts.push(startAt);
+      }
+      rot.ends.push(rot.starts[rot.starts.length - 1]! + count);
       rot.totals.push(weights === null || uniform ? 0 : total);
       rot.ranks.push(ranks[t]!);
       rot.checks.push(checks);
@@ -271,6 +294,20 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
   };
 }
 
+/** A random 32-bit stamp per group number (fixed seed): set signatures add them up. */
+const stamps: number[] = [];
+function stampOf(g: number): number {
+  while (stamps.length <= g) {
+    let x = (stamps.length + 1) * 0x9e3779b1;
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x85ebca6b);
+    x ^= x >>> 13;
+    x = Math.imul(x, 0xc2b2ae35);
+    stamps.push((x ^ (x >>> 16)) >>> 0);
+  }
+  return stamps[g]!;
+}
+
 /** A Uint32 list that grows by doubling (members of 1M ads: no boxed array of numbers). */
 class Growing {
   length = 0;
@@ -285,6 +322,11 @@ class Growing {
   }
   toArray(): Uint32Array {
     return this.data.slice(0, this.length);
+  }
+  /** Whether data[a .. a + n) equals data[b .. b + n). */
+  sameAs(a: number, b: number, n: number): boolean {
+    for (let i = 0; i < n; i++) if (this.data[a + i] !== this.data[b + i]) return false;
+    return true;
   }
 }
 

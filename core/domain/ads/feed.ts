@@ -305,8 +305,16 @@ export function validateRow(row: unknown): Ad | RejectReason {
   if (frequencyCap === null) return 'bad_frequency_cap';
   const campaignFrequencyCap = readCap(r.campaign_frequency_cap);
   if (campaignFrequencyCap === null || (campaignFrequencyCap !== undefined && campaignId === undefined)) return 'bad_campaign_frequency_cap';
+  // One object literal with every field, not a spread of base: a spread of 26 keys made each row a
+  // dictionary-mode object, and validation of 1M campaign rows 10× slower (bench/compile.ts).
   return {
-    ...base,
+    id: base.id,
+    videoUrl: base.videoUrl,
+    country: base.country,
+    lang: base.lang,
+    startHour: base.startHour,
+    endHour: base.endHour,
+    weight: base.weight,
     duration,
     mime,
     width,
@@ -328,25 +336,22 @@ export function validateRow(row: unknown): Ad | RejectReason {
   };
 }
 
-/** The campaign fields' names in the feed (campaign.ts reads them). */
-const CAMPAIGN_FIELDS = [
-  'campaign_id',
-  'priority',
-  'house',
-  'starts_at',
-  'ends_at',
-  'weekdays',
-  'timezone',
-  'platforms',
-  'kv',
-  'frequency_cap',
-  'campaign_frequency_cap',
-] as const;
-
 /** Whether the row gives a campaign field. `house: false` says no more than leaving it out (readHouse). */
 function givesCampaignField(r: Record<string, unknown>): boolean {
-  for (const f of CAMPAIGN_FIELDS) if (!absent(r[f]) && !(f === 'house' && r[f] === false)) return true;
-  return false;
+  // Named reads, not r[name] over a list of names: keyed reads of rows are megamorphic.
+  return !(
+    absent(r.campaign_id) &&
+    absent(r.priority) &&
+    (absent(r.house) || r.house === false) &&
+    absent(r.starts_at) &&
+    absent(r.ends_at) &&
+    absent(r.weekdays) &&
+    absent(r.timezone) &&
+    absent(r.platforms) &&
+    absent(r.kv) &&
+    absent(r.frequency_cap) &&
+    absent(r.campaign_frequency_cap)
+  );
 }
 
 /** A field the row leaves out: missing or null (as weight). */
