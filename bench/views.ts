@@ -4,9 +4,9 @@
 // server processes each, the engines pinned to a CPU each.
 //
 // A probe asks engine A for a new player: the answer is `probe`, an ad capped at one view per
-// hour. Then it asks engine B for the same player, on a fresh connection each time (the kernel
-// picks B's server), until B answers `filler`: the time from A's answer to that first `filler` is
-// the delay a player could see. Probes run on an idle stack, then while autocannon sends both
+// hour. Then it asks engine B, with explain=true (which records no view of its own), on a fresh
+// connection each time (the kernel picks B's server), until B's server says the cap is reached:
+// the time from A's answer to then is the delay a player could see. Probes run on an idle stack, then while autocannon sends both
 // engines ad requests for random players (each a view every server folds) at BENCH_VIEW_RATE.
 // Beside them, each engine's own histogram of fold delays (engine_ad_views_delay_seconds), read
 // from /metrics: the same delay as every server measures it for every batch. Flush interval:
@@ -25,6 +25,8 @@ import { startRedisServer } from './lib/redis-server.js';
 import { formatNumber as f, table, writeResults } from './lib/results.js';
 import { BENCH_API_KEYS, BENCH_BEACON_KEYS, BENCH_KEY } from './scenarios.js';
 
+const ADMIN_KEY = /admin:([^,]+)/.exec(BENCH_API_KEYS)![1]!;
+
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const PROBES = env('BENCH_VIEW_PROBES', 100);
 const RATE = env('BENCH_VIEW_RATE', 4000);
@@ -40,10 +42,10 @@ interface Engine {
   internal: string;
 }
 
-async function adFor(e: Engine, player: string): Promise<string> {
+async function adFor(e: Engine, player: string | null): Promise<string> {
   const agent = new Agent({ connections: 1 });
   try {
-    const r = await request(`${e.base}/ad_request?country=us&lang=eng&player_id=${player}&api_key=${BENCH_KEY}`, { dispatcher: agent });
+    const r = await request(`${e.base}/ad_request?country=us&lang=eng${player === null ? '' : `&player_id=${player}`}&api_key=${BENCH_KEY}`, { dispatcher: agent });
     const body = (await r.body.json()) as { id?: string };
     return body.id ?? `HTTP ${r.statusCode}`;
   } finally {
@@ -51,7 +53,20 @@ async function adFor(e: Engine, player: string): Promise<string> {
   }
 }
 
-/** Probe delays in ms: A's answer to B's first answer that knows the view. */
+/** Whether the server that takes a fresh connection to `e` knows the player saw `probe` (explain: it records no view). */
+async function knows(e: Engine, player: string): Promise<boolean> {
+  const agent = new Agent({ connections: 1 });
+  try {
+    const r = await request(`${e.base}/ad_request?country=us&lang=eng&player_id=${player}&explain=true&api_key=${ADMIN_KEY}`, { dispatcher: agent });
+    const body = (await r.body.json()) as { candidates?: { id: string; reasons: string[] }[] };
+    if (body.candidates === undefined) throw new Error(`explain answered ${r.statusCode}`);
+    return body.candidates.find((c) => c.id === 'probe')!.reasons.includes('ad_cap');
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Probe delays in ms: A's answer to B's first server that knows the view. */
 async function probe(a: Engine, b: Engine, n: number, tag: string): Promise<number[]> {
   const delays: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -59,14 +74,14 @@ async function probe(a: Engine, b: Engine, n: number, tag: string): Promise<numb
     const first = await adFor(a, player);
     if (first !== 'probe') throw new Error(`engine A answered ${first} to a new player, not probe`);
     const seen = performance.now();
-    for (;;) {
-      const id = await adFor(b, player);
-      if (id === 'filler') break;
-      if (id !== 'probe') throw new Error(`engine B answered ${id}`);
+    // Asked with explain, which picks nothing: a real request would record a view of its own.
+    while (!(await knows(b, player))) {
       if (performance.now() - seen > 10_000) throw new Error('a view did not reach engine B within 10 s');
     }
     delays.push(performance.now() - seen);
-    await sleep(20);
+    // A random pause: probes at a steady pace would lock onto the servers' flush timers and see
+    // only the delays of one phase of them.
+    await sleep(20 + Math.random() * 100);
   }
   return delays;
 }
@@ -131,7 +146,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_PER_SECOND: '0',
         ...(FLUSH_MS === undefined ? {} : { VIEW_FLUSH_MS: FLUSH_MS }),
       },
-      async () => (await answers(`http://127.0.0.1:${internal}/readyz`)) && (await adFor({ base } as Engine, 'ready')) === 'probe',
+      async () => (await answers(`http://127.0.0.1:${internal}/readyz`)) && (await adFor({ base } as Engine, null)) === 'probe',
     );
     engines.push({ child, base, internal: `http://127.0.0.1:${internal}` });
   }
@@ -161,7 +176,7 @@ async function main(): Promise<void> {
     `${new Date().toISOString()} · ${host.cpu} · ${host.cores} cores · Node ${host.node}`,
     `Redis AOF everysec; a syncer; two engines of ${WORKERS} server processes each, pinned to CPU 0 and CPU 1; VIEW_FLUSH_MS ${FLUSH_MS ?? 'default (50)'}.`,
     '',
-    'Probe: a new player\'s first answer from engine A (an ad capped at one view), then engine B asked on fresh connections until it answers the other ad. Delay: from A\'s answer to B\'s first answer that knows the view.',
+    'Probe: a new player\'s first answer from engine A (an ad capped at one view), then engine B asked with explain=true (no view recorded) on fresh connections until the server that answers says the cap is reached. Delay: from A\'s answer to then.',
     '',
     table(['phase', 'probes', 'p50 ms', 'p99 ms', 'max ms'], [row('idle', idle), row(`under load (${f(served / duration, 0)} ad requests/s for random players)`, loaded)]),
     '',
