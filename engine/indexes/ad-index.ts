@@ -20,7 +20,7 @@ import { HOURS_PER_DAY } from '../decision/hours.js';
 import { marketKeyOf } from '../decision/market.js';
 import type { Audience } from '../decision/audience.js';
 import { Plan, compilePlan, type PlanInput, type PlanParts } from './plan.js';
-import { CHECK_CAP, CHECK_KV, CHECK_PLATFORM, compileRules, isHouseRank, type RuleParts } from './rules.js';
+import { CHECK_CAP, CHECK_KV, CHECK_PLATFORM, CHECK_SLOT, compileRules, isHouseRank, type RuleParts } from './rules.js';
 import {
   F_CLICK,
   F_ID,
@@ -228,12 +228,15 @@ export class AdIndex implements VastSource {
         // last ad only when no other does.
         this.audience = audience;
         this.avoid = last;
+        this.dense = (rotationChecks[r]! & CHECK_SLOT) === 0 ? null : plan;
+        this.slot = this.dense === null ? 0 : plan.slotOf(now);
         ordinal = rotation.nextWhere(this);
         if (ordinal < 0 && last !== undefined) {
           this.avoid = undefined;
           ordinal = rotation.nextWhere(this);
         }
         this.audience = null;
+        this.dense = null;
         if (ordinal < 0) continue;
       }
       if (audience !== null) {
@@ -247,9 +250,13 @@ export class AdIndex implements VastSource {
 
   /** The id the filtered draw skips (the player's last ad), while pick runs. */
   private avoid: string | undefined = undefined;
+  /** While a dense tier is drawn from: its plans and the request's slot (plan.ts). */
+  private dense: Plan | null = null;
+  private slot = 0;
 
   /** Whether the ad at an ordinal may be shown to the request being picked for (Rotation.nextWhere). */
   accepts(ordinal: number): boolean {
+    if (this.dense !== null && !this.dense.onAir(ordinal, this.slot)) return false;
     const rules = this.parts.rules;
     const rule = rules.ruleOf === null ? 0 : rules.ruleOf[ordinal]!;
     const checks = rules.checks[rule]!;
@@ -441,11 +448,14 @@ export class AdIndex implements VastSource {
     const plan = this.plan.covers(now) ? this.plan : this.planFor(now);
     const p = plan.planAt(row, now);
     if (p < 0) return [];
-    const { planStarts, planRotations, rotationStarts, rotationEnds, members } = plan.parts;
+    const { planStarts, planRotations, rotationStarts, rotationEnds, rotationChecks, members } = plan.parts;
     const tiers: string[][] = [];
+    const slot = plan.slotOf(now);
     for (let k = planStarts[p]!; k < planStarts[p + 1]!; k++) {
       const r = planRotations[k]!;
-      tiers.push(Array.from(members.subarray(rotationStarts[r]!, rotationEnds[r]!), (o) => this.idAt(o)));
+      let ordinals = Array.from(members.subarray(rotationStarts[r]!, rotationEnds[r]!));
+      if ((rotationChecks[r]! & CHECK_SLOT) !== 0) ordinals = ordinals.filter((o) => plan.onAir(o, slot));
+      tiers.push(ordinals.map((o) => this.idAt(o)));
     }
     return tiers;
   }
@@ -461,7 +471,7 @@ export class AdIndex implements VastSource {
   }
 
   /** Compiles straight to parts (what the index builder thread sends), without making an AdIndex. */
-  static compileParts(ads: readonly Ad[], version: string, asOf = 0): AdIndexParts {
+  static compileParts(ads: readonly Ad[], version: string, asOf = 0, denseFactor?: number): AdIndexParts {
     const n = ads.length;
     const idOffsets = new Uint32Array(n + 1);
     // Pass 1 sizes the slab. Almost every id and URL is printable ASCII with nothing to escape: its
@@ -539,7 +549,7 @@ export class AdIndex implements VastSource {
     const windows = new Uint16Array(n);
     for (let i = 0; i < n; i++) windows[i] = ads[i]!.startHour * HOURS_PER_DAY + ads[i]!.endHour;
     const rules = compileRules(ads);
-    const plan = compilePlan({ marketStarts, marketOrdinals, windows, weights, rules }, asOf);
+    const plan = compilePlan({ marketStarts, marketOrdinals, windows, weights, rules }, asOf, denseFactor);
     return {
       version,
       idBytes,

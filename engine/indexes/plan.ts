@@ -13,11 +13,25 @@
 // first, each a rotation over its on-air ads in feed order. A tier keeps its rotation (and so its
 // cursor) while its set of ads stays the same from one slot to the next, the day wrapping around,
 // and sets that recur share their members table.
+//
+// A dense tier is the exception: one whose sets change so often (many windows in many zones, over a
+// week of quarter hours) that a table per set would cost more than DENSE_FACTOR times its ads, in
+// a layout finer than a day of hours. It
+// gets one rotation over all its ads, and each ad's schedule (a bit per slot, shared by every ad
+// with the same zone, weekdays and hours) is checked on the draw: memory stays that of its ads, and
+// a draw costs about one over the share of them on the air.
 
 import { HOURS_PER_DAY, isLiveAt } from '../decision/hours.js';
 import { steadyOffset } from '../decision/zones.js';
 import { Rotation } from '../decision/rotation.js';
-import { EVERY_WEEKDAY, type RuleParts } from './rules.js';
+import { CHECK_SLOT, EVERY_WEEKDAY, type RuleParts } from './rules.js';
+
+/**
+ * A tier whose member tables would exceed this many times its ads is dense (one rotation, slot
+ * checked on the draw): what a day of hourly slots may cost. Only layouts finer than that (weeks,
+ * quarter hours) can be dense, so a feed without campaign fields compiles as it always did.
+ */
+export const DENSE_FACTOR = 24;
 
 const HOUR_MS = 3_600_000;
 const QUARTER_MS = 900_000;
@@ -56,13 +70,17 @@ export interface PlanParts {
   rotationTotals: Uint32Array;
   /** The tier rank of each rotation (rules.ts tierRank). */
   rotationRanks: Int32Array;
-  /** OR of the members' rules' checks: 0 when no member needs a per-request check. */
+  /** OR of the members' rules' checks, and CHECK_SLOT for a dense tier's: 0 when no member needs a per-request check. */
   rotationChecks: Uint8Array;
   members: Uint32Array;
+  /** Dense tiers' ads: each one's schedule (-1 for the rest); empty when no tier is dense. */
+  adSchedule: Int32Array;
+  /** Schedule k is on the air in slot s ⇔ scheduleLive[k × slots + s] is 1. */
+  scheduleLive: Uint8Array;
 }
 
 export function planBuffers(p: PlanParts): ArrayBuffer[] {
-  return [p.marketSlots, p.planStarts, p.planRotations, p.rotationStarts, p.rotationEnds, p.rotationTotals, p.rotationRanks, p.rotationChecks, p.members].map(
+  return [p.marketSlots, p.planStarts, p.planRotations, p.rotationStarts, p.rotationEnds, p.rotationTotals, p.rotationRanks, p.rotationChecks, p.members, p.adSchedule, p.scheduleLive].map(
     (a) => a.buffer as ArrayBuffer,
   );
 }
@@ -88,8 +106,9 @@ export function stretchAround(rules: RuleParts, asOf: number): { from: number; u
 }
 
 /** Compiles the plans for the stretch of time that contains `asOf`. */
-export function compilePlan(input: PlanInput, asOf: number): PlanParts {
+export function compilePlan(input: PlanInput, asOf: number, denseFactor = DENSE_FACTOR): PlanParts {
   const { marketStarts, marketOrdinals, windows, weights, rules } = input;
+  const ordinals = windows.length;
   const { ruleOf } = rules;
   const { from, until, offsets } = stretchAround(rules, asOf);
   let weekly = false;
@@ -102,7 +121,7 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
   const slotMinutes = slotMs / 60_000;
 
   // One on-air table per (zone, weekdays, hour window) in use, and the slots at which it toggles.
-  const schedules = new Map<number, { live: Uint8Array; toggles: number[] }>();
+  const schedules = new Map<number, { live: Uint8Array; toggles: number[]; id: number }>();
   const scheduleOf = (rule: number, window: number) => {
     const zone = rules.zone[rule]!;
     const days = rules.weekdays[rule]!;
@@ -121,7 +140,7 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
       }
       const toggles: number[] = [];
       for (let s = 0; s < slots; s++) if (live[s] !== live[(s + slots - 1) % slots]) toggles.push(s);
-      schedule = { live, toggles };
+      schedule = { live, toggles, id: schedules.size };
       schedules.set(key, schedule);
     }
     return schedule;
@@ -133,13 +152,14 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
   const planRotations: number[] = [];
   const rot = { starts: [] as number[], ends: [] as number[], totals: [] as number[], ranks: [] as number[], checks: [] as number[] };
   const members = new Growing();
+  let adSchedule: Int32Array | null = null;
   /** Members tables by set signature (per market and tier), so recurring sets share one. */
   let tables = new Map<number, number>();
 
   for (let m = 0; m < markets; m++) {
     // The market's ads on the air in this stretch, grouped by (tier, schedule); tiers best first.
     const groupKeys = new Map<number, number>();
-    const groups: { tier: number; live: Uint8Array; toggles: number[] }[] = [];
+    const groups: { tier: number; live: Uint8Array; toggles: number[]; schedule: number; ads: number }[] = [];
     const ranks: number[] = [];
     const tierOf = new Map<number, number>();
     /** Per tier, its ads on the air in this stretch, in feed order, and each one's group. */
@@ -161,11 +181,12 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
       let g = groupKeys.get(key);
       if (g === undefined) {
         const schedule = scheduleOf(rule, windows[o]!);
-        g = groups.push({ tier, live: schedule.live, toggles: schedule.toggles }) - 1;
+        g = groups.push({ tier, live: schedule.live, toggles: schedule.toggles, schedule: schedule.id, ads: 0 }) - 1;
         groupKeys.set(key, g);
       }
       tierAds[tier]!.push(o);
       tierGroups[tier]!.push(g);
+      groups[g]!.ads++;
     }
     if (groups.length === 0) continue;
     // Tier numbers in rank order, best first.
@@ -190,6 +211,7 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
         }
       }
       if (start < 0) start = 0;
+      if (dense(own, togglesAt, start, t)) continue;
       // The set's signature, kept as groups toggle: a sum of a random 32-bit stamp per live group
       // (mod 2^32) and their count. Equal signatures are checked member by member before sharing.
       let stamp = 0;
@@ -219,6 +241,57 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
         at[s] = current;
       }
       tierRotations.push(at);
+    }
+
+    /**
+     * Whether tier t is dense: the tables of its sets, one per change, would hold more than
+     * denseFactor times its ads. If so, gives it one rotation for every slot where an ad is on the air.
+     */
+    function dense(own: number[], togglesAt: Map<number, number[]>, start: number, t: number): boolean {
+      const ads = tierAds[t]!;
+      let onAir = 0;
+      for (const g of own) {
+        live[g] = groups[g]!.live[start]!;
+        if (live[g] === 1) onAir += groups[g]!.ads;
+      }
+      const onAirAt = new Int32Array(slots);
+      let cost = onAir;
+      for (let step = 0; step < slots; step++) {
+        const s = (start + step) % slots;
+        const toggled = togglesAt.get(s);
+        if (step > 0 && toggled !== undefined) {
+          for (const g of toggled) {
+            live[g] = live[g]! ^ 1;
+            onAir += live[g] === 1 ? groups[g]!.ads : -groups[g]!.ads;
+          }
+          cost += onAir;
+        }
+        onAirAt[s] = onAir;
+      }
+      if (slots <= HOURS_PER_DAY || cost <= denseFactor * ads.length) return false;
+      adSchedule ??= new Int32Array(ordinals).fill(-1);
+      const startAt = members.length;
+      let total = 0;
+      let checks = CHECK_SLOT;
+      let uniform = true;
+      const w0 = weights === null ? 1 : weights[ads[0]!]!;
+      for (let j = 0; j < ads.length; j++) {
+        const o = ads[j]!;
+        members.push(o);
+        adSchedule[o] = groups[tierGroups[t]![j]!]!.schedule;
+        const w = weights === null ? 1 : weights[o]!;
+        if (w !== w0) uniform = false;
+        total += w;
+        checks |= rules.checks[ruleOf === null ? 0 : ruleOf[o]!]!;
+      }
+      rot.starts.push(startAt);
+      rot.ends.push(startAt + ads.length);
+      rot.totals.push(weights === null || uniform ? 0 : total);
+      rot.ranks.push(ranks[t]!);
+      rot.checks.push(checks);
+      const r = rot.starts.length - 1;
+      tierRotations.push(onAirAt.map((n) => (n > 0 ? r : -1)));
+      return true;
     }
     // Plans: a new one wherever a tier's rotation changes from the slot before.
     let plan = -1;
@@ -291,7 +364,16 @@ export function compilePlan(input: PlanInput, asOf: number): PlanParts {
     rotationRanks: Int32Array.from(rot.ranks),
     rotationChecks: Uint8Array.from(rot.checks),
     members: members.toArray(),
+    adSchedule: adSchedule ?? new Int32Array(0),
+    scheduleLive: adSchedule === null ? new Uint8Array(0) : packSchedules(schedules, slots),
   };
+}
+
+/** Every schedule's on-air table, one after the other (PlanParts.scheduleLive). */
+function packSchedules(schedules: Map<number, { live: Uint8Array; id: number }>, slots: number): Uint8Array {
+  const out = new Uint8Array(schedules.size * slots);
+  for (const { live, id } of schedules.values()) out.set(live, id * slots);
+  return out;
 }
 
 /** A random 32-bit stamp per group number (fixed seed): set signatures add them up. */
@@ -352,8 +434,18 @@ export class Plan {
   /** The plan of a market row at an instant, -1 when no ad is on the air. */
   planAt(row: number, now: number): number {
     const p = this.parts;
-    const slot = Math.floor(now / p.slotMs) % p.slots;
-    return p.marketSlots[row * p.slots + slot]!;
+    return p.marketSlots[row * p.slots + this.slotOf(now)]!;
+  }
+
+  /** The slot of an instant. */
+  slotOf(now: number): number {
+    return Math.floor(now / this.parts.slotMs) % this.parts.slots;
+  }
+
+  /** Whether an ad of a dense tier is on the air in a slot (CHECK_SLOT rotations). */
+  onAir(ordinal: number, slot: number): boolean {
+    const p = this.parts;
+    return p.scheduleLive[p.adSchedule[ordinal]! * p.slots + slot] === 1;
   }
 
   rotation(r: number): Rotation {

@@ -14,6 +14,8 @@ import { MAX_PRIORITY } from '../../core/domain/ads/campaign.js';
 export const CHECK_PLATFORM = 1;
 export const CHECK_KV = 2;
 export const CHECK_CAP = 4;
+/** A rotation-level bit (PlanParts.rotationChecks): a dense tier's ads are checked against the slot (plan.ts). */
+export const CHECK_SLOT = 8;
 
 export const EVERY_WEEKDAY = 0x7f;
 

@@ -23,16 +23,16 @@ const HOUR = 60 * MINUTE;
 /** The instant the test is at: what the engine's clock would say when compiled plans arrive. */
 let now = 0;
 
-function indexAt(rows: FeedRow[], asOf: number): { index: AdIndex; ads: Ad[]; asked: number[] } {
+function indexAt(rows: FeedRow[], asOf: number, denseFactor?: number): { index: AdIndex; ads: Ad[]; asked: number[] } {
   now = asOf;
   const ads = validateFeed({ ads: rows }).ads;
-  const parts = AdIndex.compileParts(ads, 'v', asOf);
+  const parts = AdIndex.compileParts(ads, 'v', asOf, denseFactor);
   const input = planInput(parts);
   const index = AdIndex.fromParts(parts);
   const asked: number[] = [];
   index.onPlanNeeded = (at) => {
     asked.push(at);
-    index.addPlan(compilePlan(input, at), now);
+    index.addPlan(compilePlan(input, at, denseFactor), now);
   };
   index.start();
   return { index, ads, asked };
@@ -68,8 +68,8 @@ function bestTier(ads: Ad[], country: string, lang: string, at: number): string[
   return live.filter((a) => rank(a) === top).map((a) => a.id);
 }
 
-function walk(t: Test, rows: FeedRow[], from: number, to: number, step: number, markets: [string, string][]): void {
-  const { index, ads } = indexAt(rows, from);
+function walk(t: Test, rows: FeedRow[], from: number, to: number, step: number, markets: [string, string][], denseFactor?: number): void {
+  const { index, ads } = indexAt(rows, from, denseFactor);
   let checked = 0;
   for (let at = from; at < to; at += step) {
     now = at;
@@ -110,6 +110,27 @@ t.test('a day walk every 15 minutes across each daylight-saving change agrees wi
 
 t.test('a week walk, hour by hour, sees every weekday rule in every zone', async (t) => {
   walk(t, zoned, Date.UTC(2026, 5, 1), Date.UTC(2026, 5, 9), HOUR, zonedMarkets);
+});
+
+t.test('dense tiers (one rotation, the slot checked on the draw) agree with the oracle on the same walks', async (t) => {
+  // Factor 0: every tier is dense, whatever its sets cost.
+  for (const day of [Date.UTC(2026, 2, 29), Date.UTC(2026, 9, 25), Date.UTC(2026, 2, 8), Date.UTC(2026, 10, 1)]) {
+    walk(t, zoned, day - 12 * HOUR, day + 36 * HOUR, 15 * MINUTE, zonedMarkets, 0);
+  }
+  walk(t, zoned, Date.UTC(2026, 5, 1), Date.UTC(2026, 5, 9), HOUR, zonedMarkets, 0);
+  // Picks from a dense tier are only ads on the air, in rotation, weights and no-repeat kept.
+  const rows = [
+    row('night', 'fr', 'fra', 22, 6, { timezone: 'Europe/Paris' }),
+    row('day-a', 'fr', 'fra', 8, 20, { timezone: 'Europe/Paris', weight: 2 }),
+    row('day-b', 'fr', 'fra', 8, 20, { timezone: 'Europe/Paris' }),
+  ];
+  const { index } = indexAt(rows, Date.UTC(2026, 5, 1), 0);
+  const m = marketKeyOf('fr', 'fra');
+  const noon = Date.UTC(2026, 5, 1, 10);
+  const picks = Array.from({ length: 6 }, () => index.idAt(index.pick(m, noon)));
+  t.same(picks.filter((id) => id === 'day-a').length, 4, 'weights hold among the ads on the air');
+  t.notOk(picks.includes('night'), 'an ad off the air is never drawn');
+  t.equal(index.idAt(index.pick(m, Date.UTC(2026, 5, 1, 23))), 'night');
 });
 
 t.test('a plan boundary is the daylight-saving change itself, to the millisecond', async (t) => {
