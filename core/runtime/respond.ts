@@ -1,7 +1,8 @@
 // The only code that writes uWS responses, for the public servers and the internal listener. Status lines and constant headers are pre-encoded bytes
 // (JS strings are the slowest thing to hand to C++). Order is always status → headers → end.
 // Writes from the synchronous top of a handler are already corked by uWS; writes after an await
-// go through AsyncReply, which guards against aborted requests and corks. Why each rule:
+// go through AsyncReply, which guards against aborted requests and corks. A synchronous answer over
+// GUARDED_BYTES attaches a no-op abort handler before it ends (guardLarge). Why each rule:
 // docs/conventions.md "uWS rules that bite".
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
@@ -26,12 +27,29 @@ export const errorHttpStatus = (code: ErrorCode): number => Number(Errors[code].
 /** Seconds a client should wait before retrying a 503. */
 const RETRY_AFTER_SECONDS = Buffer.from('1');
 
+/**
+ * Answers at least this long get a no-op onAborted before end(). uWS ends the process ("Returning
+ * from a request handler without responding or attaching an abort handler is forbidden!") when a
+ * handler returns and its answer is not all handed over; under pipelined load from a client that
+ * closes, kilobyte answers (VAST documents) did that: npm run bench's VAST arm, and a soak of
+ * pipelined VAST requests with the engine pinned to one CPU, aborted in 3 of 23 six-second runs,
+ * and in none of 20 with the guard. Small answers (a JSON ad, errors) never did, and skip the call.
+ */
+export const GUARDED_BYTES = 512;
+const NOOP = (): void => {};
+
+function guardLarge(res: HttpResponse, body: Buffer | string): void {
+  if (body.length >= GUARDED_BYTES) res.onAborted(NOOP);
+}
+
 export function sendJson(res: HttpResponse, status: Buffer, body: Buffer | string, close: boolean): void {
+  guardLarge(res, body);
   res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
 }
 
 /** A body of another content type (pre-encoded). */
 export function sendTyped(res: HttpResponse, status: Buffer, contentType: Buffer, body: Buffer | string, close: boolean): void {
+  guardLarge(res, body);
   res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
 }
 
@@ -40,11 +58,13 @@ export function sendTyped(res: HttpResponse, status: Buffer, contentType: Buffer
  * first header, and skipping the call saves one crossing into C++ per request.
  */
 export function sendOk(res: HttpResponse, body: Buffer | string, close: boolean): void {
+  guardLarge(res, body);
   res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
 }
 
 /** A 200 with an XML body (a VAST document), on the hot path: as sendOk. */
 export function sendOkXml(res: HttpResponse, body: Buffer, close: boolean): void {
+  guardLarge(res, body);
   res.writeHeader(CONTENT_TYPE, XML_TYPE).end(body, close);
 }
 
