@@ -46,20 +46,24 @@ export class Audience {
     return i < 0 ? undefined : this.kvValues[i];
   }
 
-  get kvCount(): number {
-    return this.kvKeys.length;
-  }
-
   /** Whether the player has had as many views as the ad's or its campaign's cap allows. No player, no cap. */
   capped(r: RuleParts, adId: string, rule: number): boolean {
-    const player = this.player;
-    if (player === null || this.memory === null) return false;
+    return this.adCapped(r, adId, rule) || this.campaignCapped(r, rule);
+  }
+
+  /** Whether the ad's own cap is reached for this player (explain tells the two caps apart). */
+  adCapped(r: RuleParts, adId: string, rule: number): boolean {
     const count = r.capCount[rule]!;
-    if (count > 0 && this.memory.countAd(player, adId, this.now - r.capSeconds[rule]! * 1000) >= count) return true;
+    if (count === 0 || this.player === null || this.memory === null) return false;
+    return this.memory.countAd(this.player, adId, this.now - r.capSeconds[rule]! * 1000) >= count;
+  }
+
+  /** Whether one of the ad's campaign's caps is reached for this player. */
+  campaignCapped(r: RuleParts, rule: number): boolean {
     const c = r.campaign[rule]!;
-    if (c < 0) return false;
+    if (c < 0 || this.player === null || this.memory === null) return false;
     for (let k = r.campaignCapStarts[c]!; k < r.campaignCapStarts[c + 1]!; k++) {
-      if (this.memory.countCampaign(player, r.campaigns[c]!, this.now - r.campaignCapSeconds[k]! * 1000) >= r.campaignCapCount[k]!) return true;
+      if (this.memory.countCampaign(this.player, r.campaigns[c]!, this.now - r.campaignCapSeconds[k]! * 1000) >= r.campaignCapCount[k]!) return true;
     }
     return false;
   }

@@ -9,7 +9,6 @@ import { platforms, weekdayNames, writePlatforms, writeWeekdays } from '../../co
 import { isHouseRank, priorityOfRank, EVERY_WEEKDAY } from '../indexes/rules.js';
 import type { AdIndex } from '../indexes/ad-index.js';
 import type { Audience } from './audience.js';
-import type { PlayerMemory } from './player-memory.js';
 
 /** Why an ad is not served: a closed set, in the order the checks run. */
 export type Reason = 'flight_not_started' | 'flight_ended' | 'weekday' | 'hours' | 'platform' | 'kv' | 'ad_cap' | 'campaign_cap' | 'outranked';
@@ -45,11 +44,12 @@ export function explain(
   market: number,
   now: number,
   audience: Audience,
-  memory: PlayerMemory | null,
   request: { country: string; lang: string; kv: [string, string][] },
 ): Explanation {
   const r = index.rules;
   const candidates: Candidate[] = [];
+  /** Each candidate's tier rank, to find the winning tier once every one is judged. */
+  const ranks: number[] = [];
   let bestRank = Number.NEGATIVE_INFINITY;
   for (const ordinal of index.marketAds(market)) {
     const rule = index.ruleAt(ordinal);
@@ -67,19 +67,9 @@ export function explain(
     const match = index.matches(ordinal, audience);
     if (!match.platform) reasons.push('platform');
     if (!match.kv) reasons.push('kv');
-    const player = audience.player;
+    if (audience.adCapped(r, id, rule)) reasons.push('ad_cap');
+    if (audience.campaignCapped(r, rule)) reasons.push('campaign_cap');
     const c = r.campaign[rule]!;
-    if (player !== null && memory !== null) {
-      if (r.capCount[rule]! > 0 && memory.countAd(player, id, now - r.capSeconds[rule]! * 1000) >= r.capCount[rule]!) reasons.push('ad_cap');
-      if (c >= 0) {
-        for (let k = r.campaignCapStarts[c]!; k < r.campaignCapStarts[c + 1]!; k++) {
-          if (memory.countCampaign(player, r.campaigns[c]!, now - r.campaignCapSeconds[k]! * 1000) >= r.campaignCapCount[k]!) {
-            reasons.push('campaign_cap');
-            break;
-          }
-        }
-      }
-    }
     const rank = r.rank[rule]!;
     if (reasons.length === 0) bestRank = Math.max(bestRank, rank);
     const rules: Record<string, unknown> = { start_hour: start, end_hour: end, timezone: zone };
@@ -108,13 +98,12 @@ export function explain(
       local_time: `${weekdayNames[weekday]} ${hh}:${mm} ${zone}`,
       rules,
     });
-    (candidates[candidates.length - 1] as Candidate & { rank: number }).rank = rank;
+    ranks.push(rank);
   }
-  for (const c of candidates as (Candidate & { rank?: number })[]) {
-    if (c.eligible && c.rank === bestRank) c.in_winning_tier = true;
+  candidates.forEach((c, i) => {
+    if (c.eligible && ranks[i] === bestRank) c.in_winning_tier = true;
     else if (c.eligible) c.reasons.push('outranked');
-    delete c.rank;
-  }
+  });
   const bit = 31 - Math.clz32(audience.platform);
   return {
     at: new Date(now).toISOString(),

@@ -3,7 +3,6 @@
 // request maps its instant to a slot with one division (README "Campaigns", docs/architecture.md
 // "A request's path"). Offsets come from ICU through Intl, the tz database Node ships with.
 
-const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** How far the search for an offset change looks: beyond, a zone is treated as changeless. */
 export const ZONE_SEARCH_DAYS = 400;
@@ -57,8 +56,3 @@ function edge(zone: string, at: number, offset: number, dir: 1 | -1): number {
   }
   return dir * Infinity;
 }
-
-/** Minutes: an offset is a whole number of them in every zone in use today. */
-export const isWholeHour = (offsetMin: number): boolean => offsetMin % 60 === 0;
-export const isQuarterHour = (offsetMin: number): boolean => offsetMin % 15 === 0;
-export { MINUTE_MS };

@@ -262,8 +262,8 @@ export class AdIndex implements VastSource {
     const checks = rules.checks[rule]!;
     const audience = this.audience;
     if (checks !== 0) {
-      if ((checks & CHECK_PLATFORM) !== 0 && (audience === null || (audience.platform & rules.platforms[rule]!) === 0)) return false;
-      if ((checks & CHECK_KV) !== 0 && (audience === null || !this.kvRule(rules.kv[rule]!).matches(audience))) return false;
+      if ((checks & CHECK_PLATFORM) !== 0 && (audience === null || !this.platformOk(rule, audience))) return false;
+      if ((checks & CHECK_KV) !== 0 && (audience === null || !this.kvOk(rule, audience))) return false;
       if ((checks & CHECK_CAP) !== 0 && audience !== null && audience.capped(rules, this.idAt(ordinal), rule)) return false;
     }
     for (let i = 0; i < this.chosenCount; i++) if (this.chosen[i] === ordinal) return false;
@@ -357,11 +357,20 @@ export class AdIndex implements VastSource {
 
   /** Whether a request with this audience may be shown the ad (platform, key-values), caps aside: explain's view of accepts. */
   matches(ordinal: number, audience: Audience): { platform: boolean; kv: boolean } {
-    const rules = this.parts.rules;
     const rule = this.ruleAt(ordinal);
-    const platforms = rules.platforms[rule]!;
-    const kv = rules.kv[rule]!;
-    return { platform: platforms === 0 || (audience.platform & platforms) !== 0, kv: kv < 0 || this.kvRule(kv).matches(audience) };
+    return { platform: this.platformOk(rule, audience), kv: this.kvOk(rule, audience) };
+  }
+
+  /** The request names a platform the rule targets, or the rule targets none. */
+  private platformOk(rule: number, audience: Audience): boolean {
+    const platforms = this.parts.rules.platforms[rule]!;
+    return platforms === 0 || (audience.platform & platforms) !== 0;
+  }
+
+  /** The request carries every key of the rule's key-values with an allowed value, or the rule has none. */
+  private kvOk(rule: number, audience: Audience): boolean {
+    const kv = this.parts.rules.kv[rule]!;
+    return kv < 0 || this.kvRule(kv).matches(audience);
   }
 
   /** The JSON 200 body of the ad at an ordinal. */

@@ -144,7 +144,7 @@ export function adRequest(deps: RouteDeps): Handler {
       }
       if (explaining) {
         const kv = query.prefixedKeys.map((k, i): [string, string] => [k, query.prefixedValues[i]!]);
-        sendOk(res, JSON.stringify(explain(index, market, now, audience, memory, { country: countryOf(country), lang: langOf(lang), kv })), close);
+        sendOk(res, JSON.stringify(explain(index, market, now, audience, { country: countryOf(country), lang: langOf(lang), kv })), close);
         return metrics.record(ROUTE, S200, startedAt);
       }
       const ordinals = pod[count]!;
