@@ -21,10 +21,13 @@ t.test('blacklist feed: JSON array or JSON lines, validated row by row, merged o
   await eng.events.append(gameCreated({ name: 'Space Raiders' }));
   await eng.events.append(gameCreated({ name: 'Kart Chaos' }));
   const day = new Date(Date.now() - 86_400_000).toISOString();
+  // One instant for the row given twice: two Date.now() calls may straddle a millisecond, and then
+  // the rows differ and both merge.
+  const recent = Date.now() - 1000;
   const rows = [
     { game_id: 1, email: ' Cheater@Example.com ', reason: 'Cheating', reported_at: day },
-    { game_name: 'Kart Chaos', email: 'cheater@example.com', reason: 'cheating', reported_at: Date.now() - 1000 },
-    { game_name: 'Kart Chaos', email: 'cheater@example.com', reason: 'cheating', reported_at: Date.now() - 1000 }, // same row twice
+    { game_name: 'Kart Chaos', email: 'cheater@example.com', reason: 'cheating', reported_at: recent },
+    { game_name: 'Kart Chaos', email: 'cheater@example.com', reason: 'cheating', reported_at: recent }, // same row twice
     { game_name: 'No Such Game', email: 'x@example.com', reason: 'spam', reported_at: day },
     { game_id: 1, email: 'not-an-email', reason: 'spam', reported_at: day },
     // The email rule of POST /blacklist: nothing a check could not name.
