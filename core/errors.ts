@@ -14,7 +14,7 @@ export const Errors = {
   not_found: { status: '404 Not Found', message: 'no such route' },
   no_ad: { status: '404 Not Found', message: 'no eligible ad for this country, language and hour' },
   unknown_game: { status: '404 Not Found', message: 'no game with this id' },
-  not_reported: { status: '404 Not Found', message: 'this email has never been reported' },
+  not_reported: { status: '404 Not Found', message: 'this email has no report in force: never reported, or each report expired, was revoked or erased' },
   unknown_topic: { status: '404 Not Found', message: 'no topic with this id' },
   unknown_choice: { status: '404 Not Found', message: 'this topic has no choice with this id' },
   unknown_vote: { status: '404 Not Found', message: 'no vote with this id (receipts are kept for the newest VOTE_RECEIPTS votes)' },

@@ -36,6 +36,7 @@ export class SyncerMetrics {
   private readonly compactions: Counter<'outcome'>;
   private readonly lastCompaction: Gauge;
   private readonly trimmed: Counter;
+  private readonly removedSnapshots: Counter;
   private readonly snapshotPlayers: Gauge;
   private readonly snapshotBytes: Gauge;
   private readonly blacklistFeedSyncs: Counter<'outcome'>;
@@ -93,6 +94,11 @@ export class SyncerMetrics {
       registers,
     });
     this.trimmed = new Counter({ name: 'syncer_events_trimmed_total', help: 'Events trimmed from the stream behind the newest stream snapshot.', registers });
+    this.removedSnapshots = new Counter({
+      name: 'syncer_stream_snapshots_removed_total',
+      help: 'Stream snapshot versions removed from the stores because a newer one covers an erasure.',
+      registers,
+    });
     this.snapshotPlayers = new Gauge({ name: 'syncer_blacklist_snapshot_players', help: 'Reported players in the last stream snapshot published.', registers });
     this.snapshotBytes = new Gauge({ name: 'syncer_stream_snapshot_bytes', help: 'Size of the last stream snapshot published (uncompressed).', registers });
     this.blacklistFeedSyncs = new Counter({
@@ -165,6 +171,10 @@ export class SyncerMetrics {
     this.compactions.inc({ outcome });
     if (outcome === 'published' || outcome === 'unchanged') this.lastCompaction.set(nowMs / 1000);
     this.trimmed.inc(trimmed);
+  }
+
+  snapshotsRemoved(n: number): void {
+    this.removedSnapshots.inc(n);
   }
 
   blacklistSnapshot(players: number, bytes: number): void {

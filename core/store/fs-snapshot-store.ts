@@ -4,7 +4,7 @@
 // Every file is written to a temporary name, fsynced, then renamed into place, so a crash leaves
 // either the old file or the new one, never a torn one (rename(2) is atomic within a filesystem).
 
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotExistsError, SnapshotNotFoundError } from '../errors.js';
 import type { SnapshotKind } from '../domain/ads/snapshot.js';
@@ -52,6 +52,17 @@ export class FsSnapshotStore implements SnapshotStore {
     const bytes = await readIfExists(this.versionPath(kind, version));
     if (bytes === null) throw new SnapshotNotFoundError(`snapshot ${kind}/${version} does not exist`);
     return bytes;
+  }
+
+  async remove(kind: SnapshotKind, version: string): Promise<boolean> {
+    if (!VERSION_PATTERN.test(version) || (await this.latest(kind)) === version) return false;
+    try {
+      await unlink(this.versionPath(kind, version));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   async list(kind: SnapshotKind): Promise<string[]> {

@@ -44,6 +44,10 @@ export class ReadThroughStore implements SnapshotStore {
     return Promise.reject(new ReadOnlyStoreError('ReadThroughStore is read-only: the syncer publishes'));
   }
 
+  remove(): Promise<boolean> {
+    return Promise.reject(new ReadOnlyStoreError('ReadThroughStore is read-only: the syncer publishes'));
+  }
+
   setLatest(): Promise<void> {
     return Promise.reject(new ReadOnlyStoreError('ReadThroughStore is read-only: the syncer publishes'));
   }

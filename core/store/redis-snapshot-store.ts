@@ -62,6 +62,11 @@ export class RedisSnapshotStore implements SnapshotStore {
     return (await this.redis.hkeys(this.versionsKey(kind))).filter((v) => VERSION_PATTERN.test(v)).sort();
   }
 
+  async remove(kind: SnapshotKind, version: string): Promise<boolean> {
+    if (!VERSION_PATTERN.test(version) || (await this.latest(kind)) === version) return false;
+    return (await this.redis.hdel(this.versionsKey(kind), version)) === 1;
+  }
+
   /**
    * Drops all but the newest `keep` versions, never the one the pointer names (after a rollback it
    * may be old). Versions sort by their timestamp prefix. Returns the versions dropped.

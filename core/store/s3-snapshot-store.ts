@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -125,6 +126,14 @@ export class S3SnapshotStore implements SnapshotStore {
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
     return versions.sort();
+  }
+
+  async remove(kind: SnapshotKind, version: string): Promise<boolean> {
+    if (!VERSION_PATTERN.test(version) || (await this.latest(kind)) === version) return false;
+    const key = this.versionKey(kind, version);
+    if ((await this.head(key)) === null) return false;
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    return true;
   }
 
   /** The object's user metadata, or null when it does not exist. */

@@ -11,6 +11,8 @@
 //   put() first, setLatest() last.
 // - latest() is null for a kind never published; get() of an unknown version throws
 //   SnapshotNotFoundError; list() is every stored version, oldest first.
+// - remove() deletes a stored version for good (README "Erasure"): true when it did, false for a
+//   version not stored or the one the pointer names (never removed: readers follow it).
 // - get() resolves to bytes the caller owns: changing them, or giving their buffer away, changes
 //   neither the store nor a later get() (the engine moves them to its index builder thread).
 // - Safe for concurrent use by several readers and one writer.
@@ -24,6 +26,7 @@ export interface SnapshotStore {
   latest(kind: SnapshotKind): Promise<string | null>;
   get(kind: SnapshotKind, version: string): Promise<Uint8Array>;
   list(kind: SnapshotKind): Promise<string[]>;
+  remove(kind: SnapshotKind, version: string): Promise<boolean>;
   /** Where it stores, for logs: a folder or a bucket URL. */
   readonly description: string;
 }

@@ -12,7 +12,7 @@ import { compareEventIds, START, type LoggedEvent } from '../../core/domain/stre
 import { foldEvent, type FoldOutcome } from '../../core/domain/stream/events.js';
 import { CappedMap } from '../../core/domain/stream/capped-map.js';
 import { StreamState } from '../../core/domain/stream/stream-state.js';
-import type { BanCheck, BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
+import { ALL_GAMES, type BanCheck, type BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
 import type { TopicsIndex } from '../../core/domain/stream/topics-index.js';
 import type { VoteReceipt, VoteReceipts } from '../../core/domain/stream/vote-receipts.js';
 import type { EncodedEvent, NewEvent } from '../../core/domain/stream/event.js';
@@ -93,10 +93,10 @@ export class StreamHolder {
     return this.current.votes.get(id) ?? this.own.vote(id);
   }
 
-  /** The ban record at `nowMs`, this server's own reports not folded yet included. */
-  check(email: string, nowMs: number): BanCheck | null {
+  /** The ban record at `nowMs` (over every game, or one), this server's own reports not folded yet included. */
+  check(email: string, nowMs: number, gameId = ALL_GAMES): BanCheck | null {
     const pending = this.own.size === 0 ? null : this.own.reportsOf(email, this.position);
-    return pending === null ? this.current.blacklist.check(email, nowMs) : this.current.blacklist.checkWith(email, nowMs, pending);
+    return pending === null ? this.current.blacklist.check(email, nowMs, gameId) : this.current.blacklist.checkWith(email, nowMs, pending, gameId);
   }
 
   /** False until the event log has been replayed once: until then answers could be incomplete. */

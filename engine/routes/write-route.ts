@@ -13,7 +13,7 @@ import { Errors, type ErrorCode, InputError } from '../../core/errors.js';
 import { headerKey } from '../http/admit.js';
 import { AuthResult } from '../http/auth.js';
 import { readJsonBody } from '../http/body.js';
-import { QueryReader, problemText } from '../http/query.js';
+import { QueryReader, problemText, type ParamSpec } from '../http/query.js';
 import { rawQuery } from '../../core/runtime/uws.js';
 import { pathParam } from '../http/path-param.js';
 import { AsyncReply, type Handler } from '../../core/runtime/respond.js';
@@ -23,6 +23,14 @@ import type { RouteDeps } from './route-deps.js';
 /** The 503 message while the event log has not been replayed yet (answers would be incomplete). */
 export const STREAM_LOADING = 'games, reports, topics and votes are still loading from the event log; retry shortly';
 
+const NO_VALUES: readonly (string | undefined)[] = [];
+
+/** A bodyless route's body: whatever is sent is read and dropped, so the connection stays usable. */
+function drainBody(res: HttpResponse): Promise<undefined> {
+  res.onData(() => {});
+  return Promise.resolve(undefined);
+}
+
 /** What the route's logic decided: a status line and JSON body, or a catalogue error. */
 export type WriteResult = { status: Buffer; body: string } | { error: ErrorCode; message?: string };
 
@@ -31,16 +39,25 @@ export interface WriteRouteOptions {
   bodyKey?: boolean;
   /** The path prefix before the route's id parameter (`/topics/`): the id is handed to the logic. */
   idAfter?: string;
+  /** Query parameters the route reads besides `api_key`: their values are handed to the logic. */
+  params?: readonly ParamSpec[];
+  /** The route takes no body (DELETE): a body sent is read and dropped, the logic gets undefined. */
+  bodyless?: boolean;
 }
 
-/** The logic of one write route: the parsed body and the path's id ('' when the route has none). */
-export type WriteLogic = (body: unknown, pathId: string) => Promise<WriteResult>;
+/**
+ * The logic of one write route: the parsed body, the path's id ('' when the route has none) and
+ * the values of `params`, in their order.
+ */
+export type WriteLogic = (body: unknown, pathId: string, query: readonly (string | undefined)[]) => Promise<WriteResult>;
 
 export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: WriteLogic, o: WriteRouteOptions = {}): Handler {
   const { auth, metrics } = deps;
   const routeSlot = routeIndex[route];
   // The key may come in the query, as the game-ban contract's clients send it.
-  const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
+  const params = o.params ?? [];
+  const query = new QueryReader([...params, { name: 'api_key', maxLength: 256 }]);
+  const apiKey = params.length;
   return (res: HttpResponse, req: HttpRequest) => {
     const startedAt = performance.now();
     const reply = new AsyncReply(res, deps.state);
@@ -50,9 +67,13 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
       reply.error(code, message);
       finish(Errors[code].status);
     };
-    if (!query.read(rawQuery(req))) return refuse('bad_param', `${query.problemParam < 0 ? '' : 'api_key '}${problemText[query.problem]}`);
+    if (!query.read(rawQuery(req))) {
+      const name = query.problemParam < 0 ? '' : `${(params[query.problemParam]?.name ?? 'api_key')} `;
+      return refuse('bad_param', `${name}${problemText[query.problem]}`);
+    }
     const pathId = o.idAfter === undefined ? '' : pathParam(req, o.idAfter);
-    const sentKey = query.values[0] ?? headerKey(req);
+    const sentKey = query.values[apiKey] ?? headerKey(req);
+    const values = params.length === 0 ? NO_VALUES : query.values.slice(0, apiKey); // query.values is refilled by the next request
     let wait = 0; // set by door() when the key is over its rate
     // Checks the key, its scope and its rate: null to go on, else the refusal (not answered yet).
     const door = (key: string): ErrorCode | null => {
@@ -76,7 +97,8 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
       if (refused !== null) return refuse(refused);
     }
     if (!deps.stream.caughtUp) return refuse('not_ready', STREAM_LOADING);
-    readJsonBody(res, req, reply, deps.maxBodyBytes)
+    const body = o.bodyless === true ? drainBody(res) : readJsonBody(res, req, reply, deps.maxBodyBytes);
+    body
       .then((body) => {
         if (keyInBody) {
           const bodyKey = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).api_key : undefined;
@@ -88,7 +110,7 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
           if (refused !== null) return { error: refused };
           admitted = true;
         }
-        return handle(body, pathId);
+        return handle(body, pathId, values);
       })
       .then(
         (r) => {

@@ -8,7 +8,7 @@ import { uWS } from '../../core/runtime/uws.js';
 import { sendError, sendMethodNotAllowed, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { adRequest } from '../routes/ad-request.js';
-import { checkPlayer, reportPlayer } from '../routes/blacklist.js';
+import { checkPlayer, checkPlayers, erasePlayer, reportPlayer, revokeReports } from '../routes/blacklist.js';
 import { createGame, listGames } from '../routes/games.js';
 import { openApiDocument } from '../routes/openapi.js';
 import { createTopic, getTopic, listTopics, updateTopic } from '../routes/topics.js';
@@ -19,7 +19,7 @@ import type { RouteDeps } from '../routes/route-deps.js';
 
 export type AppDeps = RouteDeps;
 
-export type Method = 'get' | 'post' | 'put';
+export type Method = 'get' | 'post' | 'put' | 'del';
 /** Builds one route's handler from the server's state, once per app. */
 type HandlerFactory = (deps: AppDeps) => Handler;
 
@@ -31,8 +31,9 @@ type HandlerFactory = (deps: AppDeps) => Handler;
 const routes = {
   '/ad_request': { get: adRequest },
   '/games': { get: listGames, post: createGame },
-  '/blacklist': { post: reportPlayer },
-  '/blacklist/check': { get: checkPlayer },
+  '/blacklist': { post: reportPlayer, del: revokeReports },
+  '/blacklist/check': { get: checkPlayer, post: checkPlayers },
+  '/players': { del: erasePlayer },
   '/topics': { get: listTopics, post: createTopic },
   '/topics/:id': { get: getTopic, put: updateTopic },
   '/votes': { post: castVote },
@@ -73,8 +74,11 @@ export function buildPublicApp(deps: AppDeps): TemplatedApp {
   return app;
 }
 
+/** The HTTP name of a route table method (uWS calls DELETE `del`). */
+export const httpMethod = (m: string): string => (m === 'del' ? 'DELETE' : m.toUpperCase());
+
 function methodNotAllowedHandler({ metrics, state }: AppDeps, methods: string[]): Handler {
-  const allow = Buffer.from(methods.map((m) => m.toUpperCase()).join(', '));
+  const allow = Buffer.from(methods.map(httpMethod).join(', '));
   return (res) => {
     const startedAt = performance.now();
     sendMethodNotAllowed(res, allow, state.draining);

@@ -1,5 +1,5 @@
 // The optional blacklist feed (BLACKLIST_FEED_URL): a JSON array, or JSON lines, of
-// `{game_id or game_name, email, reason, reported_at}`. Validated row by row like the campaign
+// `{game_id or game_name, email, reason, reported_at, expires_at?}`. Validated row by row like the campaign
 // feed: a bad row is dropped with a reason, counted and sampled for the log; only a body that is
 // neither a JSON array nor JSON lines is refused whole. Rows go through the same input rules as
 // POST /blacklist (core/domain/stream/report-rules.ts). Each valid row gets a key from its content, so a row pulled again
@@ -21,9 +21,13 @@ export const blacklistRejectReasons = [
   'bad_reason',
   'bad_reported_at',
   'reported_at_in_future',
+  'bad_expires_at',
   'duplicate_row',
 ] as const;
 export type BlacklistRejectReason = (typeof blacklistRejectReasons)[number];
+
+/** A feed row as an event: it always carries its key. */
+export type FeedReport = PlayerReported & { feed_key: string };
 
 /** Clock skew allowed between a feed's reported_at and ours. */
 const FUTURE_SKEW_MS = 5 * 60_000;
@@ -31,7 +35,7 @@ const MAX_SAMPLES = 100;
 
 export interface BlacklistFeedValidation {
   /** Valid rows in feed order, each with its feed_key. */
-  readonly reports: Required<PlayerReported>[];
+  readonly reports: FeedReport[];
   readonly rejectedByReason: Record<BlacklistRejectReason, number>;
   readonly rejectedTotal: number;
   /** The first rows dropped (position in the feed, 0-based, and why), for the log. */
@@ -43,7 +47,7 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
   const rows = splitFeedRows(text, 'blacklist feed');
   const rejectedByReason = Object.fromEntries(blacklistRejectReasons.map((r) => [r, 0])) as Record<BlacklistRejectReason, number>;
   const rejectedSamples: { row: number; reason: BlacklistRejectReason }[] = [];
-  const reports: Required<PlayerReported>[] = [];
+  const reports: FeedReport[] = [];
   const seen = new Set<string>();
   rows.forEach((raw, row) => {
     const result = validateRow(raw, games, nowMs);
@@ -53,7 +57,7 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
       if (rejectedSamples.length < MAX_SAMPLES) rejectedSamples.push({ row, reason });
       return;
     }
-    const report = result as Required<PlayerReported>;
+    const report = result as FeedReport;
     seen.add(report.feed_key);
     reports.push(report);
   });
@@ -62,7 +66,7 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
 }
 
 
-function validateRow(raw: unknown, games: Pick<BlacklistIndex, 'gameById' | 'gameByName'>, nowMs: number): Required<PlayerReported> | BlacklistRejectReason {
+function validateRow(raw: unknown, games: Pick<BlacklistIndex, 'gameById' | 'gameByName'>, nowMs: number): FeedReport | BlacklistRejectReason {
   if (raw === NOT_JSON) return 'not_json';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not_an_object';
   const r = raw as Record<string, unknown>;
@@ -85,8 +89,14 @@ function validateRow(raw: unknown, games: Pick<BlacklistIndex, 'gameById' | 'gam
   const at = reportedAt(r.reported_at);
   if (at === null) return 'bad_reported_at';
   if (at > nowMs + FUTURE_SKEW_MS) return 'reported_at_in_future';
-  const feedKey = createHash('sha256').update(`${gameId}\n${email}\n${reason}\n${at}`).digest('base64url').slice(0, 22);
-  return { game_id: gameId, email, reason, reported_at: at, feed_key: feedKey };
+  const expires = r.expires_at === undefined || r.expires_at === null ? 0 : reportedAt(r.expires_at);
+  if (expires === null || (expires !== 0 && expires <= at)) return 'bad_expires_at';
+  // A row without expires_at keeps the key it had before expiry existed (rows already merged stay merged).
+  const content = `${gameId}\n${email}\n${reason}\n${at}${expires === 0 ? '' : `\n${expires}`}`;
+  const feedKey = createHash('sha256').update(content).digest('base64url').slice(0, 22);
+  const report: FeedReport = { game_id: gameId, email, reason, reported_at: at, feed_key: feedKey };
+  if (expires !== 0) report.expires_at = expires;
+  return report;
 }
 
 /** An ISO-8601 date-time with its zone (or a date, taken as UTC midnight), or integer ms since the epoch. */

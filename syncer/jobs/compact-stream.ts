@@ -7,6 +7,11 @@
 // the stream for a while resumes from where it stopped, and it can only do that while the events
 // after its position are still there. Trimming never goes past the newest snapshot's offset, nor
 // past the oldest event the vote processors' group still needs.
+//
+// After an erasure (README "Erasure") the snapshot just published is the first without the email;
+// every older stream snapshot may hold it, so they are removed from every store (S3, Redis, the
+// data folder) once a snapshot covering the erasure is the pointed-to one. The erasure count travels
+// in the snapshots, so a syncer that restarts or takes over removes them once more (harmless).
 
 import { singleFlight } from './single-flight.js';
 import type { Clock } from '../../core/runtime/clock.js';
@@ -38,9 +43,14 @@ export interface CompactResult {
   /** The newest stream snapshot after the run. */
   readonly version: string | null;
   readonly trimmed: number;
+  /** Older stream snapshots removed after an erasure. */
+  readonly removed: number;
 }
 
 export class CompactStream {
+  /** Erasures the stored snapshots are known to be clean of (older versions removed). */
+  private purgedErasures = 0;
+
   constructor(private readonly d: CompactStreamDeps) {}
 
   /** Runs once; a call while a run is in progress shares it. */
@@ -76,17 +86,38 @@ export class CompactStream {
           ms: Math.round(performance.now() - started),
         });
       }
+      const removed = await this.removeBeforeErasures();
       const trimmed = await this.trim();
       metrics.compactionEnded(outcome, clock.now(), trimmed);
       // One line per run: a published one said so above.
       if (outcome === 'unchanged') log.info('stream compaction: nothing new since the last snapshot', { outcome, version: last?.version ?? null, trimmed });
-      return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed };
+      return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed, removed };
     } catch (err) {
       outcome = (err as { code?: string }).code === 'NOT_LEADER' ? 'not_leader' : 'failed';
       metrics.compactionEnded(outcome, clock.now(), 0);
       log.error('stream compaction failed; engines keep tailing the stream', { outcome, err: err as Error });
-      return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed: 0 };
+      return { outcome, version: replica.lastSnapshot?.version ?? null, trimmed: 0, removed: 0 };
     }
+  }
+
+  /**
+   * Removes every stream snapshot but the newest when erasures were folded since the last removal
+   * and the newest covers them (it covers everything folded: it was just published, or nothing came
+   * since). A failure leaves purgedErasures behind, so the next run tries again.
+   */
+  private async removeBeforeErasures(): Promise<number> {
+    const { replica, store, metrics, log } = this.d;
+    const last = replica.lastSnapshot;
+    const erasures = replica.state.blacklist.erasures;
+    if (last === null || erasures <= this.purgedErasures || replica.applied !== last.streamOffset) return 0;
+    let removed = 0;
+    for (const version of await store.list('stream')) {
+      if (version !== last.version && (await store.remove('stream', version))) removed++;
+    }
+    this.purgedErasures = erasures;
+    metrics.snapshotsRemoved(removed);
+    log.info('stream snapshots older than an erasure removed', { versions: removed, kept: last.version, erasures });
+    return removed;
   }
 
   /**

@@ -53,6 +53,15 @@ export class ReplicatedStore implements SnapshotStore {
     return this.o.primary.list(kind);
   }
 
+  /** Removes the version from both stores; true when the primary held it. */
+  async remove(kind: SnapshotKind, version: string): Promise<boolean> {
+    const removed = await this.o.primary.remove(kind, version);
+    await this.toReplica(async (r) => {
+      await r.remove(kind, version);
+    });
+    return removed;
+  }
+
   /**
    * Puts the replica's pointer back in step with the primary's (Redis was down during a publish, or
    * restarted empty). Returns the version copied, or null when nothing was needed or possible.

@@ -65,6 +65,22 @@ export function runSnapshotStoreContract(t: Test, name: string, make: (t: Test) 
     t.equal(await store.latest('ads'), '20290101T000000000Z-z');
   });
 
+  t.test(`${name}: remove deletes a version for good, never the pointed-to one`, async (t) => {
+    const store = await fresh(t);
+    for (const v of ['v1', 'v2', 'v3']) await store.put('stream', v, bytes(v));
+    await store.setLatest('stream', 'v3');
+    t.equal(await store.remove('stream', 'v1'), true);
+    t.same(await store.list('stream'), ['v2', 'v3']);
+    await t.rejects(store.get('stream', 'v1'), { code: 'SNAPSHOT_NOT_FOUND' });
+    t.equal(await store.remove('stream', 'v1'), false, 'gone already');
+    t.equal(await store.remove('stream', 'never'), false, 'never stored');
+    t.equal(await store.remove('stream', '../x'), false, 'outside the alphabet');
+    t.equal(await store.remove('stream', 'v3'), false, 'the pointer names it');
+    t.same(Buffer.from(await store.get('stream', 'v3')), bytes('v3'));
+    t.equal(await store.remove('ads', 'v2'), false, 'another kind');
+    t.same(await store.list('stream'), ['v2', 'v3']);
+  });
+
   t.test(`${name}: versions outside the safe alphabet are refused`, async (t) => {
     const store = await fresh(t);
     for (const bad of ['../x', 'a/b', '', '.hidden', 'x'.repeat(200)]) {

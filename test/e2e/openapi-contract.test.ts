@@ -173,6 +173,29 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(check, 400, send('GET', '/blacklist/check', { key: GAME_KEY, query: '?email=nope' }), 'not an email');
     await expect(check, 401, send('GET', '/blacklist/check', { key: null, query: '?email=cheater@example.com' }), 'no key');
     await expect(check, 404, send('GET', '/blacklist/check', { key: GAME_KEY, query: '?email=nobody@example.com' }), 'never reported');
+    await expect(check, 200, send('GET', '/blacklist/check', { key: GAME_KEY, query: '?email=cheater@example.com&game_id=1' }), "one game's view");
+    await expect(check, 404, send('GET', '/blacklist/check', { key: GAME_KEY, query: '?email=cheater@example.com&game_id=9' }), 'unknown game');
+
+    const checks = 'POST /blacklist/check';
+    await expect(checks, 200, send('POST', '/blacklist/check', { key: GAME_KEY, body: '{"emails":["cheater@example.com","nobody@example.com"]}' }), 'two players');
+    await expect(checks, 400, send('POST', '/blacklist/check', { key: GAME_KEY, body: '{"emails":[]}' }), 'no email');
+    await expect(checks, 401, send('POST', '/blacklist/check', { key: null, body: '{"emails":["a@b.co"]}' }), 'no key');
+    await expect(checks, 404, send('POST', '/blacklist/check', { key: GAME_KEY, body: '{"emails":["a@b.co"],"game_id":9}' }), 'unknown game');
+    await expect(checks, 413, send('POST', '/blacklist/check', { key: GAME_KEY, body: tooBig }), 'too large');
+    await expect(checks, 415, send('POST', '/blacklist/check', { key: GAME_KEY, body: '{"emails":["a@b.co"]}', type: 'text/plain' }), 'not JSON content-type');
+
+    const revoke = 'DELETE /blacklist';
+    await expect(revoke, 200, send('DELETE', '/blacklist', { query: '?email=c2@example.com&game_id=1' }), 'revoked');
+    await expect(revoke, 400, send('DELETE', '/blacklist', { query: '?email=c2@example.com' }), 'no game');
+    await expect(revoke, 401, send('DELETE', '/blacklist', { key: null, query: '?email=c2@example.com&game_id=1' }), 'no key');
+    await expect(revoke, 403, send('DELETE', '/blacklist', { key: GAME_KEY, query: '?email=c2@example.com&game_id=1' }), 'game key');
+    await expect(revoke, 404, send('DELETE', '/blacklist', { query: '?email=c2@example.com&game_id=9' }), 'unknown game');
+
+    const erase = 'DELETE /players';
+    await expect(erase, 200, send('DELETE', '/players', { query: '?email=erased@example.com' }), 'erased');
+    await expect(erase, 400, send('DELETE', '/players', { query: '?email=nope' }), 'not an email');
+    await expect(erase, 401, send('DELETE', '/players', { key: null, query: '?email=erased@example.com' }), 'no key');
+    await expect(erase, 403, send('DELETE', '/players', { key: GAME_KEY, query: '?email=erased@example.com' }), 'game key');
 
     const newTopic = 'POST /topics';
     const topic = JSON.stringify({ title: 'Best map?', choices: [{ description: 'Dust' }, { description: 'Nuke' }] });
@@ -346,6 +369,7 @@ const queryProbes: Record<string, Probe[]> = {
   // GET /ad_request's (json, vast) and GET /reports/ads' (json, csv): each refuses the other's.
   format: [absent, 'json', 'vast', 'csv', 'VAST', 'Json', 'JSON', 'xml', ' vast', '', 'v'.repeat(17), '\u00e9'],
   email: [absent, ...emailProbes],
+  game_id: [absent, '1', '9999999999', '10000000000', '0', '007', '-1', '1.5', 'x', ''],
   platform: [absent, 'ios', 'web', 'playstation', 'IOS', 'amiga', '', 'i'.repeat(17), '\u00e9'],
   count: [absent, '1', '5', '0', '6', '01', '1.0', 'two', '', '\u00e9'],
   explain: [absent, 'true', 'false', 'True', '1', '', 'yes'],
@@ -368,6 +392,15 @@ const bodyProbes: Record<string, { field: string; at: (string | number)[]; value
       at: ['reason'],
       values: [absent, 'cheating', 'Cheating', ' cheating\n', 'snake_case_2', 'two words', '_x', 'x_', 'x__y', '1x', '', 'a'.repeat(64), 'a'.repeat(65), ` ${'a'.repeat(64)} `, '\u212aick', 'caf\u00e9', 7],
     },
+    {
+      field: 'expires_at',
+      at: ['expires_at'],
+      values: [absent, null, '2099-01-01T00:00:00Z', '2099-01-01T00:00:00.5+02:00', '2099-01-01T00:00:00', '2099-02-30T00:00:00Z', '2099-01-01', 5, ''],
+    },
+  ],
+  'POST /blacklist/check': [
+    { field: 'emails[0]', at: ['emails', 0], values: [...emailProbes, 5, null] },
+    { field: 'game_id', at: ['game_id'], values: idProbes },
   ],
   'POST /votes': [
     { field: 'topic_id', at: ['topic_id'], values: idProbes },

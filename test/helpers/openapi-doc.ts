@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
-import { publicRoutes } from '../../engine/server/app.js';
+import { httpMethod, publicRoutes } from '../../engine/server/app.js';
 import { packagePath } from '../../core/runtime/package-root.js';
 import { OPENAPI_FILE } from '../../engine/routes/openapi.js';
 import type { Reply } from './http.js';
@@ -50,7 +50,7 @@ export function operations(doc: OpenApiDocument): Operation[] {
 export const openApiPath = (uwsPath: string): string => uwsPath.replace(/:([A-Za-z_]\w*)/g, '{$1}');
 
 /** `GET /topics/{id}` for every (path, method) the app's route table serves. */
-export const servedOperations = (): string[] => publicRoutes.map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`);
+export const servedOperations = (): string[] => publicRoutes.map((r) => `${httpMethod(r.method)} ${openApiPath(r.path)}`);
 
 /** The document's URI inside ajv: every `#/components/…` $ref in it resolves against this. */
 const BASE = 'https://arcade-edge.invalid/openapi.json';

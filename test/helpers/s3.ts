@@ -11,6 +11,8 @@ export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER'
 
 export interface TestS3 {
   endpoint: string;
+  /** The folder s3rver keeps its objects in (a test may read what is stored). */
+  dir: string;
   client(): S3Client;
   /** Takes the server down (connections refused) ... */
   stop(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startS3(t: Test, buckets: string[]): Promise<TestS3> {
   t.teardown(stop);
   return {
     endpoint,
+    dir,
     client() {
       const c = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDENTIALS });
       clients.push(c);

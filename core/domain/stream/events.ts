@@ -23,6 +23,23 @@ export interface PlayerReported {
   reported_at: number;
   /** Set on reports from the blacklist feed: a row folds once however often the feed is pulled. */
   feed_key?: string;
+  /** When the report stops counting, ms since the epoch (README "Ban lifecycle"); absent: never. */
+  expires_at?: number;
+}
+
+/** Every report of one game on one email revoked (DELETE /blacklist): as if never made. */
+export interface ReportsRevoked {
+  game_id: number;
+  email: string;
+}
+
+/**
+ * Every trace of an email to be removed (DELETE /players, README "Erasure"). The event itself names
+ * the email, so it leaves the stream like any event: trimmed by a compaction once older than
+ * EVENT_RETENTION_SECONDS.
+ */
+export interface PlayerErased {
+  email: string;
 }
 
 export interface TopicCreated {
@@ -95,10 +112,18 @@ export interface AdsViewed {
 }
 
 /** A report event as the blacklist index takes it. */
-export const reportOf = (r: PlayerReported): Report => ({ gameId: r.game_id, email: r.email, reason: r.reason, reportedAtMs: r.reported_at });
+export const reportOf = (r: PlayerReported): Report => ({
+  gameId: r.game_id,
+  email: r.email,
+  reason: r.reason,
+  reportedAtMs: r.reported_at,
+  expiresAtMs: r.expires_at ?? 0,
+});
 
 export const gameCreated = (data: GameCreated): NewEvent => ({ type: 'game_created', data });
 export const playerReported = (data: PlayerReported): NewEvent => ({ type: 'player_reported', data });
+export const reportsRevoked = (data: ReportsRevoked): NewEvent => ({ type: 'reports_revoked', data });
+export const playerErased = (data: PlayerErased): NewEvent => ({ type: 'player_erased', data });
 export const topicCreated = (data: TopicCreated): NewEvent => ({ type: 'topic_created', data });
 export const topicUpdated = (data: TopicUpdated): NewEvent => ({ type: 'topic_updated', data });
 export const voteCast = (data: VoteCast): NewEvent => ({ type: 'vote_cast', data });
@@ -110,9 +135,10 @@ export const adsViewed = (data: AdsViewed): NewEvent => ({ type: 'ads_viewed', d
 
 /**
  * What folding an event decided, for the writer waiting on it: the game or topic created or
- * updated, null for a game name already taken or a topic that does not exist, true otherwise.
+ * updated, null for a game name already taken or a topic that does not exist, the reports removed
+ * by a revocation or an erasure, true otherwise.
  */
-export type FoldOutcome = Game | Topic | null | true;
+export type FoldOutcome = Game | Topic | null | number | true;
 
 export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
   switch (e.type) {
@@ -124,6 +150,12 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
       state.blacklist.addReport(reportOf(r));
       return true;
     }
+    case 'reports_revoked': {
+      const r = e.data as ReportsRevoked;
+      return state.blacklist.revoke(r.email, r.game_id);
+    }
+    case 'player_erased':
+      return state.erase((e.data as PlayerErased).email);
     case 'topic_created': {
       const c = e.data as TopicCreated;
       // A feed topic pulled twice before the first fold reached the syncer: the first one stands.

@@ -15,7 +15,7 @@ export interface StreamSnapshot extends SnapshotHeader {
 
 /** Encodes the state as it stands after folding the event `streamOffset`. */
 export function encodeStreamSnapshot(state: StreamState, streamOffset: string, nowMs: number): { version: string; bytes: Buffer } {
-  const data = state.toState();
+  const data = state.toState(nowMs);
   // The version names the time and what is covered: the same offset gives the same hash.
   const version = snapshotVersion(nowMs, createHash('sha256').update(streamOffset).digest('hex'));
   const bytes = encodeEnvelope({ kind: 'stream', version, createdAt: new Date(nowMs).toISOString(), streamOffset }, data);

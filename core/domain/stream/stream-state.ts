@@ -31,8 +31,14 @@ export class StreamState {
     return new StreamState(new BlacklistIndex(), new TopicsIndex(), new VoteReceipts(voteReceipts));
   }
 
-  toState(): StreamStateData {
-    return { blacklist: this.blacklist.toState(), topics: this.topics.toState(), votes: this.votes.toState(), reports: this.reports.toState() };
+  /** Folds an erasure (README "Erasure"): every part of the state that may hold the email forgets it. The reports removed. */
+  erase(email: string): number {
+    return this.blacklist.erase(email);
+  }
+
+  /** The state to snapshot; reports expired at `nowMs` are left out (0: none is). */
+  toState(nowMs = 0): StreamStateData {
+    return { blacklist: this.blacklist.toState(nowMs), topics: this.topics.toState(), votes: this.votes.toState(), reports: this.reports.toState() };
   }
 
   /** Rebuilds from toState(); throws InvalidStateError naming the first bad entry. */

@@ -119,3 +119,63 @@ t.test('kept check bodies are the template bytes, kept or not, however often ask
   }
   t.pass('every body matched');
 });
+
+t.test('expiry, revocation and erasure remove reports as if never made; the tie rule reads what is left', async (t) => {
+  const index = withGames('a', 'b');
+  const add = (gameId: number, reason: string, expiresAtMs = 0) => index.addReport({ gameId, email: 'p@example.com', reason, reportedAtMs: NOW, expiresAtMs });
+  add(1, 'cheating', NOW + DAY);
+  add(2, 'spam');
+  add(2, 'spam');
+  add(1, 'cheating');
+  t.same(index.check('p@example.com', NOW), { most_common_reason: 'spam', number_of_games_reported: 2, times_reported_last_90_days: 4 });
+  t.same(index.check('p@example.com', NOW + DAY), { most_common_reason: 'spam', number_of_games_reported: 2, times_reported_last_90_days: 3 }, 'one expired');
+  t.same(index.check('p@example.com', NOW, 1), { most_common_reason: 'cheating', number_of_games_reported: 1, times_reported_last_90_days: 2 }, "game 1's view");
+  t.equal(index.revoke('p@example.com', 2), 2);
+  t.same(index.check('p@example.com', NOW), { most_common_reason: 'cheating', number_of_games_reported: 1, times_reported_last_90_days: 2 });
+  t.equal(index.check('p@example.com', NOW, 2), null);
+  t.equal(index.reports, 2);
+  t.equal(index.erase('p@example.com'), 2);
+  t.equal(index.check('p@example.com', NOW), null);
+  t.same([index.reports, index.playerCount, index.erasures], [0, 0, 1]);
+  t.equal(index.erase('p@example.com'), 0, 'nothing left to erase');
+  t.equal(index.revoke('nobody@example.com', 1), 0);
+});
+
+t.test('snapshot state: reports in fold order round-trip; expired ones are left out; old records still load', async (t) => {
+  const index = withGames('a', 'b');
+  index.addReport({ gameId: 1, email: 'one@example.com', reason: 'cheating', reportedAtMs: NOW, expiresAtMs: NOW + DAY });
+  index.addReport({ gameId: 2, email: 'gone@example.com', reason: 'spam', reportedAtMs: NOW, expiresAtMs: NOW + 1 });
+  for (const [game, reason, expires] of [[1, 'a', 0], [2, 'b', NOW + 1], [2, 'b', 0], [1, 'a', 0]] as const) {
+    index.addReport({ gameId: game, email: 'many@example.com', reason, reportedAtMs: NOW - DAY, expiresAtMs: expires });
+  }
+  index.erase('nobody@example.com');
+  const state = index.toState(NOW + 1);
+  t.same(state.players, [
+    ['one@example.com', 1, NOW, 'cheating', NOW + DAY],
+    ['many@example.com', [1, 2, 1], [NOW - DAY, NOW - DAY, NOW - DAY], ['a', 'b', 'a'], 0],
+  ]);
+  t.same([state.reports, state.erasures], [4, 1]);
+  const loaded = BlacklistIndex.fromState(JSON.parse(JSON.stringify(state)));
+  for (const email of ['one@example.com', 'gone@example.com', 'many@example.com']) {
+    t.same(loaded.check(email, NOW + 1), index.check(email, NOW + 1), email);
+  }
+  t.same([loaded.reports, loaded.erasures], [4, 1]);
+
+  // A record written before reports were kept one by one: same answers, every game kept.
+  const legacy = BlacklistIndex.fromState({
+    games: [[1, 'a'], [2, 'b']],
+    players: [['old@example.com', 'spam', 2, [1, 2], [NOW - 100 * DAY, NOW - DAY, NOW], ['cheating', 1, 'spam', 2]]],
+    reports: 3,
+    feedKeys: [],
+  });
+  t.same(legacy.check('old@example.com', NOW), { most_common_reason: 'spam', number_of_games_reported: 2, times_reported_last_90_days: 2 });
+  t.same([legacy.reports, legacy.erasures], [3, 0]);
+  for (const bad of [
+    ['x@example.com', [1, 2], [NOW], ['a', 'b'], 0],
+    ['x@example.com', [1, 9], [NOW, NOW], ['a', 'b'], 0],
+    ['x@example.com', [1, 2], [NOW, NOW], ['a', 'b'], [0]],
+    ['x@example.com', 1, NOW, 'a', -5],
+  ]) {
+    t.throws(() => BlacklistIndex.fromState({ games: [[1, 'a'], [2, 'b']], players: [bad as never], reports: 1, feedKeys: [] }), /bad player/, JSON.stringify(bad));
+  }
+});
