@@ -363,7 +363,7 @@ const queryProbes: Record<string, Probe[]> = {
   include_votes: [absent, 'true', 'false', 'True', '', '1', 'falsey'],
   limit: [absent, '1', '2', '100', '999', '1000', '0', '1001', '01', '-1', '1.5', 'ten', '', '10000', '\u00e9'],
   // A cursor names the last id of a page: any id is well-formed (past the end, an empty last page).
-  cursor: [absent, '1AAAAAAAA', '1AAAAAAAB', '1_________', '1-_-_-_-_', '1zzzzzzzz', '2AAAAAAAB', '1AAAAAAA', '1AAAAAAAAA', '1AAAA+AAA', '1AAAA=AAA', 'nope', '', 'c'.repeat(65), '\u00e9'],
+  cursor: [absent, '1AAAAAAAA', '1AAAAAAAB', `1${'_'.repeat(8)}`, '1-_-_-_-_', '1zzzzzzzz', '2AAAAAAAB', '1AAAAAAA', '1AAAAAAAAA', '1AAAA+AAA', '1AAAA=AAA', 'nope', '', 'c'.repeat(65), '\u00e9'],
   from: [absent, '2026-11-24', '2026-11-24T10Z', '2026-11-24T10:00Z', '2026-11-24T10:30Z', '2026-11-24T10:30:15.5+02:00', 'yesterday', '2026-11-24T10', '', '2026-11-24 10:00', 'x'.repeat(41)],
   to: [absent, '2026-11-25', '2026-11-25T00:00:00.000Z', '2026-11-25T01-01:00', 'tomorrow', '', '2026-11-25T24:00Z'],
   ad_id: [absent, 'us-eng-allday-1', 'other', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000'],
