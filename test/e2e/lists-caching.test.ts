@@ -76,7 +76,7 @@ t.test('GET /games and GET /topics: the whole array by default, pages in id orde
     t.same(ids((await pages(t, a.get, path, 1000))[0]!.items), [1, 2, 3, 4, 5], `${path}: limit 1000`);
   }
 
-  // cursor alone: 100 a page; limit alone: the first page.
+  // limit alone: the first page; cursor alone: the rest (up to 100).
   const first = (await a.get('/games?limit=3')).body as Page;
   t.same(ids(first.items), [1, 2, 3]);
   t.match(await a.get(`/games?cursor=${first.next_cursor}`), { status: 200, body: { items: [{ id: 4 }, { id: 5 }], next_cursor: null } }, 'cursor without limit');
@@ -233,7 +233,7 @@ t.test('the same content has the same ETag in another server process and after a
     }
     return answers;
   };
-  await eventually(() => sample('/topics'), (s) => [...s].every((x) => x.includes('Topic 3') && x.includes('Game') === false), 10_000, 'both workers folded the topics');
+  await eventually(() => sample('/topics'), (s) => [...s].every((x) => x.includes('Topic 3')), 10_000, 'both workers folded the topics');
   await eventually(() => sample('/games'), (s) => [...s].every((x) => x.includes('Game 3')), 10_000, 'both workers folded the games');
   const etags = new Map<string, string>();
   for (const path of paths) {
