@@ -171,3 +171,24 @@ export function sendBeacon(res: HttpResponse, image: boolean, close: boolean): v
 }
 
 export type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+// Cacheable reads (README "Caching"): the ETag and Cache-Control written with the others, and 304.
+const ETAG = Buffer.from('etag');
+const STATUS_304 = Buffer.from('304 Not Modified');
+
+/** A JSON answer a client may keep: its ETag and Cache-Control with it. */
+export function sendCacheable(res: HttpResponse, status: Buffer, body: Buffer, etag: Buffer, cacheControl: Buffer, close: boolean): void {
+  guardLarge(res, body);
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ETAG, etag).writeHeader(CACHE_CONTROL, cacheControl).end(body, close);
+}
+
+/**
+ * 304 Not Modified: the ETag and Cache-Control, no body. endWithoutBody() without arguments writes
+ * no Content-Length (RFC 9110 allows one on a 304 only if it is the 200's); uWS writes
+ * `Content-Length: 0` whenever it is also asked to close, which only a draining server does.
+ */
+export function sendNotModified(res: HttpResponse, etag: Buffer, cacheControl: Buffer, close: boolean): void {
+  res.writeStatus(STATUS_304).writeHeader(ETAG, etag).writeHeader(CACHE_CONTROL, cacheControl);
+  if (close) res.endWithoutBody(0, true);
+  else res.endWithoutBody();
+}

@@ -1,19 +1,21 @@
-// POST /games (admin) and GET /games (game) — README "Games and blacklist". A game's id is
+// POST /games (admin) and GET /games (game) — README "Games and blacklist"; GET /games answers the
+// whole list or a page of it, with an ETag (README "Pagination", "Caching"). A game's id is
 // decided by the fold of the event stream (creation order), identically on every engine, so the
 // engine appends the creation and answers from the fold of its own event: 201 with the id, or 409
 // when an earlier event (on any engine) took the name.
 
-import { admit } from '../http/admit.js';
 import { gameCreated } from '../../core/domain/stream/events.js';
 import { normaliseGameName } from '../../core/domain/stream/report-rules.js';
 import { stringField } from '../../core/domain/fields.js';
-import { InputError, errorBody } from '../../core/errors.js';
-import { STATUS_200, STATUS_201, sendJson, type Handler, sendError } from '../../core/runtime/respond.js';
-import { QueryReader, badParamBodies } from '../http/query.js';
-import { rawQuery } from '../../core/runtime/uws.js';
+import type { BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
+import { InputError } from '../../core/errors.js';
+import { STATUS_200, STATUS_201, type Handler } from '../../core/runtime/respond.js';
+import { PRIVATE_REVALIDATE, sendConditional } from '../http/conditional.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
+import { ListBodies, PAGE_PARAMS, PageQuery } from './list-bodies.js';
+import { streamReadDoor } from './read-door.js';
 import type { RouteDeps } from './route-deps.js';
-import { STREAM_LOADING, writeRoute } from './write-route.js';
+import { writeRoute } from './write-route.js';
 
 /** How long a writer waits to see its own event folded before answering without it. */
 export const FOLD_WAIT_MS = 5_000;
@@ -34,23 +36,19 @@ export function createGame(deps: RouteDeps): Handler {
 }
 
 export function listGames(deps: RouteDeps): Handler {
-  const { stream, metrics, state } = deps;
-  const query = new QueryReader([{ name: 'api_key', maxLength: 256 }]);
-  const route = routeIndex.games;
-  const loading = errorBody('not_ready', STREAM_LOADING);
-  const badParam = badParamBodies(query);
+  const page = new PageQuery(0);
+  const door = streamReadDoor(deps, 'games', PAGE_PARAMS, page.check);
+  // Games are only ever added: their count is the list's revision.
+  const bodies = new ListBodies<BlacklistIndex>(
+    (games) => games.gameCount,
+    (games, id) => JSON.stringify(games.gameById(id)),
+  );
   return (res, req) => {
-    const startedAt = performance.now();
-    if (!query.read(rawQuery(req))) {
-      sendError(res, 'bad_param', state.draining, badParam(query.problemParam, query.problem));
-      return metrics.record(route, statusIndex['400'], startedAt);
-    }
-    if (!admit(deps, res, req, query.values[0], 'game', route, startedAt, state.draining)) return;
-    if (!stream.caughtUp) {
-      sendError(res, 'not_ready', state.draining, loading);
-      return metrics.record(route, statusIndex['503'], startedAt);
-    }
-    sendJson(res, STATUS_200, JSON.stringify(stream.blacklist.games), state.draining);
-    metrics.record(route, statusIndex['200'], startedAt);
+    const r = door(res, req);
+    if (r === null) return;
+    const games = deps.stream.blacklist;
+    const body = page.paged ? bodies.page(games, games.gameCount, page.after, page.limit) : bodies.all(games, games.gameCount);
+    const notModified = sendConditional(res, req, STATUS_200, body, PRIVATE_REVALIDATE, deps.state.draining);
+    deps.metrics.record(routeIndex.games, notModified ? statusIndex['304'] : statusIndex['200'], r.startedAt);
   };
 }

@@ -1,12 +1,13 @@
 // GET /openapi.json — the OpenAPI 3.1 document of the public API (engine/openapi.json), no key
-// needed. The file is read and checked once, at start-up, and kept as bytes: answering it builds
-// nothing. A missing or broken document stops start-up (it ships with the engine, like the sample
-// feed). test/unit/engine/routes/openapi.test.ts keeps the document and the route table in step.
+// needed. The file is read and checked once, at start-up, and kept as bytes with its ETag (README
+// "Caching"): answering it builds nothing. A missing or broken document stops start-up (it ships
+// with the engine, like the sample feed). test/unit/engine/routes/openapi.test.ts keeps the document and the route table in step.
 
 import { readFileSync } from 'node:fs';
 import { OpenApiDocumentError } from '../../core/errors.js';
 import { packagePath } from '../../core/runtime/package-root.js';
-import { sendOk, type Handler } from '../../core/runtime/respond.js';
+import { STATUS_200, type Handler } from '../../core/runtime/respond.js';
+import { cacheable, sendConditional } from '../http/conditional.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 
@@ -36,13 +37,15 @@ export function openApiBytes(): Buffer {
   return (document ??= readOpenApiDocument(packagePath(OPENAPI_FILE)));
 }
 
+/** The document changes only with a deploy: caches may keep it a while, then revalidate. */
+const OPENAPI_CACHE = Buffer.from('public, max-age=300');
+
 export function openApiDocument({ metrics, state }: RouteDeps): Handler {
-  const body = openApiBytes();
+  const body = cacheable(openApiBytes());
   const route = routeIndex.openapi;
-  const ok = statusIndex['200'];
-  return (res) => {
+  return (res, req) => {
     const startedAt = performance.now();
-    sendOk(res, body, state.draining);
-    metrics.record(route, ok, startedAt);
+    const notModified = sendConditional(res, req, STATUS_200, body, OPENAPI_CACHE, state.draining);
+    metrics.record(route, notModified ? statusIndex['304'] : statusIndex['200'], startedAt);
   };
 }

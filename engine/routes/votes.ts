@@ -1,12 +1,14 @@
-// POST /votes and GET /votes/{id} (README "Topics and votes"). A vote is answered 202 once its
-// vote_cast event is durable in the events log (nothing is counted here); the vote processor counts
-// it exactly once and its votes_counted event reaches every engine's fold. A vote's id is its event
-// id, so it needs no generator and is unique across engines.
+// POST /votes and GET /votes/{id} (README "Topics and votes"; the receipt carries an ETag: README
+// "Caching"). A vote is answered 202 once its vote_cast event is durable in the events log (nothing
+// is counted here); the vote processor counts it exactly once and its votes_counted event reaches
+// every engine's fold. A vote's id is its event id, so it needs no generator and is unique across
+// engines.
 
 import { voteCast } from '../../core/domain/stream/events.js';
 import { idField } from '../../core/domain/fields.js';
 import { pathParam } from '../http/path-param.js';
-import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../../core/runtime/respond.js';
+import { STATUS_200, STATUS_202, sendError, type Handler } from '../../core/runtime/respond.js';
+import { PRIVATE_REVALIDATE, cacheable, sendConditional } from '../http/conditional.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import type { RouteDeps } from './route-deps.js';
 import { streamReadDoor } from './read-door.js';
@@ -46,12 +48,16 @@ export function getVote(deps: RouteDeps): Handler {
       sendError(res, 'unknown_vote', state.draining);
       return metrics.record(route, statusIndex['404'], startedAt);
     }
-    if (receipt.countedMs === 0) {
-      sendJson(res, STATUS_202, JSON.stringify({ id, status: 'queued', queued_at: new Date(receipt.queuedMs).toISOString() }), state.draining);
-      return metrics.record(route, statusIndex['202'], startedAt);
-    }
-    const counted = { id, topic_id: receipt.topicId, choice_id: receipt.choiceId, created: new Date(receipt.countedMs).toISOString() };
-    sendJson(res, STATUS_200, JSON.stringify(counted), state.draining);
-    metrics.record(route, statusIndex['200'], startedAt);
+    // The receipt's body is built per request (it is small, and there is one per vote), and so is its ETag.
+    const queued = receipt.countedMs === 0;
+    const body = cacheable(
+      JSON.stringify(
+        queued
+          ? { id, status: 'queued', queued_at: new Date(receipt.queuedMs).toISOString() }
+          : { id, topic_id: receipt.topicId, choice_id: receipt.choiceId, created: new Date(receipt.countedMs).toISOString() },
+      ),
+    );
+    const notModified = sendConditional(res, req, queued ? STATUS_202 : STATUS_200, body, PRIVATE_REVALIDATE, state.draining);
+    metrics.record(route, notModified ? statusIndex['304'] : queued ? statusIndex['202'] : statusIndex['200'], startedAt);
   };
 }

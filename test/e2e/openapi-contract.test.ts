@@ -1,8 +1,9 @@
 // Real answers against engine/openapi.json. Over HTTP, every documented operation is routed (no
 // 404 not_found, no 405) and every other method on a documented path is a 405. Then each operation
-// is driven through every status it documents — success, 400, 401, 403, the 404s, 409, 413, 415,
-// 429 (an engine with a tiny rate limit), 503 (an engine whose event log cannot be read and that has
-// no ads; writes with the log failing) — and every answer must be one the document declares for
+// is driven through every status it documents — success, 304 (the ETag just answered sent back in
+// If-None-Match), 400, 401, 403, the 404s, 409, 413, 415, 429 (an engine with a tiny rate limit),
+// 503 (an engine whose event log cannot be read and that has no ads; writes with the log failing)
+// — and every answer must be one the document declares for
 // that operation and status: content-type, body schema, required headers. An undocumented status
 // fails, and so does a documented one that no request produced, or a documented content type of
 // it (GET /ad_request's 200 in JSON and in VAST). Then the document's input rules
@@ -125,7 +126,8 @@ t.test('contract: every answer is declared, and every declared answer is produce
     const send = requester(http, eng.url);
     const tooBig = JSON.stringify({ name: 'x'.repeat(20_000) });
 
-    await expect('GET /openapi.json', 200, send('GET', '/openapi.json', { key: null }), 'without a key');
+    const document = await expect('GET /openapi.json', 200, send('GET', '/openapi.json', { key: null }), 'without a key');
+    await expect('GET /openapi.json', 304, http.get(`${eng.url}/openapi.json`, { 'if-none-match': String(document.headers.etag) }), 'not modified');
 
     const ad = 'GET /ad_request';
     await expect(ad, 200, send('GET', '/ad_request', { key: GAME_KEY, query: '?country=US&lang=eng' }), 'an ad');
@@ -154,7 +156,10 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(newGame, 415, send('POST', '/games', { body: '{"name":"x"}', type: 'text/plain' }), 'not JSON content-type');
 
     const games = 'GET /games';
-    await expect(games, 200, send('GET', '/games', { key: GAME_KEY }), 'the games');
+    const gameList = await expect(games, 200, send('GET', '/games', { key: GAME_KEY }), 'the games');
+    await expect(games, 200, send('GET', '/games', { key: GAME_KEY, query: '?limit=1' }), 'a page');
+    await expect(games, 304, http.get(`${eng.url}/games`, { 'x-api-key': GAME_KEY, 'if-none-match': String(gameList.headers.etag) }), 'not modified');
+    await expect(games, 400, send('GET', '/games', { key: GAME_KEY, query: '?cursor=nope' }), 'bad cursor');
     await expect(games, 400, send('GET', '/games', { key: null, query: '?api_key=a&api_key=b' }), 'api_key twice');
     await expect(games, 401, send('GET', '/games', { key: null }), 'no key');
 
@@ -220,13 +225,18 @@ t.test('contract: every answer is declared, and every declared answer is produce
 
     const list = 'GET /topics';
     await expect(list, 200, send('GET', '/topics', { key: GAME_KEY, query: '?include_votes=true' }), 'with votes');
-    await expect(list, 200, send('GET', '/topics', { key: GAME_KEY }), 'without votes');
+    const topicList = await expect(list, 200, send('GET', '/topics', { key: GAME_KEY }), 'without votes');
+    const topicPage = await expect(list, 200, send('GET', '/topics', { key: GAME_KEY, query: '?limit=1&include_votes=true' }), 'a page');
+    await expect(list, 200, send('GET', '/topics', { key: GAME_KEY, query: `?cursor=${(topicPage.body as { next_cursor: string }).next_cursor}` }), 'the next page');
+    await expect(list, 304, http.get(`${eng.url}/topics`, { 'x-api-key': GAME_KEY, 'if-none-match': String(topicList.headers.etag) }), 'not modified');
+    await expect(list, 400, send('GET', '/topics', { key: GAME_KEY, query: '?limit=0' }), 'bad limit');
     await expect(list, 400, send('GET', '/topics', { key: GAME_KEY, query: '?include_votes=yes' }), 'bad include_votes');
     await expect(list, 401, send('GET', '/topics', { key: null }), 'no key');
 
     const one = 'GET /topics/{id}';
     await expect(one, 200, send('GET', '/topics/1', { key: GAME_KEY, query: '?include_votes=true' }), 'with votes');
-    await expect(one, 200, send('GET', '/topics/1', { key: null, query: `?api_key=${GAME_KEY}` }), 'without votes');
+    const oneTopic = await expect(one, 200, send('GET', '/topics/1', { key: null, query: `?api_key=${GAME_KEY}` }), 'without votes');
+    await expect(one, 304, http.get(`${eng.url}/topics/1`, { 'x-api-key': GAME_KEY, 'if-none-match': String(oneTopic.headers.etag) }), 'not modified');
     await expect(one, 400, send('GET', '/topics/1', { key: GAME_KEY, query: '?include_votes=1' }), 'bad include_votes');
     await expect(one, 401, send('GET', '/topics/1', { key: null }), 'no key');
     await expect(one, 404, send('GET', '/topics/99', { key: GAME_KEY }), 'unknown topic');
@@ -243,7 +253,8 @@ t.test('contract: every answer is declared, and every declared answer is produce
 
     const receipt = 'GET /votes/{id}';
     const voteId = (cast.body as { id: string }).id;
-    await expect(receipt, 202, send('GET', `/votes/${voteId}`, { key: GAME_KEY }), 'queued, not counted');
+    const queued = await expect(receipt, 202, send('GET', `/votes/${voteId}`, { key: GAME_KEY }), 'queued, not counted');
+    await expect(receipt, 304, http.get(`${eng.url}/votes/${voteId}`, { 'x-api-key': GAME_KEY, 'if-none-match': String(queued.headers.etag) }), 'not modified');
     await expect(receipt, 400, send('GET', `/votes/${voteId}`, { key: null, query: '?api_key=a&api_key=b' }), 'api_key twice');
     await expect(receipt, 401, send('GET', `/votes/${voteId}`, { key: null }), 'no key');
     await expect(receipt, 404, send('GET', '/votes/1-0', { key: GAME_KEY }), 'unknown vote');
@@ -374,6 +385,9 @@ const queryProbes: Record<string, Probe[]> = {
   count: [absent, '1', '5', '0', '6', '01', '1.0', 'two', '', '\u00e9'],
   explain: [absent, 'true', 'false', 'True', '1', '', 'yes'],
   include_votes: [absent, 'true', 'false', 'True', '', '1', 'falsey'],
+  limit: [absent, '1', '2', '100', '999', '1000', '0', '1001', '01', '-1', '1.5', 'ten', '', '10000', '\u00e9'],
+  // A cursor names the last id of a page: any id is well-formed (past the end, an empty last page).
+  cursor: [absent, '1AAAAAAAA', '1AAAAAAAB', `1${'_'.repeat(8)}`, '1-_-_-_-_', '1zzzzzzzz', '2AAAAAAAB', '1AAAAAAA', '1AAAAAAAAA', '1AAAA+AAA', '1AAAA=AAA', 'nope', '', 'c'.repeat(65), '\u00e9'],
   from: [absent, '2026-11-24', '2026-11-24T10Z', '2026-11-24T10:00Z', '2026-11-24T10:30Z', '2026-11-24T10:30:15.5+02:00', 'yesterday', '2026-11-24T10', '', '2026-11-24 10:00', 'x'.repeat(41)],
   to: [absent, '2026-11-25', '2026-11-25T00:00:00.000Z', '2026-11-25T01-01:00', 'tomorrow', '', '2026-11-25T24:00Z'],
   ad_id: [absent, 'us-eng-allday-1', 'other', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000'],
