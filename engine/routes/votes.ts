@@ -1,10 +1,14 @@
 // POST /votes and GET /votes/{id} (README "Topics and votes"). A vote is answered 202 once its
 // vote_cast event is durable in the events log (nothing is counted here); the vote processor counts
 // it exactly once and its votes_counted event reaches every engine's fold. A vote's id is its event
-// id, so it needs no generator and is unique across engines.
+// id, so it needs no generator and is unique across engines. Polls: the door refuses what it can see
+// (a topic past its ends_at by this engine's clock, a player who already voted on a one-vote topic);
+// the fold has the last word, in stream order, for votes two engines took at once.
 
-import { voteCast } from '../../core/domain/stream/events.js';
+import { voteCast, type VoteCast } from '../../core/domain/stream/events.js';
 import { idField } from '../../core/domain/fields.js';
+import { parsePlayerId } from '../../core/domain/stream/topic-rules.js';
+import { isClosed } from '../../core/domain/stream/topics-index.js';
 import { pathParam } from '../http/path-param.js';
 import { STATUS_200, STATUS_202, sendError, sendJson, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
@@ -20,15 +24,22 @@ export function castVote(deps: RouteDeps): Handler {
   return writeRoute(deps, 'votes', 'game', async (body) => {
     const topicId = idField(body, 'topic_id');
     const choiceId = idField(body, 'choice_id');
+    const player = parsePlayerId(body);
     const topic = deps.stream.topics.byId(topicId);
     if (topic === undefined) return { error: 'unknown_topic' };
     if (!topic.choices.some((c) => c.id === choiceId)) return { error: 'unknown_choice' };
+    if (topic.votesPerPlayer === 'one' && player === undefined) return { error: 'bad_body', message: 'player_id is required: this topic counts one vote per player' };
     if (!topic.isActive) return { error: 'topic_inactive' };
-    if (deps.events === null) return { error: 'store_unavailable' };
     const queuedAt = deps.clock.now();
+    if (isClosed(topic, queuedAt)) return { error: 'topic_closed' };
+    if (topic.votesPerPlayer === 'one' && deps.stream.hasVoted(topicId, player!)) return { error: 'already_voted' };
+    if (deps.events === null) return { error: 'store_unavailable' };
+    const vote: VoteCast = { topic_id: topicId, choice_id: choiceId, queued_at: queuedAt };
+    if (player !== undefined) vote.player_id = player;
     // Durable once append resolves, and known to GET /votes/{id} here from then on (StreamHolder.ownWriter).
-    const id = await deps.events.append(voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt }));
-    return { status: STATUS_202, body: JSON.stringify({ id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString() }) };
+    const id = await deps.events.append(voteCast(vote));
+    const answer = { id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString(), ...(player === undefined ? {} : { player_id: player }) };
+    return { status: STATUS_202, body: JSON.stringify(answer) };
   });
 }
 
@@ -45,6 +56,11 @@ export function getVote(deps: RouteDeps): Handler {
     if (receipt === undefined) {
       sendError(res, 'unknown_vote', state.draining);
       return metrics.record(route, statusIndex['404'], startedAt);
+    }
+    if (receipt.refused !== undefined) {
+      const refused = { id, status: 'refused', reason: receipt.refused, topic_id: receipt.topicId, choice_id: receipt.choiceId, queued_at: new Date(receipt.queuedMs).toISOString() };
+      sendJson(res, STATUS_200, JSON.stringify(refused), state.draining);
+      return metrics.record(route, statusIndex['200'], startedAt);
     }
     if (receipt.countedMs === 0) {
       sendJson(res, STATUS_202, JSON.stringify({ id, status: 'queued', queued_at: new Date(receipt.queuedMs).toISOString() }), state.draining);
