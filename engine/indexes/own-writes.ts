@@ -7,7 +7,10 @@
 //
 // Only writes whose effect does not depend on the events around them are answered this way. A game
 // or a topic gets its id, or its 409, from its place in the stream, so those writes still wait for
-// their own event to fold.
+// their own event to fold. A vote with a player_id is answered at once too; the fold decides later
+// whether it counts (README "Topics and votes"), and meanwhile the door asks here whether the
+// player has a vote of ours on its way, so a player's second vote to this server is a 409 even
+// before the fold has the first.
 
 import { compareEventIds, type NewEvent } from '../../core/domain/stream/event.js';
 import { reportOf, type PlayerReported, type VoteCast } from '../../core/domain/stream/events.js';
@@ -21,13 +24,20 @@ interface Pending {
   id: string;
   /** Set for a report: whose list to remove it from. */
   email: string | null;
+  /** Set for a vote with a player_id: its `players` key. */
+  player: string | null;
 }
+
+/** The `players` key of a player's vote on a topic. */
+const playerKey = (topicId: number, player: string): string => `${topicId}:${player}`;
 
 export class OwnWrites {
   /** Ids in the order they were recorded (ascending: the log hands them out in order). */
   private readonly order: Pending[] = [];
   private head = 0;
   private readonly votes = new Map<string, VoteReceipt>();
+  /** "<topic id>:<player id>" → how many of that player's votes on the topic are pending. */
+  private readonly players = new Map<string, number>();
   private readonly reports = new Map<string, { id: string; report: Report }[]>();
 
   get size(): number {
@@ -44,14 +54,16 @@ export class OwnWrites {
     if (e.type === 'vote_cast') {
       const v = e.data as VoteCast;
       this.votes.set(id, { topicId: v.topic_id, choiceId: v.choice_id, queuedMs: v.queued_at, countedMs: 0 });
-      this.order.push({ id, email: null });
+      const player = v.player_id === undefined ? null : playerKey(v.topic_id, v.player_id);
+      if (player !== null) this.players.set(player, (this.players.get(player) ?? 0) + 1);
+      this.order.push({ id, email: null, player });
     } else if (e.type === 'player_reported') {
       const r = e.data as PlayerReported;
       const report = reportOf(r);
       const list = this.reports.get(r.email);
       if (list === undefined) this.reports.set(r.email, [{ id, report }]);
       else list.push({ id, report });
-      this.order.push({ id, email: r.email });
+      this.order.push({ id, email: r.email, player: null });
     } else {
       return;
     }
@@ -60,6 +72,11 @@ export class OwnWrites {
 
   vote(id: string): VoteReceipt | undefined {
     return this.votes.get(id);
+  }
+
+  /** True when a vote of this player on this topic is durable but not folded yet. */
+  votedPending(topicId: number, player: string): boolean {
+    return this.players.size > 0 && this.players.has(playerKey(topicId, player));
   }
 
   /** This email's reports the fold has not reached (position: the last event folded), or null. */
@@ -80,6 +97,11 @@ export class OwnWrites {
     const p = this.order[this.head++]!;
     if (p.email === null) {
       this.votes.delete(p.id);
+      if (p.player !== null) {
+        const n = this.players.get(p.player)!;
+        if (n === 1) this.players.delete(p.player);
+        else this.players.set(p.player, n - 1);
+      }
     } else {
       const list = this.reports.get(p.email)!;
       list.splice(list.findIndex((x) => x.id === p.id), 1);

@@ -93,6 +93,11 @@ export class StreamHolder {
     return this.current.votes.get(id) ?? this.own.vote(id);
   }
 
+  /** True when the player has a counted vote on this topic, or one of this server's on its way (one-vote topics). */
+  hasVoted(topicId: number, player: string): boolean {
+    return this.current.topics.hasVoted(topicId, player) || this.own.votedPending(topicId, player);
+  }
+
   /** The ban record at `nowMs` (over every game, or one), this server's own reports not folded yet included. */
   check(email: string, nowMs: number, gameId = ALL_GAMES): BanCheck | null {
     const pending = this.own.size === 0 ? null : this.own.reportsOf(email, this.position);

@@ -2,7 +2,8 @@
 // key may also come as an `api_key` body field), GET /topics and GET /topics/{id} (game scope,
 // `?include_votes=true` fills the tallies; the list whole or a page at a time, every read with an
 // ETag: README "Pagination", "Caching"). Topic ids and choice ids are decided by the fold of the
-// events stream, like game ids, so a write answers from the fold of its own event.
+// events stream, like game ids, so a write answers from the fold of its own event. A PUT without
+// `ends_at` or `votes_per_player` keeps the topic's; `votes_per_player` cannot change (409).
 
 import { errorBody } from '../../core/errors.js';
 import { topicCreated, topicUpdated } from '../../core/domain/stream/events.js';
@@ -43,10 +44,14 @@ export function updateTopic(deps: RouteDeps): Handler {
     'admin',
     async (body, pathId) => {
       const topicId = parseId(pathId);
-      if (topicId === null || deps.stream.topics.byId(topicId) === undefined) return { error: 'unknown_topic' };
+      const current = topicId === null ? undefined : deps.stream.topics.byId(topicId);
+      if (current === undefined) return { error: 'unknown_topic' };
       const topic = parseTopicBody(body);
+      if (topic.votes_per_player !== undefined && topic.votes_per_player !== current.votesPerPlayer) {
+        return { error: 'votes_per_player_fixed' };
+      }
       if (deps.events === null) return { error: 'store_unavailable' };
-      const id = await deps.events.append(topicUpdated({ id: topicId, topic, at: deps.clock.now() }));
+      const id = await deps.events.append(topicUpdated({ id: current.id, topic, at: deps.clock.now() }));
       return answerFolded(deps, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_200);
     },
     { bodyKey: true, idAfter: TOPIC_PATH },

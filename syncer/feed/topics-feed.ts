@@ -1,5 +1,5 @@
 // The optional topics feed (TOPICS_FEED_URL): a JSON array, or JSON lines, of
-// `{id, title, is_active?, choices: [{description}]}`, where `id` is the feed's own id of the topic
+// `{id, title, is_active?, votes_per_player?, ends_at?, choices: [{description}]}`, where `id` is the feed's own id of the topic
 // (a non-empty string or a positive integer). Validated row by row like the blacklist feed: a bad row
 // is dropped with a reason, counted and sampled for the log; only a body that is neither a JSON array
 // nor JSON lines is refused whole. Each topic goes through the same rules as POST /topics

@@ -2,7 +2,8 @@
 // stream the way POST /topics and PUT /topics/{id} do, so every engine folds the same topics and the
 // next compaction snapshots them. The feed owns the topics it created (those with a feed key) and
 // only those: a feed id never seen gets a topic_created carrying the key; a known one whose title,
-// is_active or choice descriptions differ gets a topic_updated that replaces them (an edit made
+// is_active, choice descriptions or ends_at (when the row has one) differ gets a topic_updated that
+// replaces them (votes_per_player is taken at creation only, like POST /topics; an edit made
 // through the API to a feed topic is overwritten by the next pull that differs from it); an
 // unchanged one gets nothing. Topics created through the API have no feed key and are never touched.
 // A topic that disappears from the feed is left as it is: the feed can create and change, not delete.
@@ -112,11 +113,12 @@ export class SyncTopicsFeed {
   }
 }
 
-/** True when the feed's version differs from the topic in title, is_active or its choice descriptions (in order). */
+/** True when the feed's version differs from the topic in title, is_active, its choice descriptions (in order) or the end it names. */
 function differs(current: Topic, fromFeed: TopicInput): boolean {
   return (
     current.title !== fromFeed.title ||
     current.isActive !== fromFeed.is_active ||
+    (fromFeed.ends_at !== undefined && fromFeed.ends_at !== current.endsMs) ||
     current.choices.length !== fromFeed.choices.length ||
     current.choices.some((c, i) => c.description !== fromFeed.choices[i]!.description)
   );
@@ -138,5 +140,8 @@ function keepingChoiceIds(current: Topic, fromFeed: TopicInput): TopicInput {
     const id = idsByDescription.get(c.description)?.shift();
     return id === undefined ? { description: c.description } : { id, description: c.description };
   });
-  return { ...fromFeed, choices };
+  // Without votes_per_player: a topic keeps the one it was created with.
+  const topic: TopicInput = { title: fromFeed.title, is_active: fromFeed.is_active, choices };
+  if (fromFeed.ends_at !== undefined) topic.ends_at = fromFeed.ends_at;
+  return topic;
 }

@@ -6,6 +6,10 @@
 -- the processed set and counted no more. A beacon is one (decision id, kind): fired again, on this
 -- engine or another, it is found in the beacons' processed set and counted no more. A click whose
 -- impression, or a complete whose start, was not counted before it is counted in its own column.
+-- Whether a vote counts in the engines' tallies is not decided here but by the fold of its
+-- vote_cast, in stream order (README "Topics and votes": a player's second vote on a one-vote
+-- topic, a vote queued after the topic's end): such a vote is processed and named in votes_counted
+-- like any other, and the fold drops it. So KEYS[3] counts votes processed, refused ones included.
 --
 -- KEYS[1]  the events stream
 -- KEYS[2]  processed votes: sorted set, member = vote id (its event id), score = the id's ms

@@ -3,6 +3,8 @@
 // the votes and beacons of a batch the consumer group delivered, record them as processed, tell the
 // engines (one votes_counted and one beacons_counted event), and acknowledge the batch. Redis does
 // it in one Lua script (redis-vote-counter.ts); embedded mode on its file log (file-vote-counter.ts).
+// Which votes count in the end (a second vote of a player, a vote after a topic's end) is the
+// fold's decision (TopicsIndex.castVote), not the counter's: the counter processes every vote once.
 
 import type { LoggedEvent } from '../../core/domain/stream/event.js';
 import type { BeaconFired, VoteCast } from '../../core/domain/stream/events.js';

@@ -220,6 +220,7 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(put, 403, send('PUT', '/topics/1', { key: GAME_KEY, body: replacement }), 'game key');
     await expect(put, 404, send('PUT', '/topics/99', { body: replacement }), 'unknown topic');
     await expect(put, 404, send('PUT', '/topics/abc', { body: replacement }), 'not an id');
+    await expect(put, 409, send('PUT', '/topics/1', { body: '{"title":"x","votes_per_player":"one","choices":[{"description":"a"}]}' }), 'votes_per_player changed');
     await expect(put, 413, send('PUT', '/topics/1', { body: tooBig }), 'too large');
     await expect(put, 415, send('PUT', '/topics/1', { body: replacement, type: 'text/plain' }), 'not JSON content-type');
 
@@ -248,6 +249,19 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(vote, 404, send('POST', '/votes', { key: GAME_KEY, body: '{"topic_id":99,"choice_id":2}' }), 'unknown topic');
     await expect(vote, 404, send('POST', '/votes', { key: GAME_KEY, body: '{"topic_id":1,"choice_id":1}' }), 'unknown choice (dropped by the PUT)');
     await expect(vote, 409, send('POST', '/votes', { key: GAME_KEY, body: '{"topic_id":2,"choice_id":3}' }), 'inactive topic');
+    // Polls: a topic that has ended, and one that counts one vote per player.
+    const ended = await expect(newTopic, 201, send('POST', '/topics', { body: '{"title":"Ended","ends_at":"2020-01-01T00:00:00+01:00","choices":[{"description":"x"}]}' }), 'with an end, past');
+    const endedTopic = ended.body as { id: number; choices: { id: number }[] };
+    await expect(vote, 409, send('POST', '/votes', { key: GAME_KEY, body: JSON.stringify({ topic_id: endedTopic.id, choice_id: endedTopic.choices[0]!.id }) }), 'topic closed');
+    const poll = await expect(newTopic, 201, send('POST', '/topics', { body: '{"title":"MVP?","votes_per_player":"one","choices":[{"description":"Ana"}]}' }), 'one vote per player');
+    const pollVote = JSON.stringify({ topic_id: (poll.body as { id: number }).id, choice_id: (poll.body as { choices: { id: number }[] }).choices[0]!.id, player_id: 'p1' });
+    await expect(vote, 202, send('POST', '/votes', { key: GAME_KEY, body: pollVote }), 'queued, with a player');
+    await expect(vote, 409, send('POST', '/votes', { key: GAME_KEY, body: pollVote }), 'already voted');
+    await expect(vote, 400, send('POST', '/votes', { key: GAME_KEY, body: pollVote.replace(',"player_id":"p1"', '') }), 'no player_id on a one-vote topic');
+    // The same player's vote through another engine at the same moment: straight into the log.
+    const secondId = await eng.events.append({ type: 'vote_cast', data: { ...JSON.parse(pollVote), queued_at: Date.now() } });
+    await eventually(() => send('GET', `/votes/${secondId}`, { key: GAME_KEY }), (r) => r.status === 200, 10_000, 'the second vote refused by the fold', 25);
+    await expect('GET /votes/{id}', 200, send('GET', `/votes/${secondId}`, { key: GAME_KEY }), 'refused');
     await expect(vote, 413, send('POST', '/votes', { key: GAME_KEY, body: tooBig }), 'too large');
     await expect(vote, 415, send('POST', '/votes', { key: GAME_KEY, body: '{"topic_id":1,"choice_id":2}', type: 'text/plain' }), 'not JSON content-type');
 
@@ -396,6 +410,12 @@ const queryProbes: Record<string, Probe[]> = {
 
 const idProbes: Probe[] = [absent, 1, '1', 2, 9_999_999_999, '9999999999', 10_000_000_000, '10000000000', 0, '0', '007', -1, '-1', 1.5, '1.5', ' 1', '', null, true, [1]];
 
+const votesPerPlayerProbes: Probe[] = [absent, 'unlimited', 'one', 'two', 'ONE', '', null, 1];
+const endsAtProbes: Probe[] = [
+  absent, null, '2026-12-01T18:00:00Z', '2026-12-01T18:00Z', '2026-12-01T18:00:00.123+05:30', '2020-01-01T00:00:00-01:00',
+  '2026-12-01T18:00:00', '2026-12-01', '2026-12-01T18:00:00.1234Z', 'tomorrow', '', 1_800_000_000_000, true,
+];
+
 /** Body fields with rules, by operation: where the field is in the operation's example body, and its values. */
 const bodyProbes: Record<string, { field: string; at: (string | number)[]; values: Probe[] }[]> = {
   'POST /blacklist': [
@@ -419,8 +439,17 @@ const bodyProbes: Record<string, { field: string; at: (string | number)[]; value
   'POST /votes': [
     { field: 'topic_id', at: ['topic_id'], values: idProbes },
     { field: 'choice_id', at: ['choice_id'], values: idProbes },
+    { field: 'player_id', at: ['player_id'], values: [absent, null, 'p', 'player 42', '~', 'x'.repeat(128), 'x'.repeat(129), '', '\u00e9', '\u0000', '\t', '\u007f', 42, ['p']] },
   ],
-  'PUT /topics/{id}': [{ field: 'choices[0].id', at: ['choices', 0, 'id'], values: [...idProbes.filter((v) => v !== absent), 2] }],
+  'POST /topics': [
+    { field: 'votes_per_player', at: ['votes_per_player'], values: votesPerPlayerProbes },
+    { field: 'ends_at', at: ['ends_at'], values: endsAtProbes },
+  ],
+  'PUT /topics/{id}': [
+    { field: 'choices[0].id', at: ['choices', 0, 'id'], values: [...idProbes.filter((v) => v !== absent), 2] },
+    { field: 'votes_per_player', at: ['votes_per_player'], values: votesPerPlayerProbes },
+    { field: 'ends_at', at: ['ends_at'], values: endsAtProbes },
+  ],
 };
 
 /** Path parameters: refused values name nothing (404 with the operation's code), never a 400. */

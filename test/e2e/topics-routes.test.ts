@@ -43,7 +43,7 @@ for (const workers of [1, 2]) {
         { id: 2, description: 'Nuke', votes: null },
       ],
     });
-    t.same(Object.keys(created.body as object), ['id', 'created', 'last_upd', 'is_active', 'title', 'choices'], 'the contract keys, in order');
+    t.same(Object.keys(created.body as object), ['id', 'created', 'last_upd', 'is_active', 'title', 'choices', 'votes_per_player', 'ends_at'], 'the contract keys, in order, then the poll settings');
     const second = await a.create({ title: 'Closed poll', is_active: false, choices: [{ description: 'Yes' }], api_key: ADMIN_KEY }, null);
     t.match(second, { status: 201, body: { id: 2, is_active: false, choices: [{ id: 3 }] } }, 'the key as an api_key body field');
 

@@ -328,6 +328,7 @@ function legacyRecord(p: [string, string, number, number[], number[], (string | 
   const [, top, topCount, games, times, flat] = p;
   if (!Array.isArray(games) || !Array.isArray(times) || !Array.isArray(flat) || flat.length % 2 !== 0 || games.length === 0) throw bad();
   if (!games.every((g) => index.gameById(g) !== undefined) || !times.every(isTime)) throw bad();
+  for (let i = 1; i < times.length; i++) if (times[i - 1]! > times[i]!) throw bad();
   const reasons: string[] = [];
   let total = 0;
   for (let i = 0; i < flat.length; i += 2) {
@@ -342,8 +343,7 @@ function legacyRecord(p: [string, string, number, number[], number[], (string | 
     for (let n = 0; n < (flat[i + 1] as number); n++) reasons.push(flat[i] as string);
   }
   if (reasons.length !== times.length) throw bad();
-  const sorted = [...times].sort((a, b) => a - b);
-  return { games: sorted.map((_, i) => games[i % games.length]!), times: sorted, reasons, expires: null };
+  return { games: times.map((_, i) => games[i % games.length]!), times, reasons, expires: null };
 }
 
 const emptyRecord = (): PlayerRecord => ({ games: [], times: [], reasons: [], expires: null });
@@ -385,30 +385,61 @@ function withoutExpired(p: PlayerRecord, nowMs: number): PlayerRecord {
   return live;
 }
 
+/** Reasons and games seen by one check, reused: checks run one at a time on one thread. */
+const seenReasons: string[] = [];
+const seenCounts: number[] = [];
+const seenGames: number[] = [];
+/** Past this many distinct reasons (games) a check counts in a Map (Set): linear scans would cost more. */
+const LINEAR_REASONS = 32;
+
 /**
  * The check over the reports in force (of one game, or all), read in fold order: the top reason
  * moves only when another reason's count goes strictly above it, so among equal counts the one that
- * reached it first wins. Null when none is in force.
+ * reached it first wins. Null when none is in force. Most records hold a few reports with fewer
+ * reasons: they are counted in the scratch arrays above, with no allocation.
  */
 function checkOf(p: PlayerRecord, nowMs: number, gameId: number): BanCheck | null {
   const since = nowMs - REPORT_WINDOW_MS;
-  const counts = new Map<string, number>();
-  const games: number[] = [];
+  seenReasons.length = 0;
+  seenCounts.length = 0;
+  seenGames.length = 0;
+  let counts: Map<string, number> | null = null;
+  let games: Set<number> | null = null;
   let top = '';
   let topCount = 0;
   let recent = 0;
   for (let i = 0; i < p.games.length; i++) {
     const game = p.games[i]!;
     if ((gameId !== ALL_GAMES && game !== gameId) || (p.expires !== null && !inForce(p.expires[i]!, nowMs))) continue;
-    if (!games.includes(game)) games.push(game);
+    if (games !== null) games.add(game);
+    else if (!seenGames.includes(game)) {
+      seenGames.push(game);
+      if (seenGames.length > LINEAR_REASONS) games = new Set(seenGames);
+    }
     if (p.times[i]! > since) recent++;
     const reason = p.reasons[i]!;
-    const count = (counts.get(reason) ?? 0) + 1;
-    counts.set(reason, count);
+    let count: number;
+    if (counts === null) {
+      const at = seenReasons.indexOf(reason);
+      if (at >= 0) {
+        count = ++seenCounts[at]!;
+      } else if (seenReasons.length < LINEAR_REASONS) {
+        seenReasons.push(reason);
+        seenCounts.push(1);
+        count = 1;
+      } else {
+        counts = new Map(seenReasons.map((r, j) => [r, seenCounts[j]!]));
+        count = 1;
+        counts.set(reason, 1);
+      }
+    } else {
+      count = (counts.get(reason) ?? 0) + 1;
+      counts.set(reason, count);
+    }
     if (count > topCount) {
       topCount = count;
       top = reason;
     }
   }
-  return topCount === 0 ? null : { most_common_reason: top, number_of_games_reported: games.length, times_reported_last_90_days: recent };
+  return topCount === 0 ? null : { most_common_reason: top, number_of_games_reported: games?.size ?? seenGames.length, times_reported_last_90_days: recent };
 }

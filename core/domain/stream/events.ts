@@ -61,11 +61,14 @@ export interface VoteCast {
   topic_id: number;
   choice_id: number;
   queued_at: number;
+  /** The voter, when the game named one: on a one-vote topic only the player's first vote counts. */
+  player_id?: string;
 }
 
 /**
  * Votes the processor counted, each exactly once (syncer/votes/): [voteId, choiceId] pairs. Written
- * by the same atomic step that records the votes as processed (count-votes.lua on Redis).
+ * by the same atomic step that records the votes as processed (count-votes.lua on Redis). A vote the
+ * fold refused at its vote_cast (TopicsIndex.castVote) is named here too and not counted.
  */
 export interface VotesCounted {
   at: number;
@@ -168,14 +171,13 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
     }
     case 'vote_cast': {
       const v = e.data as VoteCast;
-      state.votes.queued(e.id, v.topic_id, v.choice_id, v.queued_at);
+      state.votes.queued(e.id, v.topic_id, v.choice_id, v.queued_at, state.topics.castVote(e.id, v.topic_id, v.player_id, v.queued_at));
       return true;
     }
     case 'votes_counted': {
       const c = e.data as VotesCounted;
       for (const [voteId, choiceId] of c.votes) {
-        state.topics.addVotes(choiceId, 1);
-        state.votes.counted(voteId, c.at);
+        if (state.topics.countVote(voteId, choiceId)) state.votes.counted(voteId, c.at);
       }
       return true;
     }

@@ -75,3 +75,21 @@ t.test('checkWith applies pending reports after the folded ones, tie rule includ
   t.same(index.checkWith('new@example.com', NOW, [{ ...pending[0]!, email: 'new@example.com' }]), { most_common_reason: 'spam', number_of_games_reported: 1, times_reported_last_90_days: 1 });
   t.equal(index.checkWith('x@example.com', NOW, [{ ...pending[0]!, gameId: 99 }]), null, 'a report of an unknown game counts for nothing, as in the fold');
 });
+
+t.test('a player on a one-vote topic: known to have voted from an own vote on its way, then from the fold', async (t) => {
+  const h = new StreamHolder(100);
+  h.apply([logged('1-0', topicCreated({ topic: { title: 'MVP?', is_active: true, choices: [{ description: 'A' }], votes_per_player: 'one' }, at: NOW }))]);
+  t.notOk(h.hasVoted(1, 'p1'));
+  const v = voteCast({ topic_id: 1, choice_id: 1, queued_at: NOW, player_id: 'p1' });
+  h.recordOwn('2-0', v);
+  t.ok(h.hasVoted(1, 'p1'), 'our own vote, durable, not folded yet');
+  t.notOk(h.hasVoted(1, 'p2'), 'another player');
+  t.notOk(h.hasVoted(2, 'p1'), 'another topic');
+  h.apply([logged('2-0', v)]);
+  t.ok(h.hasVoted(1, 'p1'), 'now from the fold');
+  h.recordWritten(['3-0'], [encodeEvent(voteCast({ topic_id: 1, choice_id: 1, queued_at: NOW, player_id: 'p2' }))]);
+  t.ok(h.hasVoted(1, 'p2'), "another server process's vote on its way");
+  h.apply([logged('3-0', voteCast({ topic_id: 1, choice_id: 1, queued_at: NOW, player_id: 'p2' }))]);
+  t.ok(h.hasVoted(1, 'p2'));
+  t.equal(h.state.topics.votersKept, 2);
+});

@@ -228,3 +228,22 @@ t.test('job: feed keys travel in the stream snapshot, so a fresh syncer after co
   await replica.catchUp();
   t.same(replica.state.topics.byFeed('a')?.choices, [{ id: 2, description: 'y' }], 'the kept choice keeps its id across the snapshot');
 });
+
+t.test('job: poll settings from the feed: created with both, ends_at merged when it changes, votes_per_player kept', async (t) => {
+  const r = await rig(t);
+  const row = (o: Record<string, unknown>) => ({ id: 'mvp', title: 'MVP?', choices: [{ description: 'Ana' }], ...o });
+  r.feed.respond = { body: JSON.stringify([row({ votes_per_player: 'one', ends_at: '2030-01-01T12:00:00Z' })]) };
+  t.same(await r.job.run(), { outcome: 'merged', created: 1, updated: 0 });
+  const topic = () => fold(r.events).then((s) => s.topics.byFeed('mvp')!);
+  t.match(await topic(), { votesPerPlayer: 'one', endsMs: Date.UTC(2030, 0, 1, 12) });
+  r.feed.respond = { body: JSON.stringify([row({ votes_per_player: 'one', ends_at: '2030-01-01T13:00:00+01:00' })]) };
+  t.same(await r.job.run(), { outcome: 'unchanged', created: 0, updated: 0 }, 'the same instant written another way: nothing to merge');
+  r.feed.respond = { body: JSON.stringify([row({})]) };
+  t.same(await r.job.run(), { outcome: 'unchanged', created: 0, updated: 0 }, 'a row without ends_at or votes_per_player leaves them');
+  r.feed.respond = { body: JSON.stringify([row({ votes_per_player: 'unlimited', ends_at: '2030-01-02T12:00:00Z' })]) };
+  t.same(await r.job.run(), { outcome: 'merged', created: 0, updated: 1 });
+  t.match(await topic(), { votesPerPlayer: 'one', endsMs: Date.UTC(2030, 0, 2, 12) }, 'the end moved; votes_per_player is taken at creation only');
+  r.feed.respond = { body: JSON.stringify([row({ ends_at: 'soon' })]) };
+  t.match(await r.job.run(), { outcome: 'unchanged' }, 'a row with a bad ends_at is dropped');
+  t.match(r.logs.find((l) => l.msg === 'topics feed row dropped'), { reason: 'bad_topic', problem: /^ends_at/ });
+});

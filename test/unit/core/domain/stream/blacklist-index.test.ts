@@ -179,3 +179,40 @@ t.test('snapshot state: reports in fold order round-trip; expired ones are left 
     t.throws(() => BlacklistIndex.fromState({ games: [[1, 'a'], [2, 'b']], players: [bad as never], reports: 1, feedKeys: [] }), /bad player/, JSON.stringify(bad));
   }
 });
+
+t.test('checks agree with a plain recount over random histories: many reasons and games, expiries, one game', async (t) => {
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  const recount = (reports: { game: number; reason: string; time: number; expires: number }[], now: number, game: number) => {
+    const live = reports.filter((r) => (game === 0 || r.game === game) && (r.expires === 0 || r.expires > now));
+    if (live.length === 0) return null;
+    const counts = new Map<string, number>();
+    let top = '';
+    let topCount = 0;
+    for (const r of live) {
+      const c = (counts.get(r.reason) ?? 0) + 1;
+      counts.set(r.reason, c);
+      if (c > topCount) [top, topCount] = [r.reason, c];
+    }
+    return { most_common_reason: top, number_of_games_reported: new Set(live.map((r) => r.game)).size, times_reported_last_90_days: live.filter((r) => r.time > now - REPORT_WINDOW_MS).length };
+  };
+  let mismatches = 0;
+  for (let round = 0; round < 300; round++) {
+    const games = 1 + rand(80);
+    const index = withGames(...Array.from({ length: games }, (_, i) => `g${i}`));
+    const reports = Array.from({ length: 1 + rand(150) }, () => ({
+      game: 1 + rand(games),
+      reason: `r${rand(1 + rand(60))}`,
+      time: NOW - rand(200) * DAY,
+      expires: rand(3) === 0 ? NOW + (rand(20) - 10) * DAY : 0,
+    }));
+    for (const r of reports) index.addReport({ gameId: r.game, email: 'p@example.com', reason: r.reason, reportedAtMs: r.time, expiresAtMs: r.expires });
+    for (const game of [0, 1 + rand(games)]) {
+      if (JSON.stringify(index.check('p@example.com', NOW, game)) !== JSON.stringify(recount(reports, NOW, game))) mismatches++;
+    }
+  }
+  t.equal(mismatches, 0, '600 checks');
+});
