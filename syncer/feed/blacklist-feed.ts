@@ -31,7 +31,7 @@ const MAX_SAMPLES = 100;
 
 export interface BlacklistFeedValidation {
   /** Valid rows in feed order, each with its feed_key. */
-  readonly reports: Required<PlayerReported>[];
+  readonly reports: Required<Omit<PlayerReported, 'idem'>>[];
   readonly rejectedByReason: Record<BlacklistRejectReason, number>;
   readonly rejectedTotal: number;
   /** The first rows dropped (position in the feed, 0-based, and why), for the log. */
@@ -43,7 +43,7 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
   const rows = splitFeedRows(text, 'blacklist feed');
   const rejectedByReason = Object.fromEntries(blacklistRejectReasons.map((r) => [r, 0])) as Record<BlacklistRejectReason, number>;
   const rejectedSamples: { row: number; reason: BlacklistRejectReason }[] = [];
-  const reports: Required<PlayerReported>[] = [];
+  const reports: Required<Omit<PlayerReported, 'idem'>>[] = [];
   const seen = new Set<string>();
   rows.forEach((raw, row) => {
     const result = validateRow(raw, games, nowMs);
@@ -53,7 +53,7 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
       if (rejectedSamples.length < MAX_SAMPLES) rejectedSamples.push({ row, reason });
       return;
     }
-    const report = result as Required<PlayerReported>;
+    const report = result as Required<Omit<PlayerReported, 'idem'>>;
     seen.add(report.feed_key);
     reports.push(report);
   });
@@ -62,7 +62,7 @@ export function parseBlacklistFeed(text: string, games: Pick<BlacklistIndex, 'ga
 }
 
 
-function validateRow(raw: unknown, games: Pick<BlacklistIndex, 'gameById' | 'gameByName'>, nowMs: number): Required<PlayerReported> | BlacklistRejectReason {
+function validateRow(raw: unknown, games: Pick<BlacklistIndex, 'gameById' | 'gameByName'>, nowMs: number): Required<Omit<PlayerReported, 'idem'>> | BlacklistRejectReason {
   if (raw === NOT_JSON) return 'not_json';
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'not_an_object';
   const r = raw as Record<string, unknown>;

@@ -3,16 +3,20 @@
 // folds the same events into snapshots. Payloads are validated at the door (routes, feeds, the
 // vote processor), so folding trusts them.
 
-import type { LoggedEvent, NewEvent } from './event.js';
+import { splitEventId, type LoggedEvent, type NewEvent } from './event.js';
 import type { Game, Report } from './blacklist-index.js';
 import type { StreamState } from './stream-state.js';
-import type { Topic } from './topics-index.js';
+import { topicJson, type Topic } from './topics-index.js';
+import type { IdemStamp } from './idempotency.js';
+import { Errors, type ErrorCode } from '../../errors.js';
 import type { TopicInput } from './topic-rules.js';
 import type { ReportCount } from './ad-reports.js';
 import type { BeaconKind } from '../beacons/kinds.js';
 
 export interface GameCreated {
   name: string;
+  /** Set when the request carried an Idempotency-Key (idempotency.ts); also on the four below. */
+  idem?: IdemStamp;
 }
 
 export interface PlayerReported {
@@ -23,6 +27,7 @@ export interface PlayerReported {
   reported_at: number;
   /** Set on reports from the blacklist feed: a row folds once however often the feed is pulled. */
   feed_key?: string;
+  idem?: IdemStamp;
 }
 
 export interface TopicCreated {
@@ -31,12 +36,14 @@ export interface TopicCreated {
   at: number;
   /** Set on topics from the topics feed: the feed's own id of the topic. */
   feed_key?: string;
+  idem?: IdemStamp;
 }
 
 export interface TopicUpdated {
   id: number;
   topic: TopicInput;
   at: number;
+  idem?: IdemStamp;
 }
 
 /** A vote, queued (POST /votes answered 202). Its id is this event's id. */
@@ -44,6 +51,7 @@ export interface VoteCast {
   topic_id: number;
   choice_id: number;
   queued_at: number;
+  idem?: IdemStamp;
 }
 
 /**
@@ -117,6 +125,70 @@ export type FoldOutcome = Game | Topic | null | true;
 export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
   switch (e.type) {
     case 'game_created':
+    case 'player_reported':
+    case 'topic_created':
+    case 'topic_updated':
+    case 'vote_cast': {
+      const idem = (e.data as { idem?: IdemStamp }).idem;
+      if (idem !== undefined) return foldOnce(state, e, idem);
+    }
+  }
+  return applyEvent(state, e);
+}
+
+/**
+ * A write sent with an Idempotency-Key (README "Safe retries"): applied and its answer recorded
+ * when it is the first to carry its key in the last 24 h (event time), else a no-op whatever its
+ * body (the route answers the retry from the record, or 422 when the digests differ).
+ */
+function foldOnce(state: StreamState, e: LoggedEvent, idem: IdemStamp): FoldOutcome {
+  const at = splitEventId(e.id)[0];
+  const records = state.idem;
+  records.expire(at);
+  const first = records.get(idem.key, at);
+  if (first !== undefined) {
+    // The vote processor counts one vote per key; should it count this one, it stands for the first.
+    if (e.type === 'vote_cast') records.twin(e.id, first.id);
+    return true;
+  }
+  const outcome = applyEvent(state, e);
+  const answer = answerOf(state, e, outcome);
+  if (answer !== null) records.record(idem.key, { id: e.id, digest: idem.digest, status: answer[0], body: answer[1], at });
+  return outcome;
+}
+
+const CREATED = '201 Created';
+const errorAnswer = (code: ErrorCode): [string, string] => [Errors[code].status, JSON.stringify({ error: code, message: Errors[code].message })];
+
+/**
+ * The answer the route gives the request that wrote `e` (engine/routes/: games.ts, blacklist.ts,
+ * topics.ts, votes.ts), from the event and its fold outcome; null when no route writes it so.
+ * test/e2e/safe-retries.test.ts checks these bytes against each route's.
+ */
+function answerOf(state: StreamState, e: LoggedEvent, outcome: FoldOutcome): [status: string, body: string] | null {
+  switch (e.type) {
+    case 'game_created':
+      return outcome === null ? errorAnswer('duplicate_game') : [CREATED, JSON.stringify(outcome)];
+    case 'player_reported': {
+      const r = e.data as PlayerReported;
+      return [CREATED, JSON.stringify({ game_id: r.game_id, email: r.email, reason: r.reason })];
+    }
+    case 'topic_created':
+    case 'topic_updated':
+      if (outcome === null || typeof outcome !== 'object') return e.type === 'topic_updated' ? errorAnswer('unknown_topic') : null;
+      return [e.type === 'topic_created' ? CREATED : '200 OK', JSON.stringify(topicJson(state.topics, outcome as Topic, false))];
+    case 'vote_cast': {
+      const v = e.data as VoteCast;
+      return ['202 Accepted', JSON.stringify({ id: e.id, topic_id: v.topic_id, choice_id: v.choice_id, queued_at: new Date(v.queued_at).toISOString() })];
+    }
+    default:
+      return null;
+  }
+}
+
+function applyEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
+  switch (e.type) {
+    case 'game_created':
       return state.blacklist.createGame((e.data as GameCreated).name);
     case 'player_reported': {
       const r = e.data as PlayerReported;
@@ -143,7 +215,7 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
       const c = e.data as VotesCounted;
       for (const [voteId, choiceId] of c.votes) {
         state.topics.addVotes(choiceId, 1);
-        state.votes.counted(voteId, c.at);
+        state.votes.counted(state.idem.voteOf(voteId), c.at);
       }
       return true;
     }
