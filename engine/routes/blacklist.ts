@@ -17,7 +17,7 @@ import type { RouteDeps } from './route-deps.js';
 import { STREAM_LOADING, writeRoute } from './write-route.js';
 
 export function reportPlayer(deps: RouteDeps): Handler {
-  return writeRoute(deps, 'blacklist', 'game', async (body) => {
+  return writeRoute(deps, 'blacklist', 'game', async (body, _pathId, idem) => {
     const gameId = idField(body, 'game_id');
     const email = normaliseEmail(stringField(body, 'email'));
     if (email === null) throw new InputError('bad_body', 'email is not a valid email address');
@@ -26,8 +26,8 @@ export function reportPlayer(deps: RouteDeps): Handler {
     if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
     // Durable once append resolves, and seen by a check here from then on (StreamHolder.ownWriter).
-    await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now() }));
-    return { status: STATUS_201, body: JSON.stringify({ game_id: gameId, email, reason }) };
+    const id = await deps.events.append(playerReported({ game_id: gameId, email, reason, reported_at: deps.clock.now(), idem }));
+    return { status: STATUS_201, body: JSON.stringify({ game_id: gameId, email, reason }), event: id };
   });
 }
 

@@ -17,7 +17,7 @@ export const VOTE_PATH = '/votes/';
 const VOTE_ID = /^\d{1,16}-\d{1,16}$/;
 
 export function castVote(deps: RouteDeps): Handler {
-  return writeRoute(deps, 'votes', 'game', async (body) => {
+  return writeRoute(deps, 'votes', 'game', async (body, _pathId, idem) => {
     const topicId = idField(body, 'topic_id');
     const choiceId = idField(body, 'choice_id');
     const topic = deps.stream.topics.byId(topicId);
@@ -27,8 +27,8 @@ export function castVote(deps: RouteDeps): Handler {
     if (deps.events === null) return { error: 'store_unavailable' };
     const queuedAt = deps.clock.now();
     // Durable once append resolves, and known to GET /votes/{id} here from then on (StreamHolder.ownWriter).
-    const id = await deps.events.append(voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt }));
-    return { status: STATUS_202, body: JSON.stringify({ id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString() }) };
+    const id = await deps.events.append(voteCast({ topic_id: topicId, choice_id: choiceId, queued_at: queuedAt, idem }));
+    return { status: STATUS_202, body: JSON.stringify({ id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString() }), event: id };
   });
 }
 
