@@ -43,8 +43,8 @@ export const IDEMPOTENCY_TTL_MS = 86_400_000;
 
 /**
  * Records kept at most (every server process and the syncer's replica): the oldest is dropped first
- * and counted (droppedEarly). ~800 B each with a topic's answer (heap used after GC, a 100-char key
- * and a 400-byte body), ~500 B with a report's or a vote's: ~40 MB at worst per process.
+ * and counted (droppedEarly). Heap used after GC, 50,000 records with 100-character keys: ~870 B
+ * each with a report's answer, ~1,170 B with a topic's of four choices: ~45–60 MB at worst per process.
  */
 export const IDEMPOTENCY_RECORDS = 50_000;
 
