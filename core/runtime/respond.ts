@@ -13,6 +13,8 @@ const JSON_TYPE = Buffer.from('application/json');
 const XML_TYPE = Buffer.from('application/xml; charset=utf-8');
 const RETRY_AFTER = Buffer.from('retry-after');
 const ALLOW = Buffer.from('allow');
+const REPLAYED = Buffer.from('idempotent-replayed');
+const TRUE = Buffer.from('true');
 export const STATUS_200 = Buffer.from('200 OK');
 export const STATUS_201 = Buffer.from('201 Created');
 export const STATUS_202 = Buffer.from('202 Accepted');
@@ -123,6 +125,17 @@ export class AsyncReply {
     const close = this.finish();
     this.res.cork(() => {
       this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
+    });
+  }
+
+  /** A write's recorded answer (README "Safe retries"): JSON, with `replayed` marked by `idempotent-replayed: true`. */
+  recorded(status: Buffer, body: string, replayed: boolean): void {
+    if (this.done) return;
+    const close = this.finish();
+    this.res.cork(() => {
+      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE);
+      if (replayed) this.res.writeHeader(REPLAYED, TRUE);
+      this.res.end(body, close);
     });
   }
 

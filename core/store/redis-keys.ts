@@ -11,6 +11,8 @@ export interface RedisKeys {
   readonly votesProcessed: string;
   /** Votes counted per choice: hash, choice id → count (count-votes.lua). */
   readonly votesTallies: string;
+  /** Idempotency-Keys of votes counted: sorted set of scoped keys scored by the counted vote's ms (count-votes.lua). */
+  readonly votesIdem: string;
   /** Beacons already counted: sorted set of "<decision id>:<kind>" scored by the token's expiry (count-votes.lua). */
   readonly beaconsProcessed: string;
   /** Pub/sub channel of "<kind> <version>" snapshot notifications. */
@@ -41,6 +43,11 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
 }
 
 /** The vote counter's keys, beside the events stream they count (same hash tag, same slot). */
-export function voteKeys(eventsKey: string): Pick<RedisKeys, 'votesProcessed' | 'votesTallies' | 'beaconsProcessed'> {
-  return { votesProcessed: `${eventsKey}:votes:processed`, votesTallies: `${eventsKey}:votes:tallies`, beaconsProcessed: `${eventsKey}:beacons:processed` };
+export function voteKeys(eventsKey: string): Pick<RedisKeys, 'votesProcessed' | 'votesTallies' | 'votesIdem' | 'beaconsProcessed'> {
+  return {
+    votesProcessed: `${eventsKey}:votes:processed`,
+    votesTallies: `${eventsKey}:votes:tallies`,
+    votesIdem: `${eventsKey}:votes:idem`,
+    beaconsProcessed: `${eventsKey}:beacons:processed`,
+  };
 }

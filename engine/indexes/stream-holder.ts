@@ -15,6 +15,7 @@ import { StreamState } from '../../core/domain/stream/stream-state.js';
 import { ALL_GAMES, type BanCheck, type BlacklistIndex } from '../../core/domain/stream/blacklist-index.js';
 import type { TopicsIndex } from '../../core/domain/stream/topics-index.js';
 import type { VoteReceipt, VoteReceipts } from '../../core/domain/stream/vote-receipts.js';
+import type { IdempotencyRecords } from '../../core/domain/stream/idempotency.js';
 import type { EncodedEvent, NewEvent } from '../../core/domain/stream/event.js';
 import { OwnWrites } from './own-writes.js';
 import type { EventWriter } from '../../core/store/event-log.js';
@@ -49,6 +50,11 @@ export class StreamHolder {
 
   get votes(): VoteReceipts {
     return this.current.votes;
+  }
+
+  /** The first answers of writes sent with an Idempotency-Key (README "Safe retries"). */
+  get idem(): IdempotencyRecords {
+    return this.current.idem;
   }
 
   /** Replaces the state with a snapshot's, which must be ahead of what was applied. */

@@ -18,11 +18,10 @@ import { STATUS_200, STATUS_201, sendError, sendOk, type Handler } from '../../c
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { ALL_GAMES, type BanCheck } from '../../core/domain/stream/blacklist-index.js';
 import type { RouteDeps } from './route-deps.js';
-import { FOLD_WAIT_MS } from './games.js';
-import { STREAM_LOADING, writeRoute, type WriteResult } from './write-route.js';
+import { FOLD_WAIT_MS, STREAM_LOADING, writeRoute, type WriteResult } from './write-route.js';
 
 export function reportPlayer(deps: RouteDeps): Handler {
-  return writeRoute(deps, 'blacklist', 'game', async (body) => {
+  return writeRoute(deps, 'blacklist', 'game', async (body, _pathId, idem) => {
     const gameId = idField(body, 'game_id');
     const email = normaliseEmail(stringField(body, 'email'));
     if (email === null) throw new InputError('bad_body', 'email is not a valid email address');
@@ -36,9 +35,9 @@ export function reportPlayer(deps: RouteDeps): Handler {
     if (deps.events === null) return { error: 'store_unavailable' };
     const event = { game_id: gameId, email, reason, reported_at: now, ...(expiresAt === undefined ? {} : { expires_at: expiresAt }) };
     // Durable once append resolves, and seen by a check here from then on (StreamHolder.ownWriter).
-    await deps.events.append(playerReported(event));
+    const id = await deps.events.append(playerReported({ ...event, idem }));
     const answer = expiresAt === undefined ? { game_id: gameId, email, reason } : { game_id: gameId, email, reason, expires_at: new Date(expiresAt).toISOString() };
-    return { status: STATUS_201, body: JSON.stringify(answer) };
+    return { status: STATUS_201, body: JSON.stringify(answer), event: id };
   });
 }
 
@@ -70,7 +69,7 @@ export function revokeReports(deps: RouteDeps): Handler {
     deps,
     'blacklist',
     'admin',
-    async (_body, _id, [rawEmail, rawGame]) => {
+    async (_body, _id, _idem, [rawEmail, rawGame]) => {
       const email = emailParam(rawEmail);
       if (rawGame === undefined) throw new InputError('bad_param', 'game_id is missing');
       const gameId = parseId(rawGame);
@@ -94,7 +93,7 @@ export function erasePlayer(deps: RouteDeps): Handler {
     deps,
     'players',
     'admin',
-    async (_body, _id, [rawEmail]) => {
+    async (_body, _id, _idem, [rawEmail]) => {
       const email = emailParam(rawEmail);
       if (deps.events === null) return { error: 'store_unavailable' };
       const removed = await removedByFold(deps, await deps.events.append(playerErased({ email })));

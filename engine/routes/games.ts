@@ -15,23 +15,20 @@ import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { ListBodies, PAGE_PARAMS, PageQuery } from './list-bodies.js';
 import { streamReadDoor } from './read-door.js';
 import type { RouteDeps } from './route-deps.js';
-import { writeRoute } from './write-route.js';
-
-/** How long a writer waits to see its own event folded before answering without it. */
-export const FOLD_WAIT_MS = 5_000;
+import { FOLD_WAIT_MS, writeRoute } from './write-route.js';
 
 export function createGame(deps: RouteDeps): Handler {
-  return writeRoute(deps, 'games', 'admin', async (body) => {
+  return writeRoute(deps, 'games', 'admin', async (body, _pathId, idem) => {
     const name = normaliseGameName(stringField(body, 'name'));
     if (name === null) throw new InputError('bad_body', 'name must not be empty (at most 200 characters)');
     if (deps.stream.blacklist.gameByName(name) !== undefined) return { error: 'duplicate_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
-    const id = await deps.events.append(gameCreated({ name }));
+    const id = await deps.events.append(gameCreated({ name, idem }));
     const outcome = await deps.stream.outcome(id, FOLD_WAIT_MS);
-    if (outcome === null) return { error: 'duplicate_game' };
+    if (outcome === null) return { error: 'duplicate_game', event: id };
     const game = typeof outcome === 'object' ? outcome : deps.stream.blacklist.gameByName(name);
-    if (game === undefined) return { error: 'store_unavailable', message: 'the game was recorded but is not visible yet; see GET /games shortly' };
-    return { status: STATUS_201, body: JSON.stringify(game) };
+    if (game === undefined) return { error: 'store_unavailable', message: 'the game was recorded but is not visible yet; see GET /games shortly', event: id };
+    return { status: STATUS_201, body: JSON.stringify(game), event: id };
   });
 }
 

@@ -14,11 +14,10 @@ import { STATUS_200, STATUS_201, sendError, type Handler } from '../../core/runt
 import { PRIVATE_REVALIDATE, sendConditional } from '../http/conditional.js';
 import { topicJson, type Topic, type TopicsIndex } from '../../core/domain/stream/topics-index.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
-import { FOLD_WAIT_MS } from './games.js';
 import { ListBodies, PAGE_PARAMS, PageQuery } from './list-bodies.js';
 import type { RouteDeps } from './route-deps.js';
 import { streamReadDoor } from './read-door.js';
-import { writeRoute, type WriteResult } from './write-route.js';
+import { FOLD_WAIT_MS, writeRoute, type WriteResult } from './write-route.js';
 
 export const TOPIC_PATH = '/topics/';
 
@@ -27,11 +26,11 @@ export function createTopic(deps: RouteDeps): Handler {
     deps,
     'topics',
     'admin',
-    async (body) => {
+    async (body, _pathId, idem) => {
       const topic = parseTopicBody(body);
       if (deps.events === null) return { error: 'store_unavailable' };
-      const id = await deps.events.append(topicCreated({ topic, at: deps.clock.now() }));
-      return answerFolded(deps, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_201);
+      const id = await deps.events.append(topicCreated({ topic, at: deps.clock.now(), idem }));
+      return answerFolded(deps, id, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_201);
     },
     { bodyKey: true },
   );
@@ -42,7 +41,7 @@ export function updateTopic(deps: RouteDeps): Handler {
     deps,
     'topic',
     'admin',
-    async (body, pathId) => {
+    async (body, pathId, idem) => {
       const topicId = parseId(pathId);
       const current = topicId === null ? undefined : deps.stream.topics.byId(topicId);
       if (current === undefined) return { error: 'unknown_topic' };
@@ -51,18 +50,18 @@ export function updateTopic(deps: RouteDeps): Handler {
         return { error: 'votes_per_player_fixed' };
       }
       if (deps.events === null) return { error: 'store_unavailable' };
-      const id = await deps.events.append(topicUpdated({ id: current.id, topic, at: deps.clock.now() }));
-      return answerFolded(deps, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_200);
+      const id = await deps.events.append(topicUpdated({ id: current.id, topic, at: deps.clock.now(), idem }));
+      return answerFolded(deps, id, await deps.stream.outcome(id, FOLD_WAIT_MS), STATUS_200);
     },
     { bodyKey: true, idAfter: TOPIC_PATH },
   );
 }
 
 /** The topic as folded from our own event (votes null: a write does not report tallies). */
-function answerFolded(deps: RouteDeps, outcome: unknown, status: Buffer): WriteResult {
-  if (outcome === 'timeout') return { error: 'store_unavailable', message: 'the topic was recorded but is not visible yet; see GET /topics shortly' };
-  if (outcome === null || typeof outcome !== 'object') return { error: 'unknown_topic' };
-  return { status, body: JSON.stringify(topicJson(deps.stream.topics, outcome as Topic, false)) };
+function answerFolded(deps: RouteDeps, event: string, outcome: unknown, status: Buffer): WriteResult {
+  if (outcome === 'timeout') return { error: 'store_unavailable', message: 'the topic was recorded but is not visible yet; see GET /topics shortly', event };
+  if (outcome === null || typeof outcome !== 'object') return { error: 'unknown_topic', event };
+  return { status, body: JSON.stringify(topicJson(deps.stream.topics, outcome as Topic, false)), event };
 }
 
 const INCLUDE_VOTES = 0;

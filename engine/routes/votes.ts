@@ -23,7 +23,7 @@ export const VOTE_PATH = '/votes/';
 const VOTE_ID = /^\d{1,16}-\d{1,16}$/;
 
 export function castVote(deps: RouteDeps): Handler {
-  return writeRoute(deps, 'votes', 'game', async (body) => {
+  return writeRoute(deps, 'votes', 'game', async (body, _pathId, idem) => {
     const topicId = idField(body, 'topic_id');
     const choiceId = idField(body, 'choice_id');
     const player = parsePlayerId(body);
@@ -39,9 +39,9 @@ export function castVote(deps: RouteDeps): Handler {
     const vote: VoteCast = { topic_id: topicId, choice_id: choiceId, queued_at: queuedAt };
     if (player !== undefined) vote.player_id = player;
     // Durable once append resolves, and known to GET /votes/{id} here from then on (StreamHolder.ownWriter).
-    const id = await deps.events.append(voteCast(vote));
+    const id = await deps.events.append(voteCast({ ...vote, idem }));
     const answer = { id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString(), ...(player === undefined ? {} : { player_id: player }) };
-    return { status: STATUS_202, body: JSON.stringify(answer) };
+    return { status: STATUS_202, body: JSON.stringify(answer), event: id };
   });
 }
 

@@ -23,7 +23,8 @@ import type { EncodedEvent, LoggedEvent } from '../../core/domain/stream/event.j
 import { adsViewed, decisionsServed, type AdsViewed } from '../../core/domain/stream/events.js';
 import { ViewLog } from '../decision/view-log.js';
 import { randomBytes } from 'node:crypto';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { IdempotencyRecords } from '../../core/domain/stream/idempotency.js';
 import { Tracking } from '../decision/tracking.js';
 
 /** What a server reports after compiling a snapshot. */
@@ -104,6 +105,31 @@ export class PublicServer {
       name: 'engine_ad_views_folded_total',
       help: 'Views another server answered, folded into this one\'s player memory (no-repeat rule, frequency caps)',
       registers: [this.registry],
+    });
+    // Every server process folds the same records: aggregated by max, not summed.
+    const stream = this.stream;
+    new Gauge({
+      name: 'engine_idempotency_records',
+      help: 'First answers of writes sent with an Idempotency-Key, kept for retries (README "Safe retries")',
+      aggregator: 'max',
+      registers: [this.registry],
+      collect() {
+        this.set(stream.idem.size);
+      },
+    });
+    let counted: IdempotencyRecords | null = null;
+    let dropped = 0;
+    new Counter({
+      name: 'engine_idempotency_records_dropped_total',
+      help: 'Idempotency records dropped at the cap before their 24 h: a retry of such a write is written again',
+      aggregator: 'max',
+      registers: [this.registry],
+      collect() {
+        const records = stream.idem;
+        if (records !== counted) [counted, dropped] = [records, 0]; // a snapshot replaced the state
+        this.inc(records.droppedEarly - dropped);
+        dropped = records.droppedEarly;
+      },
     });
     this.viewDelay = new Histogram({
       name: 'engine_ad_views_delay_seconds',

@@ -27,7 +27,7 @@ export const blacklistRejectReasons = [
 export type BlacklistRejectReason = (typeof blacklistRejectReasons)[number];
 
 /** A feed row as an event: it always carries its key. */
-export type FeedReport = PlayerReported & { feed_key: string };
+export type FeedReport = Omit<PlayerReported, 'idem'> & { feed_key: string };
 
 /** Clock skew allowed between a feed's reported_at and ours. */
 const FUTURE_SKEW_MS = 5 * 60_000;

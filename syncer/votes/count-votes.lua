@@ -16,13 +16,16 @@
 -- KEYS[3]  tallies: hash, choice id -> votes counted
 -- KEYS[4]  processed beacons: sorted set, member = "<decision id>:<kind>", score = the token's
 --          expiry in ms (after it no engine accepts that beacon, so the member can be forgotten)
+-- KEYS[5]  Idempotency-Keys of votes counted: sorted set, member = the scoped key, score = the ms of
+--          the vote it counted
 -- ARGV[1]  the consumer group
 -- ARGV[2]  now, ms since the epoch (the votes' counted time)
 -- ARGV[3]  n, the number of votes in the batch
 -- ARGV[4]  m, the number of beacons in the batch
 -- ARGV[5 .. 4+n]       the votes' ids
 -- ARGV[5+n .. 4+2n]    their choice ids
--- ARGV[5+2n .. 4+2n+11m]  per beacon, 11 values: its event id, decision id, kind, prerequisite
+-- ARGV[5+2n .. 4+3n]   their scoped Idempotency-Keys ('' for none)
+-- ARGV[5+3n .. 4+3n+11m]  per beacon, 11 values: its event id, decision id, kind, prerequisite
 --          kind (-1: none), ad id, country, lang, hour (ms), expiry (ms), column, column when its
 --          prerequisite was not counted
 -- ARGV[after the beacons ..]  ids of the batch's other events, acknowledged with the rest
@@ -31,19 +34,31 @@
 -- were counted, one beacons_counted event ({"at": now, "counts": [[ad id, country, lang, hour,
 -- column, n], ...]}) when beacons were.
 
-local stream, processed, tallies, beacons = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local stream, processed, tallies, beacons, idem = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, now, n, m = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local BEACON_FIELDS = 11
-local beaconsAt = 5 + 2 * n
+local IDEM_TTL_MS = 86400000
+local beaconsAt = 5 + 3 * n
 local othersAt = beaconsAt + BEACON_FIELDS * m
 
 local counted = {}
 for i = 1, n do
-  local id, choice = ARGV[4 + i], ARGV[4 + n + i]
+  local id, choice, key = ARGV[4 + i], ARGV[4 + n + i], ARGV[4 + 2 * n + i]
   local ms = string.match(id, '^(%d+)')
   if redis.call('ZADD', processed, 'NX', ms, id) == 1 then
-    redis.call('HINCRBY', tallies, choice, 1)
-    counted[#counted + 1] = { id, tonumber(choice) }
+    local fresh = true
+    if key ~= '' then
+      local last = redis.call('ZSCORE', idem, key)
+      if last and math.abs(tonumber(ms) - tonumber(last)) <= IDEM_TTL_MS then
+        fresh = false
+      else
+        redis.call('ZADD', idem, ms, key)
+      end
+    end
+    if fresh then
+      redis.call('HINCRBY', tallies, choice, 1)
+      counted[#counted + 1] = { id, tonumber(choice) }
+    end
   end
 end
 

@@ -10,6 +10,8 @@ import type { LoggedEvent } from '../../core/domain/stream/event.js';
 import type { BeaconFired, VoteCast } from '../../core/domain/stream/events.js';
 import { beaconColumn, beaconKinds, prerequisite, type ReportColumn } from '../../core/domain/beacons/kinds.js';
 import { hourStart } from '../../core/domain/stream/ad-reports.js';
+import { splitEventId } from '../../core/domain/stream/event.js';
+import { IDEMPOTENCY_TTL_MS } from '../../core/domain/stream/idempotency.js';
 
 /**
  * Beacons whose tokens expired this long before the stream's oldest event are forgotten by forget():
@@ -51,13 +53,26 @@ export interface BeaconToCount {
 
 const kindIndex = new Map<string, number>(beaconKinds.map((k, i) => [k, i]));
 
-/** The batch split into votes ([id, choice id]), beacons, and the other events (acknowledged only). */
-export function splitBatch(events: readonly LoggedEvent[]): { votes: [id: string, choiceId: number][]; beacons: BeaconToCount[]; others: string[] } {
-  const votes: [string, number][] = [];
+/** A vote as the counters take it: its id, its choice, and its scoped Idempotency-Key ('' for none). */
+export type VoteToCount = [id: string, choiceId: number, idemKey: string];
+
+/**
+ * Whether a vote carrying an Idempotency-Key is the one its key counts (README "Safe retries"):
+ * the fold answers every event carrying a key within 24 h of the first with the first's answer and
+ * applies none of them, so the counter counts one vote per key in that window. `countedMs` is the
+ * ms of the vote the key last counted (undefined: none). count-votes.lua applies the same rule.
+ */
+export function countsForKey(voteId: string, countedMs: number | undefined): boolean {
+  return countedMs === undefined || Math.abs(splitEventId(voteId)[0] - countedMs) > IDEMPOTENCY_TTL_MS;
+}
+
+/** The batch split into votes, beacons, and the other events (acknowledged only). */
+export function splitBatch(events: readonly LoggedEvent[]): { votes: VoteToCount[]; beacons: BeaconToCount[]; others: string[] } {
+  const votes: VoteToCount[] = [];
   const beacons: BeaconToCount[] = [];
   const others: string[] = [];
   for (const e of events) {
-    if (e.type === 'vote_cast') votes.push([e.id, (e.data as VoteCast).choice_id]);
+    if (e.type === 'vote_cast') votes.push([e.id, (e.data as VoteCast).choice_id, (e.data as VoteCast).idem?.key ?? '']);
     else if (e.type === 'beacon_fired' && kindIndex.has((e.data as BeaconFired).kind)) beacons.push(beaconToCount(e.id, e.data as BeaconFired));
     else others.push(e.id);
   }

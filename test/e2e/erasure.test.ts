@@ -72,7 +72,8 @@ async function redisBlobs(redis: Redis): Promise<[string, Buffer][]> {
 t.test('embedded mode: after erasure and compaction no file in the data folder holds the email', async (t) => {
   const eng = await startTestEngine(t, { ads: [row('a', 'us', 'eng')] });
   const http = httpClient(t);
-  const post = (path: string, body: unknown, key: string) => http.send('POST', `${eng.url}${path}`, JSON.stringify(body), json(key));
+  const post = (path: string, body: unknown, key: string, extra: Record<string, string> = {}) =>
+    http.send('POST', `${eng.url}${path}`, JSON.stringify(body), { ...json(key), ...extra });
   await post('/games', { name: 'g1' }, ADMIN_KEY);
   await post('/games', { name: 'g2' }, ADMIN_KEY);
   const jobs = streamJobs(eng.dir, eng.events);
@@ -82,7 +83,8 @@ t.test('embedded mode: after erasure and compaction no file in the data folder h
   t.match(await jobs.compact.run(), { outcome: 'published' });
   t.equal((await post('/blacklist', { game_id: 2, email: ERASED, reason: 'cheating', expires_at: '2099-01-01T00:00:00Z' }, GAME_KEY)).status, 201);
   t.match(await jobs.compact.run(), { outcome: 'published' });
-  t.equal((await post('/blacklist', { game_id: 2, email: ERASED, reason: 'spam' }, GAME_KEY)).status, 201);
+  // A report sent with an Idempotency-Key: its recorded answer (which names the email) goes too.
+  t.equal((await post('/blacklist', { game_id: 2, email: ERASED, reason: 'spam' }, GAME_KEY, { 'idempotency-key': 'retry-1' })).status, 201);
   const before = holding(await folderBlobs(eng.dir), ERASED);
   t.ok(before.some((f) => f.startsWith('events')), `the event log holds it (${before})`);
   t.equal(before.filter((f) => f.startsWith('snapshots/stream/')).length, 2, 'and both stream snapshots');

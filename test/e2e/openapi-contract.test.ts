@@ -46,11 +46,11 @@ const jsonWith = (key: string | null, type = 'application/json'): Record<string,
 
 /** A request for an operation: its path with ids filled in, a key, and a body for writes. */
 function requester(http: TestClient, url: string, adminKey = ADMIN_KEY) {
-  return (method: string, path: string, o: { key?: string | null; body?: string; type?: string; query?: string } = {}): Promise<Reply> => {
+  return (method: string, path: string, o: { key?: string | null; body?: string; type?: string; query?: string; headers?: Record<string, string> } = {}): Promise<Reply> => {
     const key = o.key === undefined ? adminKey : o.key;
     const target = `${url}${path}${o.query ?? ''}`;
     if (method === 'GET') return http.get(target, key === null ? {} : { 'x-api-key': key });
-    return http.send(method, target, o.body ?? '{}', jsonWith(key, o.type));
+    return http.send(method, target, o.body ?? '{}', { ...jsonWith(key, o.type), ...o.headers });
   };
 }
 
@@ -301,6 +301,22 @@ t.test('contract: every answer is declared, and every declared answer is produce
     await expect(reports, 400, send('GET', '/reports/ads', { query: '?from=2026-11-24' }), 'no to');
     await expect(reports, 401, send('GET', '/reports/ads', { key: null, query: '?from=2026-11-24&to=2026-11-25' }), 'no key');
     await expect(reports, 403, send('GET', '/reports/ads', { key: GAME_KEY, query: '?from=2026-11-24&to=2026-11-25' }), 'game key');
+
+    // Safe retries: a retry answered as documented (Idempotent-Replayed), another body under the key 422, a malformed key 400.
+    for (const [opKey, method, path, key, body, other, status] of [
+      [newGame, 'POST', '/games', ADMIN_KEY, '{"name":"Retried"}', '{"name":"Other"}', 201],
+      [report, 'POST', '/blacklist', GAME_KEY, '{"game_id":1,"email":"r@example.com","reason":"cheating"}', '{"game_id":1,"email":"r@example.com","reason":"spam"}', 201],
+      [newTopic, 'POST', '/topics', ADMIN_KEY, topic, '{"title":"x","choices":[{"description":"a"}]}', 201],
+      [put, 'PUT', '/topics/1', ADMIN_KEY, replacement, '{"title":"x","choices":[{"description":"a"}]}', 200],
+      [vote, 'POST', '/votes', GAME_KEY, '{"topic_id":1,"choice_id":2}', '{"topic_id":1,"choice_id":4}', 202],
+    ] as const) {
+      const headers = { 'idempotency-key': `contract-${opKey.replace(/\W/g, '-')}` };
+      const first = await expect(opKey, status, send(method, path, { key, body, headers }), 'with an Idempotency-Key');
+      const again = await expect(opKey, status, send(method, path, { key, body, headers }), 'retried');
+      t.same([again.headers['idempotent-replayed'], again.text], ['true', first.text], `${opKey}: the first answer, replayed`);
+      await expect(opKey, 422, send(method, path, { key, body: other, headers }), 'another body under the key');
+      await expect(opKey, 400, send(method, path, { key, body, headers: { 'idempotency-key': 'not a key' } }), 'a malformed Idempotency-Key');
+    }
 
     // The event log refuses writes: nothing recorded, 503 store_unavailable with Retry-After.
     faults.appends = true;

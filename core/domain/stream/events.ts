@@ -3,16 +3,20 @@
 // folds the same events into snapshots. Payloads are validated at the door (routes, feeds, the
 // vote processor), so folding trusts them.
 
-import type { LoggedEvent, NewEvent } from './event.js';
+import { splitEventId, type LoggedEvent, type NewEvent } from './event.js';
 import type { Game, Report } from './blacklist-index.js';
 import type { StreamState } from './stream-state.js';
-import type { Topic } from './topics-index.js';
+import { topicJson, type Topic } from './topics-index.js';
+import type { IdemStamp } from './idempotency.js';
+import { Errors, type ErrorCode } from '../../errors.js';
 import type { TopicInput } from './topic-rules.js';
 import type { ReportCount } from './ad-reports.js';
 import type { BeaconKind } from '../beacons/kinds.js';
 
 export interface GameCreated {
   name: string;
+  /** Set when the request carried an Idempotency-Key (idempotency.ts); also on the four below. */
+  idem?: IdemStamp;
 }
 
 export interface PlayerReported {
@@ -25,6 +29,7 @@ export interface PlayerReported {
   feed_key?: string;
   /** When the report stops counting, ms since the epoch (README "Ban lifecycle"); absent: never. */
   expires_at?: number;
+  idem?: IdemStamp;
 }
 
 /** Every report of one game on one email revoked (DELETE /blacklist): as if never made. */
@@ -48,12 +53,14 @@ export interface TopicCreated {
   at: number;
   /** Set on topics from the topics feed: the feed's own id of the topic. */
   feed_key?: string;
+  idem?: IdemStamp;
 }
 
 export interface TopicUpdated {
   id: number;
   topic: TopicInput;
   at: number;
+  idem?: IdemStamp;
 }
 
 /** A vote, queued (POST /votes answered 202). Its id is this event's id. */
@@ -63,6 +70,7 @@ export interface VoteCast {
   queued_at: number;
   /** The voter, when the game named one: on a one-vote topic only the player's first vote counts. */
   player_id?: string;
+  idem?: IdemStamp;
 }
 
 /**
@@ -146,6 +154,72 @@ export type FoldOutcome = Game | Topic | null | number | true;
 export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
   switch (e.type) {
     case 'game_created':
+    case 'player_reported':
+    case 'topic_created':
+    case 'topic_updated':
+    case 'vote_cast': {
+      const idem = (e.data as { idem?: IdemStamp }).idem;
+      if (idem !== undefined) return foldOnce(state, e, idem);
+    }
+  }
+  return applyEvent(state, e);
+}
+
+/**
+ * A write sent with an Idempotency-Key (README "Safe retries"): applied and its answer recorded
+ * when it is the first to carry its key in the last 24 h (event time), else a no-op whatever its
+ * body (the route answers the retry from the record, or 422 when the digests differ).
+ */
+function foldOnce(state: StreamState, e: LoggedEvent, idem: IdemStamp): FoldOutcome {
+  const at = splitEventId(e.id)[0];
+  const records = state.idem;
+  records.expire(at);
+  const first = records.get(idem.key, at);
+  if (first !== undefined) {
+    // The vote processor counts one vote per key; should it count this one, it stands for the first.
+    if (e.type === 'vote_cast') records.twin(e.id, first.id);
+    return true;
+  }
+  const outcome = applyEvent(state, e);
+  const answer = answerOf(state, e, outcome);
+  if (answer !== null) records.record(idem.key, { id: e.id, digest: idem.digest, status: answer[0], body: answer[1], at });
+  return outcome;
+}
+
+const CREATED = '201 Created';
+const errorAnswer = (code: ErrorCode): [string, string] => [Errors[code].status, JSON.stringify({ error: code, message: Errors[code].message })];
+
+/**
+ * The answer the route gives the request that wrote `e` (engine/routes/: games.ts, blacklist.ts,
+ * topics.ts, votes.ts), from the event and its fold outcome; null when no route writes it so.
+ * test/e2e/safe-retries.test.ts checks these bytes against each route's.
+ */
+function answerOf(state: StreamState, e: LoggedEvent, outcome: FoldOutcome): [status: string, body: string] | null {
+  switch (e.type) {
+    case 'game_created':
+      return outcome === null ? errorAnswer('duplicate_game') : [CREATED, JSON.stringify(outcome)];
+    case 'player_reported': {
+      const r = e.data as PlayerReported;
+      const answer = { game_id: r.game_id, email: r.email, reason: r.reason, ...(r.expires_at === undefined ? {} : { expires_at: new Date(r.expires_at).toISOString() }) };
+      return [CREATED, JSON.stringify(answer)];
+    }
+    case 'topic_created':
+    case 'topic_updated':
+      if (outcome === null || typeof outcome !== 'object') return e.type === 'topic_updated' ? errorAnswer('unknown_topic') : null;
+      return [e.type === 'topic_created' ? CREATED : '200 OK', JSON.stringify(topicJson(state.topics, outcome as Topic, false))];
+    case 'vote_cast': {
+      const v = e.data as VoteCast;
+      const answer = { id: e.id, topic_id: v.topic_id, choice_id: v.choice_id, queued_at: new Date(v.queued_at).toISOString(), ...(v.player_id === undefined ? {} : { player_id: v.player_id }) };
+      return ['202 Accepted', JSON.stringify(answer)];
+    }
+    default:
+      return null;
+  }
+}
+
+function applyEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
+  switch (e.type) {
+    case 'game_created':
       return state.blacklist.createGame((e.data as GameCreated).name);
     case 'player_reported': {
       const r = e.data as PlayerReported;
@@ -177,7 +251,9 @@ export function foldEvent(state: StreamState, e: LoggedEvent): FoldOutcome {
     case 'votes_counted': {
       const c = e.data as VotesCounted;
       for (const [voteId, choiceId] of c.votes) {
-        if (state.topics.countVote(voteId, choiceId)) state.votes.counted(voteId, c.at);
+        // A retry's vote the counter met first stands for the first vote (README "Safe retries").
+        const vote = state.idem.voteOf(voteId);
+        if (state.topics.countVote(vote, choiceId)) state.votes.counted(vote, c.at);
       }
       return true;
     }

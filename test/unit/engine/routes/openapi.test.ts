@@ -79,7 +79,7 @@ t.test('examples fit their schemas, and fixed error messages are the catalogue\'
       checked++;
       const value = example.value as { error?: ErrorCode; message?: string };
       // Codes answered only with the catalogue's message (the others name the bad input or the cause).
-      if (value.error !== undefined && !['bad_param', 'bad_body', 'body_too_large', 'not_ready', 'store_unavailable'].includes(value.error)) {
+      if (value.error !== undefined && !['bad_param', 'bad_body', 'bad_header', 'body_too_large', 'not_ready', 'store_unavailable'].includes(value.error)) {
         t.equal(value.message, Errors[value.error].message, `${at.where} example ${name}: the catalogue's message`);
       }
     }
