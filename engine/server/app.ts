@@ -26,7 +26,8 @@ type HandlerFactory = (deps: AppDeps) => Handler;
 /**
  * The public routes: path → method → handler factory. The one list: the app below, its 405 Allow
  * lists, and the OpenAPI document's test (publicRoutes) all read it. Any other method on a listed
- * path is a 405 with an Allow list; `:id` is one non-empty last path segment.
+ * path is a 405 with an Allow list, but for OPTIONS with CORS_ORIGINS set: the CORS preflight
+ * (engine/http/cors.ts); `:id` is one non-empty last path segment.
  */
 const routes = {
   '/ad_request': { get: adRequest },
@@ -63,13 +64,17 @@ function routeTable(deps: AppDeps): RouteTable {
 export function buildPublicApp(deps: AppDeps): TemplatedApp {
   const app = uWS.App();
   const table = routeTable(deps);
+  const { cors } = deps;
+  // With CORS on, every handler goes behind the CORS door (engine/http/cors.ts); off, none does.
+  const door = cors === null ? (handler: Handler) => handler : (handler: Handler) => cors.wrap(handler);
   for (const [path, methods] of Object.entries(table)) {
-    for (const [method, handler] of Object.entries(methods)) app[method as Method](path, handler);
+    for (const [method, handler] of Object.entries(methods)) app[method as Method](path, door(handler));
+    if (cors !== null) app.options(path, cors.preflight(deps, Object.keys(methods)));
     // uWS prefers a method-specific route over any(), so this only sees the methods not listed,
     // unknown ones included (QUERY, PURGE, a lower-case `get`: methods are case-sensitive).
-    app.any(path, methodNotAllowedHandler(deps, Object.keys(methods)));
+    app.any(path, door(methodNotAllowedHandler(deps, Object.keys(methods))));
   }
-  app.any('/*', notFoundHandler(deps));
+  app.any('/*', door(notFoundHandler(deps)));
   return app;
 }
 
