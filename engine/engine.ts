@@ -71,6 +71,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     publicBaseUrl: config.publicBaseUrl,
     decisionFlushMs: config.decisionFlushMs,
     viewFlushMs: config.viewFlushMs,
+    corsOrigins: config.corsOrigins,
   };
   const metrics = new EngineMetrics(clock, { workers: config.engineWorkers });
   // Every write of every server process reaches the log through this one group commit.

@@ -78,6 +78,11 @@ export interface Config {
   /** Engine: how often a server sends the decisions it served to the stream (the reports' "decisions"). */
   readonly decisionFlushMs: number;
   readonly viewFlushMs: number;
+  /**
+   * Engine: the origins whose pages may call the public API from a browser (README "Browser games
+   * (CORS)"): exact, lower-case `scheme://host[:port]`, or the one entry `*` for any; empty = CORS off.
+   */
+  readonly corsOrigins: readonly string[];
   /** Config problems that do not stop start-up (settings with no effect in this mode). */
   readonly warnings: readonly string[];
 }
@@ -105,6 +110,12 @@ export const DEFAULT_FEED_TIMEOUT_MS = 30_000;
 export const DEFAULT_FEED_MAX_BYTES = 256 << 20;
 
 export const sampleFeedUrl = (): string => pathToFileURL(packagePath('syncer/sample/campaign-feed.json')).href;
+
+/** CORS_ORIGINS's entry for any origin. */
+export const ANY_ORIGIN = '*';
+/** A serialised origin, lower-case: scheme, host (DNS name, IPv4 or [IPv6]), optional port (m[1] scheme, m[2] port). */
+const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?::([1-9]\d{0,4}))?$/;
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -245,6 +256,7 @@ export function loadConfig(env: Env, service: Service): Config {
     publicBaseUrl: publicBaseUrl?.replace(/\/+$/, '') ?? null,
     decisionFlushMs: v.int('DECISION_FLUSH_MS', 1000, 50, 60_000),
     viewFlushMs: v.int('VIEW_FLUSH_MS', 50, 5, 5_000),
+    corsOrigins: v.origins('CORS_ORIGINS'),
     rateLimitPerSecond: rate,
     rateLimitBurst: v.int('RATE_LIMIT_BURST', Math.max(1, rate), 1, 10_000_000),
     warnings,
@@ -303,6 +315,37 @@ class EnvReader {
     const raw = this.str(name) ?? fallback;
     if (!cron.validate(raw)) this.errs.push(`${name} must be a cron expression, got '${raw}'`);
     return raw;
+  }
+
+  /**
+   * A comma list of exact origins as a browser sends them in `Origin`: a scheme, `://`, a host
+   * (name, IPv4 or [IPv6]) and a port only when not the scheme's default; no path, no trailing
+   * slash, no userinfo. Upper case is lowered (browsers send origins lower-case); `*` alone means
+   * any origin. Each entry that is not one is a problem of its own.
+   */
+  origins(name: string): string[] {
+    const raw = this.str(name);
+    if (raw === null) return [];
+    const entries = raw.split(',').map((e) => e.trim());
+    if (entries.includes(ANY_ORIGIN)) {
+      if (entries.length > 1) this.errs.push(`${name} must be '*' alone (every origin) or a list of origins, got '${raw}'`);
+      return [ANY_ORIGIN];
+    }
+    const out = new Set<string>();
+    for (const entry of entries) {
+      const origin = entry.toLowerCase();
+      const m = ORIGIN.exec(origin);
+      if (m === null) {
+        this.errs.push(`${name} entry '${entry}' must be an origin, scheme://host[:port] with no path or trailing slash (e.g. https://play.example.com), in '${raw}'`);
+      } else if (m[2] !== undefined && DEFAULT_PORTS[m[1]!] === m[2]) {
+        this.errs.push(`${name} entry '${entry}' names its scheme's default port, which browsers leave out of Origin: write '${origin.slice(0, -m[2].length - 1)}'`);
+      } else if (m[2] !== undefined && Number(m[2]) > 65535) {
+        this.errs.push(`${name} entry '${entry}' has a port over 65535`);
+      } else {
+        out.add(origin);
+      }
+    }
+    return [...out];
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

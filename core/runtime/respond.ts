@@ -3,7 +3,8 @@
 // Writes from the synchronous top of a handler are already corked by uWS; writes after an await
 // go through AsyncReply, which guards against aborted requests and corks. A synchronous answer over
 // GUARDED_BYTES attaches a no-op abort handler before it ends (guardLarge). Why each rule:
-// docs/conventions.md "uWS rules that bite".
+// docs/conventions.md "uWS rules that bite". Every sender writes the CORS headers of a response the
+// app's CORS door marked (writeCors), after the status and before the end.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { Errors, defaultErrorBodies, errorBody, type ErrorCode } from '../errors.js';
@@ -44,15 +45,56 @@ function guardLarge(res: HttpResponse, body: Buffer | string): void {
   if (body.length >= GUARDED_BYTES) res.onAborted(NOOP);
 }
 
+// CORS (README "Browser games (CORS)"). With CORS_ORIGINS set, the app's CORS door
+// (engine/http/cors.ts) marks each response with the bytes of its request's Origin when that origin
+// is allowed, and with undefined when not; a response nobody marked (CORS off, the internal
+// listener) costs its senders one property read and one comparison. The mark is a property of the
+// response object itself, so an answer written later (AsyncReply, after an await) finds it there.
+const CORS = Symbol('cors origin');
+type CorsMarked = HttpResponse & { [CORS]?: Buffer | undefined };
+const ALLOW_ORIGIN = Buffer.from('access-control-allow-origin');
+const VARY = Buffer.from('vary');
+const ORIGIN = Buffer.from('origin');
+const EXPOSE_HEADERS = Buffer.from('access-control-expose-headers');
+/**
+ * The response headers a page may read besides the CORS-safelisted ones (content-type,
+ * cache-control…): what the API sends, and ETag for the conditional reads.
+ */
+const CORS_EXPOSED = Buffer.from('retry-after, allow, etag, idempotent-replayed');
+const ALLOW_METHODS = Buffer.from('access-control-allow-methods');
+const ALLOW_HEADERS = Buffer.from('access-control-allow-headers');
+/**
+ * The request headers a page may send beyond the safelisted ones: the key (x-api-key or
+ * authorization), a JSON content-type, a write's idempotency key, a conditional read's validator.
+ */
+const CORS_ALLOWED_HEADERS = Buffer.from('x-api-key, authorization, content-type, idempotency-key, if-none-match');
+const MAX_AGE = Buffer.from('access-control-max-age');
+/** Seconds a browser may keep a preflight's answer (Chromium keeps at most 7200, Firefox 86400). */
+const CORS_MAX_AGE = Buffer.from('600');
+
+/** Marks a response for the CORS headers: the bytes of its allowed origin (or `*`), undefined for none. */
+export function markCors(res: HttpResponse, origin: Buffer | undefined): void {
+  (res as CorsMarked)[CORS] = origin;
+}
+
+function writeCors(res: HttpResponse): void {
+  const origin = (res as CorsMarked)[CORS];
+  if (origin !== undefined) res.writeHeader(ALLOW_ORIGIN, origin).writeHeader(VARY, ORIGIN).writeHeader(EXPOSE_HEADERS, CORS_EXPOSED);
+}
+
 export function sendJson(res: HttpResponse, status: Buffer, body: Buffer | string, close: boolean): void {
   guardLarge(res, body);
-  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE);
+  writeCors(res);
+  res.end(body, close);
 }
 
 /** A body of another content type (pre-encoded). */
 export function sendTyped(res: HttpResponse, status: Buffer, contentType: Buffer, body: Buffer | string, close: boolean): void {
   guardLarge(res, body);
-  res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType);
+  writeCors(res);
+  res.end(body, close);
 }
 
 /**
@@ -61,13 +103,17 @@ export function sendTyped(res: HttpResponse, status: Buffer, contentType: Buffer
  */
 export function sendOk(res: HttpResponse, body: Buffer | string, close: boolean): void {
   guardLarge(res, body);
-  res.writeHeader(CONTENT_TYPE, JSON_TYPE).end(body, close);
+  res.writeHeader(CONTENT_TYPE, JSON_TYPE);
+  writeCors(res);
+  res.end(body, close);
 }
 
 /** A 200 with an XML body (a VAST document), on the hot path: as sendOk. */
 export function sendOkXml(res: HttpResponse, body: Buffer, close: boolean): void {
   guardLarge(res, body);
-  res.writeHeader(CONTENT_TYPE, XML_TYPE).end(body, close);
+  res.writeHeader(CONTENT_TYPE, XML_TYPE);
+  writeCors(res);
+  res.end(body, close);
 }
 
 /** Codes answered 503, which carry Retry-After: decided once, not by parsing the status per answer. */
@@ -79,17 +125,20 @@ const retryAfter: Readonly<Record<ErrorCode, boolean>> = Object.freeze(
 export function sendError(res: HttpResponse, code: ErrorCode, close: boolean, body: Buffer = defaultErrorBodies[code]): void {
   res.writeStatus(errorStatus[code]).writeHeader(CONTENT_TYPE, JSON_TYPE);
   if (retryAfter[code]) res.writeHeader(RETRY_AFTER, RETRY_AFTER_SECONDS);
+  writeCors(res);
   res.end(body, close);
 }
 
 /** 429 with Retry-After in whole seconds. */
 export function sendRateLimited(res: HttpResponse, retryAfterS: number, close: boolean): void {
   res.writeStatus(errorStatus.rate_limited).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(RETRY_AFTER, String(retryAfterS));
+  writeCors(res);
   res.end(defaultErrorBodies.rate_limited, close);
 }
 
 export function sendMethodNotAllowed(res: HttpResponse, allow: Buffer, close: boolean): void {
   res.writeStatus(errorStatus.method_not_allowed).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ALLOW, allow);
+  writeCors(res);
   res.end(defaultErrorBodies.method_not_allowed, close);
 }
 
@@ -124,7 +173,9 @@ export class AsyncReply {
     if (this.done) return;
     const close = this.finish();
     this.res.cork(() => {
-      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType).end(body, close);
+      this.res.writeStatus(status).writeHeader(CONTENT_TYPE, contentType);
+      writeCors(this.res);
+      this.res.end(body, close);
     });
   }
 
@@ -135,6 +186,7 @@ export class AsyncReply {
     this.res.cork(() => {
       this.res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE);
       if (replayed) this.res.writeHeader(REPLAYED, TRUE);
+      writeCors(this.res);
       this.res.end(body, close);
     });
   }
@@ -179,8 +231,16 @@ const PIXEL = Buffer.from('47494638396101000100800000000000ffffff21f904010000000
 
 /** A beacon's answer: 204, or the pixel for a client that asked for an image; never cached. */
 export function sendBeacon(res: HttpResponse, image: boolean, close: boolean): void {
-  if (image) res.writeHeader(CACHE_CONTROL, NO_STORE).writeHeader(CONTENT_TYPE, GIF_TYPE).end(PIXEL, close);
-  else res.writeStatus(STATUS_204).writeHeader(CACHE_CONTROL, NO_STORE).end(EMPTY, close);
+  if (image) res.writeHeader(CACHE_CONTROL, NO_STORE).writeHeader(CONTENT_TYPE, GIF_TYPE);
+  else res.writeStatus(STATUS_204).writeHeader(CACHE_CONTROL, NO_STORE);
+  writeCors(res);
+  res.end(image ? PIXEL : EMPTY, close);
+}
+
+/** A preflight that may go ahead: 204 naming the origin, the path's methods and the headers a page may send. */
+export function sendPreflight(res: HttpResponse, origin: Buffer, methods: Buffer, close: boolean): void {
+  res.writeStatus(STATUS_204).writeHeader(ALLOW_ORIGIN, origin).writeHeader(VARY, ORIGIN).writeHeader(ALLOW_METHODS, methods);
+  res.writeHeader(ALLOW_HEADERS, CORS_ALLOWED_HEADERS).writeHeader(MAX_AGE, CORS_MAX_AGE).end(EMPTY, close);
 }
 
 export type Handler = (res: HttpResponse, req: HttpRequest) => void;
@@ -192,7 +252,9 @@ const STATUS_304 = Buffer.from('304 Not Modified');
 /** A JSON answer a client may keep: its ETag and Cache-Control with it. */
 export function sendCacheable(res: HttpResponse, status: Buffer, body: Buffer, etag: Buffer, cacheControl: Buffer, close: boolean): void {
   guardLarge(res, body);
-  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ETAG, etag).writeHeader(CACHE_CONTROL, cacheControl).end(body, close);
+  res.writeStatus(status).writeHeader(CONTENT_TYPE, JSON_TYPE).writeHeader(ETAG, etag).writeHeader(CACHE_CONTROL, cacheControl);
+  writeCors(res);
+  res.end(body, close);
 }
 
 /**
@@ -202,6 +264,7 @@ export function sendCacheable(res: HttpResponse, status: Buffer, body: Buffer, e
  */
 export function sendNotModified(res: HttpResponse, etag: Buffer, cacheControl: Buffer, close: boolean): void {
   res.writeStatus(STATUS_304).writeHeader(ETAG, etag).writeHeader(CACHE_CONTROL, cacheControl);
+  writeCors(res);
   if (close) res.endWithoutBody(0, true);
   else res.endWithoutBody();
 }

@@ -30,3 +30,6 @@ const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
 export function listenExclusive(app: TemplatedApp, host: string, port: number, cb: (token: us_listen_socket | false) => void): void {
   (app.listen as unknown as (h: string, p: number, o: number, c: typeof cb) => void)(host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
 }
+
+/** The HTTP name of a uWS route method (uWS calls DELETE `del`). */
+export const httpMethod = (m: string): string => (m === 'del' ? 'DELETE' : m.toUpperCase());

@@ -5,7 +5,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.js';
 
-export const routes = ['ad_request', 'games', 'blacklist', 'blacklist_check', 'blacklist_check_batch', 'players', 'topics', 'topic', 'votes', 'vote', 'beacon', 'reports', 'openapi', 'unmatched'] as const;
+export const routes = ['ad_request', 'games', 'blacklist', 'blacklist_check', 'blacklist_check_batch', 'players', 'topics', 'topic', 'votes', 'vote', 'beacon', 'reports', 'openapi', 'preflight', 'unmatched'] as const;
 export type Route = (typeof routes)[number];
 export const statuses = ['200', '201', '202', '204', '304', '400', '401', '403', '404', '405', '409', '410', '413', '415', '422', '429', '503'] as const;
 export type Status = (typeof statuses)[number];

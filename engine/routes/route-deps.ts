@@ -12,6 +12,7 @@ import type { EventWriter } from '../../core/store/event-log.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { ServerState } from '../http/server-state.js';
 import type { Tracking } from '../decision/tracking.js';
+import type { CorsDoor } from '../http/cors.js';
 
 export interface RouteDeps {
   readonly holder: IndexHolder;
@@ -31,4 +32,6 @@ export interface RouteDeps {
   readonly tracking: Tracking;
   /** Per-key rate limit; null = none. */
   readonly limiter: RateLimiter | null;
+  /** Browser pages' access (CORS_ORIGINS); null = CORS off, handlers registered bare. */
+  readonly cors: CorsDoor | null;
 }

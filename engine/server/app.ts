@@ -4,7 +4,7 @@
 // (docs/architecture.md "Folder map").
 
 import type { TemplatedApp } from 'uWebSockets.js';
-import { uWS } from '../../core/runtime/uws.js';
+import { httpMethod, uWS } from '../../core/runtime/uws.js';
 import { sendError, sendMethodNotAllowed, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { adRequest } from '../routes/ad-request.js';
@@ -26,7 +26,8 @@ type HandlerFactory = (deps: AppDeps) => Handler;
 /**
  * The public routes: path → method → handler factory. The one list: the app below, its 405 Allow
  * lists, and the OpenAPI document's test (publicRoutes) all read it. Any other method on a listed
- * path is a 405 with an Allow list; `:id` is one non-empty last path segment.
+ * path is a 405 with an Allow list, but for OPTIONS with CORS_ORIGINS set: the CORS preflight
+ * (engine/http/cors.ts); `:id` is one non-empty last path segment.
  */
 const routes = {
   '/ad_request': { get: adRequest },
@@ -64,18 +65,19 @@ function routeTable(deps: AppDeps): RouteTable {
 export function buildPublicApp(deps: AppDeps): TemplatedApp {
   const app = uWS.App();
   const table = routeTable(deps);
+  const { cors } = deps;
+  // With CORS on, every handler goes behind the CORS door (engine/http/cors.ts); off, none does.
+  const door = cors === null ? (handler: Handler) => handler : (handler: Handler) => cors.wrap(handler);
   for (const [path, methods] of Object.entries(table)) {
-    for (const [method, handler] of Object.entries(methods)) app[method as Method](path, handler);
+    for (const [method, handler] of Object.entries(methods)) app[method as Method](path, door(handler));
+    if (cors !== null) app.options(path, cors.preflight(deps, Object.keys(methods)));
     // uWS prefers a method-specific route over any(), so this only sees the methods not listed,
     // unknown ones included (QUERY, PURGE, a lower-case `get`: methods are case-sensitive).
-    app.any(path, methodNotAllowedHandler(deps, Object.keys(methods)));
+    app.any(path, door(methodNotAllowedHandler(deps, Object.keys(methods))));
   }
-  app.any('/*', notFoundHandler(deps));
+  app.any('/*', door(notFoundHandler(deps)));
   return app;
 }
-
-/** The HTTP name of a route table method (uWS calls DELETE `del`). */
-export const httpMethod = (m: string): string => (m === 'del' ? 'DELETE' : m.toUpperCase());
 
 function methodNotAllowedHandler({ metrics, state }: AppDeps, methods: string[]): Handler {
   const allow = Buffer.from(methods.map(httpMethod).join(', '));

@@ -11,6 +11,7 @@ import { uWS } from '../../core/runtime/uws.js';
 import { PlayerMemory } from '../decision/player-memory.js';
 import { Authenticator } from '../http/auth.js';
 import { RateLimiter } from '../http/rate-limit.js';
+import { CorsDoor } from '../http/cors.js';
 import { StreamHolder } from '../indexes/stream-holder.js';
 import { IndexHolder } from '../indexes/holder.js';
 import { IndexBuilder } from '../indexes/index-builder.js';
@@ -73,6 +74,8 @@ export interface ServerOptions {
   viewFlushMs: number;
   /** How a server process groups its writes into one message to the main process (group commit). */
   writeBatch: BatchLimits;
+  /** CORS_ORIGINS: origins whose pages may call the API (or `*`); empty = CORS off. */
+  corsOrigins: readonly string[];
 }
 
 export class PublicServer {
@@ -157,6 +160,7 @@ export class PublicServer {
       maxBodyBytes: this.opts.maxBodyBytes,
       tracking: this.tracking,
       limiter: this.opts.rateLimitPerSecond > 0 ? new RateLimiter(this.opts.rateLimitPerSecond, this.opts.rateLimitBurst) : null,
+      cors: this.opts.corsOrigins.length > 0 ? new CorsDoor(this.opts.corsOrigins) : null,
     });
     return new Promise((resolve, reject) => {
       app.listen(this.opts.host, this.opts.port, (token) => {

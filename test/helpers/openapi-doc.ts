@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
-import { httpMethod, publicRoutes } from '../../engine/server/app.js';
+import { publicRoutes } from '../../engine/server/app.js';
+import { httpMethod } from '../../core/runtime/uws.js';
 import { packagePath } from '../../core/runtime/package-root.js';
 import { OPENAPI_FILE } from '../../engine/routes/openapi.js';
 import type { Reply } from './http.js';

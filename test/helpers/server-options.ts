@@ -21,4 +21,5 @@ export const testServerOptions: ServerOptions = Object.freeze({
   publicBaseUrl: null,
   decisionFlushMs: 1000,
   viewFlushMs: 50,
+  corsOrigins: [],
 });

@@ -132,3 +132,35 @@ t.test('beacon keys: required by a standalone engine, checked, never echoed; a d
     problems: ["HOST must be a loopback address while the dev beacon key is in use (BEACON_KEYS unset), got '0.0.0.0': set BEACON_KEYS to serve other machines"],
   });
 });
+
+t.test('CORS_ORIGINS: off by default; exact origins, lower-cased; every bad entry named', async (t) => {
+  const base = { API_KEYS: 'game:long-enough-key', BEACON_KEYS };
+  t.same(loadConfig(base, 'engine').corsOrigins, [], 'unset: CORS off');
+  t.same(loadConfig({ ...base, CORS_ORIGINS: '  ' }, 'engine').corsOrigins, [], 'blank: CORS off');
+  const c = loadConfig({ ...base, CORS_ORIGINS: 'https://Play.Example.com, http://127.0.0.1:5173,https://play.example.com,capacitor://localhost,http://[::1]:8081' }, 'engine');
+  t.same(c.corsOrigins, ['https://play.example.com', 'http://127.0.0.1:5173', 'capacitor://localhost', 'http://[::1]:8081'], 'lower-cased, once each');
+  t.same(loadConfig({ ...base, CORS_ORIGINS: '*' }, 'engine').corsOrigins, ['*']);
+  t.same(loadConfig({ CORS_ORIGINS: 'http://localhost:3000' }, 'embedded').corsOrigins, ['http://localhost:3000'], 'embedded mode too');
+
+  const problems = (value: string): readonly string[] => {
+    try {
+      loadConfig({ ...base, CORS_ORIGINS: value }, 'engine');
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+    return [];
+  };
+  const shape = 'must be an origin, scheme://host[:port] with no path or trailing slash (e.g. https://play.example.com)';
+  t.same(problems('https://play.example.com/'), [`CORS_ORIGINS entry 'https://play.example.com/' ${shape}, in 'https://play.example.com/'`], 'a trailing slash');
+  t.same(problems('https://a.example,https://b.example/game,play.example.com'), [
+    `CORS_ORIGINS entry 'https://b.example/game' ${shape}, in 'https://a.example,https://b.example/game,play.example.com'`,
+    `CORS_ORIGINS entry 'play.example.com' ${shape}, in 'https://a.example,https://b.example/game,play.example.com'`,
+  ], 'a path, no scheme: each entry its own line');
+  for (const bad of ['https://a.example,', 'https://user@a.example', 'https://a.example?x=1', 'https://a.example:0', 'https://a.example:', 'https://*.example.com', 'null', 'https://a_b.example']) {
+    t.match(problems(bad), [/^CORS_ORIGINS entry '.*' must be an origin/], `${bad} is refused`);
+  }
+  t.same(problems('https://a.example:443'), ["CORS_ORIGINS entry 'https://a.example:443' names its scheme's default port, which browsers leave out of Origin: write 'https://a.example'"]);
+  t.same(problems('http://a.example:80'), ["CORS_ORIGINS entry 'http://a.example:80' names its scheme's default port, which browsers leave out of Origin: write 'http://a.example'"]);
+  t.same(problems('http://a.example:70000'), ["CORS_ORIGINS entry 'http://a.example:70000' has a port over 65535"]);
+  t.same(problems('*,https://a.example'), ["CORS_ORIGINS must be '*' alone (every origin) or a list of origins, got '*,https://a.example'"]);
+});
