@@ -7,10 +7,10 @@
 // setting, and an engine with a malformed entry does not start. A real browser calling the engine
 // from another origin: test/e2e/cors-browser.test.ts.
 
-import { connect } from 'node:net';
 import t, { type Test } from 'tap';
 import { row } from '../helpers/feed-rows.js';
 import { httpClient, type Reply } from '../helpers/http.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { ContractChecker, compileAt, documentAjv, loadDocument, pointer } from '../helpers/openapi-doc.js';
 import { startProcess } from '../helpers/spawn.js';
 import { scratchDir } from '../helpers/scratch-dir.js';
@@ -36,22 +36,6 @@ const preflightHeaders = (origin: string | null, method?: string): Record<string
   ...(method === undefined ? {} : { 'access-control-request-method': method }),
   'access-control-request-headers': 'x-api-key, content-type',
 });
-
-/** The head of the answer to a raw request (status line and header lines), once the server closed. */
-function rawHead(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.setTimeout(5_000, () => socket.destroy(new Error('the server neither answered nor closed the connection')));
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      resolve(text.slice(0, text.indexOf('\r\n\r\n')));
-    });
-    socket.write(request);
-  });
-}
 
 /** Every answer here as the document says, plus the CORS headers as components/headers says. */
 function contract(t: Test) {
@@ -138,8 +122,7 @@ t.test('an allowed origin: every answer carries the CORS headers, synchronous or
   check('components/responses/MethodNotAllowed', deleted, '405');
 
   // On the wire: each header once, as sent (a raw request: no client merging or splitting lines).
-  const wire = await rawHead(eng.engine.port, `GET /games HTTP/1.1\r\nHost: localhost\r\nOrigin: ${DEV}\r\nx-api-key: ${GAME_KEY}\r\nConnection: close\r\n\r\n`);
-  const lines = wire.split('\r\n');
+  const { lines } = await rawRequest(eng.engine.port, `GET /games HTTP/1.1\r\nHost: localhost\r\nOrigin: ${DEV}\r\nx-api-key: ${GAME_KEY}\r\nConnection: close\r\n\r\n`);
   t.match(lines[0], /^HTTP\/1\.1 200 /);
   t.same(lines.filter((l) => /^(access-control-|vary:)/i.test(l)), [`access-control-allow-origin: ${DEV}`, 'vary: origin', `access-control-expose-headers: ${EXPOSED}`], 'one line each, after the status');
 });

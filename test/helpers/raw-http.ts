@@ -10,6 +10,8 @@ export interface RawReply {
   status: number;
   /** Header lines of the first answer, names lower-cased. */
   headers: Record<string, string>;
+  /** The first answer's head as sent: its status line and header lines, in order. */
+  lines: string[];
   /** Everything after the first answer's head (with pipelined requests, the later answers too). */
   body: string;
   /** Status of every answer on the connection, in order. */
@@ -37,6 +39,7 @@ export function rawRequest(port: number, request: Buffer | string): Promise<RawR
       resolve({
         status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
         headers,
+        lines: head.split('\r\n'),
         body: end === -1 ? '' : text.slice(end + 4),
         statuses: [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1])),
       });

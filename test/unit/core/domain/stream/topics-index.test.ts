@@ -4,10 +4,23 @@
 // integers (0 when none), otherwise votes are null. Polls: one vote per player and an end, decided
 // when a vote_cast is folded, and carried by the index's snapshot state.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { InputError } from '../../../../../core/errors.js';
 import { parsePlayerId, parseTopicBody } from '../../../../../core/domain/stream/topic-rules.js';
 import { TopicsIndex, isClosed, topicJson } from '../../../../../core/domain/stream/topics-index.js';
+
+/** Each input is refused by parseTopicBody with a bad_body naming its problem. */
+function refusesAll(t: Test, bad: [unknown, RegExp][]): void {
+  for (const [input, message] of bad) {
+    let thrown: unknown = null;
+    try {
+      parseTopicBody(input);
+    } catch (err) {
+      thrown = err;
+    }
+    t.ok(thrown instanceof InputError && thrown.code === 'bad_body' && message.test(thrown.message), `${JSON.stringify(input).slice(0, 80)}: ${String(thrown)}`);
+  }
+}
 
 const T0 = Date.UTC(2030, 0, 1);
 const body = (title: string, ...choices: (string | [number, string])[]) =>
@@ -92,15 +105,7 @@ t.test('bodies: what a topic is, with the problem named', async (t) => {
     [{ title: 'x', choices: [{ id: 10_000_000_000, description: 'y' }] }, /choices\[0\]\.id/],
     [{ title: 'x', choices: [{ id: 1, description: 'y' }, { id: 1, description: 'z' }] }, /choices\[1\]\.id 1 is listed twice/],
   ];
-  for (const [input, message] of bad) {
-    let thrown: unknown = null;
-    try {
-      parseTopicBody(input);
-    } catch (err) {
-      thrown = err;
-    }
-    t.ok(thrown instanceof InputError && thrown.code === 'bad_body' && message.test(thrown.message), `${JSON.stringify(input).slice(0, 60)}: ${String(thrown)}`);
-  }
+  refusesAll(t, bad);
 });
 
 t.test('poll bodies: votes_per_player and ends_at, absent stays absent; player_id', async (t) => {
@@ -124,15 +129,7 @@ t.test('poll bodies: votes_per_player and ends_at, absent stays absent; player_i
     [{ ...base, ends_at: 1_800_000_000_000 }, /^ends_at/],
     [{ ...base, ends_at: '' }, /^ends_at/],
   ];
-  for (const [input, message] of bad) {
-    let thrown: unknown = null;
-    try {
-      parseTopicBody(input);
-    } catch (err) {
-      thrown = err;
-    }
-    t.ok(thrown instanceof InputError && thrown.code === 'bad_body' && message.test(thrown.message), `${JSON.stringify(input).slice(0, 80)}: ${String(thrown)}`);
-  }
+  refusesAll(t, bad);
 
   t.equal(parsePlayerId({}), undefined, 'absent');
   t.equal(parsePlayerId({ player_id: null }), undefined, 'null is absent');
