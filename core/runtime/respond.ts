@@ -179,8 +179,11 @@ export class AsyncReply {
     });
   }
 
-  /** A write's recorded answer (README "Safe retries"): JSON, with `replayed` marked by `idempotent-replayed: true`. */
-  recorded(status: Buffer, body: string, replayed: boolean): void {
+  /**
+   * A JSON answer; `replayed` marks a write's recorded answer given again (README "Safe retries")
+   * with `idempotent-replayed: true`.
+   */
+  json(status: Buffer, body: string, replayed = false): void {
     if (this.done) return;
     const close = this.finish();
     this.res.cork(() => {

@@ -8,7 +8,7 @@
 
 import { admit } from '../http/admit.js';
 import { errorBody, InputError } from '../../core/errors.js';
-import { playerErased, playerReported, reportsRevoked } from '../../core/domain/stream/events.js';
+import { playerErased, playerReported, reportAnswer, reportsRevoked, type PlayerReported } from '../../core/domain/stream/events.js';
 import { readInstant } from '../../core/domain/ads/campaign.js';
 import { rawQuery } from '../../core/runtime/uws.js';
 import { EMAIL_MAX_LENGTH, normaliseEmail, normaliseReason } from '../../core/domain/stream/report-rules.js';
@@ -33,17 +33,18 @@ export function reportPlayer(deps: RouteDeps): Handler {
     if (expiresAt !== undefined && expiresAt <= now) throw new InputError('bad_body', 'expires_at is not in the future');
     if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
     if (deps.events === null) return { error: 'store_unavailable' };
-    const event = { game_id: gameId, email, reason, reported_at: now, ...(expiresAt === undefined ? {} : { expires_at: expiresAt }) };
+    const report: PlayerReported = { game_id: gameId, email, reason, reported_at: now };
+    if (expiresAt !== undefined) report.expires_at = expiresAt;
     // Durable once append resolves, and seen by a check here from then on (StreamHolder.ownWriter).
-    const id = await deps.events.append(playerReported({ ...event, idem }));
-    const answer = expiresAt === undefined ? { game_id: gameId, email, reason } : { game_id: gameId, email, reason, expires_at: new Date(expiresAt).toISOString() };
-    return { status: STATUS_201, body: JSON.stringify(answer), event: id };
+    const id = await deps.events.append(playerReported({ ...report, idem }));
+    return { status: STATUS_201, body: reportAnswer(report), event: id };
   });
 }
 
 /** The query of DELETE /blacklist and /players: the email (as GET /blacklist/check reads it), the game. */
 const EMAIL_PARAM: ParamSpec = { name: 'email', maxLength: EMAIL_MAX_LENGTH, literalPlus: true };
 const GAME_PARAM: ParamSpec = { name: 'game_id', maxLength: 10 };
+const GAME_MESSAGE = 'game_id must be a positive integer';
 
 function emailParam(raw: string | undefined): string {
   if (raw === undefined) throw new InputError('bad_param', 'email is missing');
@@ -73,7 +74,7 @@ export function revokeReports(deps: RouteDeps): Handler {
       const email = emailParam(rawEmail);
       if (rawGame === undefined) throw new InputError('bad_param', 'game_id is missing');
       const gameId = parseId(rawGame);
-      if (gameId === null) throw new InputError('bad_param', 'game_id must be a positive integer');
+      if (gameId === null) throw new InputError('bad_param', GAME_MESSAGE);
       if (deps.stream.blacklist.gameById(gameId) === undefined) return { error: 'unknown_game' };
       if (deps.events === null) return { error: 'store_unavailable' };
       const removed = await removedByFold(deps, await deps.events.append(reportsRevoked({ game_id: gameId, email })));
@@ -149,7 +150,7 @@ export const CHECK_PARAMS: readonly ParamSpec[] = [
   GAME_PARAM,
 ];
 export const BAD_EMAIL = errorBody('bad_param', 'email is not a valid email address');
-const BAD_GAME = errorBody('bad_param', 'game_id must be a positive integer');
+const BAD_GAME = errorBody('bad_param', GAME_MESSAGE);
 
 export function checkPlayer(deps: RouteDeps): Handler {
   const { stream, clock, metrics, state } = deps;

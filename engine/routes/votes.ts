@@ -6,7 +6,7 @@
 // a player who already voted on a one-vote topic); the fold has the last word, in stream order, for
 // votes two engines took at once.
 
-import { voteCast, type VoteCast } from '../../core/domain/stream/events.js';
+import { voteAnswer, voteCast, type VoteCast } from '../../core/domain/stream/events.js';
 import { idField } from '../../core/domain/fields.js';
 import { parsePlayerId } from '../../core/domain/stream/topic-rules.js';
 import { isClosed } from '../../core/domain/stream/topics-index.js';
@@ -40,8 +40,7 @@ export function castVote(deps: RouteDeps): Handler {
     if (player !== undefined) vote.player_id = player;
     // Durable once append resolves, and known to GET /votes/{id} here from then on (StreamHolder.ownWriter).
     const id = await deps.events.append(voteCast({ ...vote, idem }));
-    const answer = { id, topic_id: topicId, choice_id: choiceId, queued_at: new Date(queuedAt).toISOString(), ...(player === undefined ? {} : { player_id: player }) };
-    return { status: STATUS_202, body: JSON.stringify(answer), event: id };
+    return { status: STATUS_202, body: voteAnswer(id, vote), event: id };
   });
 }
 

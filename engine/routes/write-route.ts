@@ -73,7 +73,6 @@ export interface WriteRouteOptions {
 }
 
 /**
-/**
  * The logic of one write route: the parsed body, the path's id ('' when the route has none), the
  * stamp its event must carry when the request had an Idempotency-Key (`idem`), and the values of
  * `params`, in their order.
@@ -153,13 +152,13 @@ export function writeRoute(deps: RouteDeps, route: Route, scope: Scope, handle: 
         (r) => {
           if (r === null) return; // answered already (rate limited)
           if ('recorded' in r) {
-            reply.recorded(statusLine(r.recorded.status), r.recorded.body, r.replayed);
+            reply.json(statusLine(r.recorded.status), r.recorded.body, r.replayed);
             finish(r.recorded.status);
           } else if ('error' in r) {
             reply.error(r.error, r.message);
             finish(Errors[r.error].status);
           } else {
-            reply.send(r.status, 'application/json', r.body);
+            reply.json(r.status, r.body);
             finish(r.status.toString('latin1'));
           }
         },

@@ -8,7 +8,7 @@ import type { Game, Report } from './blacklist-index.js';
 import type { StreamState } from './stream-state.js';
 import { topicJson, type Topic } from './topics-index.js';
 import type { IdemStamp } from './idempotency.js';
-import { Errors, type ErrorCode } from '../../errors.js';
+import { Errors, defaultErrorBodies, type ErrorCode } from '../../errors.js';
 import type { TopicInput } from './topic-rules.js';
 import type { ReportCount } from './ad-reports.js';
 import type { BeaconKind } from '../beacons/kinds.js';
@@ -187,31 +187,38 @@ function foldOnce(state: StreamState, e: LoggedEvent, idem: IdemStamp): FoldOutc
 }
 
 const CREATED = '201 Created';
-const errorAnswer = (code: ErrorCode): [string, string] => [Errors[code].status, JSON.stringify({ error: code, message: Errors[code].message })];
+const errorAnswer = (code: ErrorCode): [string, string] => [Errors[code].status, defaultErrorBodies[code].toString()];
+
+/** POST /blacklist's 201 body: the report as normalised, its expiry when it has one. */
+export function reportAnswer(r: PlayerReported): string {
+  const answer = { game_id: r.game_id, email: r.email, reason: r.reason, ...(r.expires_at === undefined ? {} : { expires_at: new Date(r.expires_at).toISOString() }) };
+  return JSON.stringify(answer);
+}
+
+/** POST /votes's 202 body: the vote's id (its event's) and what it names. */
+export function voteAnswer(id: string, v: VoteCast): string {
+  const answer = { id, topic_id: v.topic_id, choice_id: v.choice_id, queued_at: new Date(v.queued_at).toISOString(), ...(v.player_id === undefined ? {} : { player_id: v.player_id }) };
+  return JSON.stringify(answer);
+}
 
 /**
  * The answer the route gives the request that wrote `e` (engine/routes/: games.ts, blacklist.ts,
  * topics.ts, votes.ts), from the event and its fold outcome; null when no route writes it so.
- * test/e2e/safe-retries.test.ts checks these bytes against each route's.
+ * Reports and votes are answered by the same functions on both sides (reportAnswer, voteAnswer);
+ * test/e2e/safe-retries.test.ts checks every route's bytes against these.
  */
 function answerOf(state: StreamState, e: LoggedEvent, outcome: FoldOutcome): [status: string, body: string] | null {
   switch (e.type) {
     case 'game_created':
       return outcome === null ? errorAnswer('duplicate_game') : [CREATED, JSON.stringify(outcome)];
-    case 'player_reported': {
-      const r = e.data as PlayerReported;
-      const answer = { game_id: r.game_id, email: r.email, reason: r.reason, ...(r.expires_at === undefined ? {} : { expires_at: new Date(r.expires_at).toISOString() }) };
-      return [CREATED, JSON.stringify(answer)];
-    }
+    case 'player_reported':
+      return [CREATED, reportAnswer(e.data as PlayerReported)];
     case 'topic_created':
     case 'topic_updated':
       if (outcome === null || typeof outcome !== 'object') return e.type === 'topic_updated' ? errorAnswer('unknown_topic') : null;
       return [e.type === 'topic_created' ? CREATED : '200 OK', JSON.stringify(topicJson(state.topics, outcome as Topic, false))];
-    case 'vote_cast': {
-      const v = e.data as VoteCast;
-      const answer = { id: e.id, topic_id: v.topic_id, choice_id: v.choice_id, queued_at: new Date(v.queued_at).toISOString(), ...(v.player_id === undefined ? {} : { player_id: v.player_id }) };
-      return ['202 Accepted', JSON.stringify(answer)];
-    }
+    case 'vote_cast':
+      return ['202 Accepted', voteAnswer(e.id, e.data as VoteCast)];
     default:
       return null;
   }
