@@ -16,6 +16,7 @@
 
 import { createHash } from 'node:crypto';
 import { InvalidStateError } from '../../errors.js';
+import { CappedMap } from './capped-map.js';
 import { splitEventId } from './event.js';
 
 /** What a write's event carries when its request had an Idempotency-Key. */
@@ -91,10 +92,12 @@ export class IdempotencyRecords {
   private order: [key: string, record: IdemRecord][] = [];
   private head = 0;
   /** vote_cast events that folded as a duplicate → the first vote's id (for votes_counted). */
-  private readonly twins = new Map<string, string>();
+  private readonly twins: CappedMap<string, string>;
   private dropped = 0;
 
-  constructor(readonly max: number = IDEMPOTENCY_RECORDS) {}
+  constructor(readonly max: number = IDEMPOTENCY_RECORDS) {
+    this.twins = new CappedMap(max);
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -117,7 +120,7 @@ export class IdempotencyRecords {
     while (this.head < this.order.length && this.order[this.head]![1].at < cutoff) this.drop();
     this.compact();
     if (this.twins.size > 0) {
-      for (const [dup] of this.twins) {
+      for (const [dup] of this.twins.entries()) {
         if (splitEventId(dup)[0] >= cutoff) break;
         this.twins.delete(dup);
       }
@@ -136,8 +139,7 @@ export class IdempotencyRecords {
 
   /** A vote_cast folded as a duplicate of vote `first`. */
   twin(dupId: string, firstId: string): void {
-    if (this.twins.size >= this.max) this.twins.delete(this.twins.keys().next().value!);
-    this.twins.set(dupId, firstId);
+    this.twins.add(dupId, firstId);
   }
 
   /** The vote a counted id stands for: the first vote when `id` folded as its duplicate. */
@@ -170,7 +172,7 @@ export class IdempotencyRecords {
       const [key, r] = this.order[i]!;
       if (this.byKey.get(key) === r) records.push([key, r.id, r.digest, r.status, r.body, r.at]);
     }
-    return { records, twins: [...this.twins] };
+    return { records, twins: [...this.twins.entries()] };
   }
 
   /** Rebuilds from toState() (absent in snapshots written before safe retries: empty). */
