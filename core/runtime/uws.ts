@@ -33,3 +33,6 @@ export function listenExclusive(app: TemplatedApp, host: string, port: number, c
 
 /** The HTTP name of a uWS route method (uWS calls DELETE `del`). */
 export const httpMethod = (m: string): string => (m === 'del' ? 'DELETE' : m.toUpperCase());
+
+/** The `Allow` value of a path serving `methods` (uWS route methods): `GET, POST`. */
+export const allowList = (methods: readonly string[]): Buffer => Buffer.from(methods.map(httpMethod).join(', '));

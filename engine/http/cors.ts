@@ -8,7 +8,7 @@
 // on a preflight), else the path's usual 405, without CORS headers.
 
 import { ANY_ORIGIN } from '../../core/runtime/config.js';
-import { httpMethod } from '../../core/runtime/uws.js';
+import { allowList, httpMethod } from '../../core/runtime/uws.js';
 import { markCors, sendMethodNotAllowed, sendPreflight, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex, type RequestMetrics } from '../metrics/request-metrics.js';
 import type { ServerState } from './server-state.js';
@@ -50,9 +50,8 @@ export class CorsDoor {
    * the route `preflight`.
    */
   preflight({ metrics, state }: { metrics: RequestMetrics; state: ServerState }, methods: readonly string[]): Handler {
-    const upper = methods.map(httpMethod);
-    const list = Buffer.from(upper.join(', '));
-    const served = new Set(upper);
+    const list = allowList(methods);
+    const served = new Set(methods.map(httpMethod));
     return (res, req) => {
       const startedAt = performance.now();
       const origin = this.answer(req.getHeader(ORIGIN));

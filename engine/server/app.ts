@@ -4,7 +4,7 @@
 // (docs/architecture.md "Folder map").
 
 import type { TemplatedApp } from 'uWebSockets.js';
-import { httpMethod, uWS } from '../../core/runtime/uws.js';
+import { allowList, uWS } from '../../core/runtime/uws.js';
 import { sendError, sendMethodNotAllowed, type Handler } from '../../core/runtime/respond.js';
 import { routeIndex, statusIndex } from '../metrics/request-metrics.js';
 import { adRequest } from '../routes/ad-request.js';
@@ -80,7 +80,7 @@ export function buildPublicApp(deps: AppDeps): TemplatedApp {
 }
 
 function methodNotAllowedHandler({ metrics, state }: AppDeps, methods: string[]): Handler {
-  const allow = Buffer.from(methods.map(httpMethod).join(', '));
+  const allow = allowList(methods);
   return (res) => {
     const startedAt = performance.now();
     sendMethodNotAllowed(res, allow, state.draining);

@@ -234,7 +234,7 @@ export class BlacklistIndex {
     for (const [email, p] of this.players) {
       if (!('games' in p)) {
         if (nowMs !== 0 && !inForce(p.expires, nowMs)) continue;
-        players.push(p.expires === 0 ? [email, p.game, p.time, p.reason] : [email, p.game, p.time, p.reason, p.expires]);
+        players.push(singleState(email, p));
         reports++;
         continue;
       }
@@ -242,8 +242,7 @@ export class BlacklistIndex {
       if (live.games.length === 0) continue;
       reports += live.games.length;
       if (live.games.length === 1) {
-        const one = single(live, 0);
-        players.push(one.expires === 0 ? [email, one.game, one.time, one.reason] : [email, one.game, one.time, one.reason, one.expires]);
+        players.push(singleState(email, single(live, 0)));
       } else {
         players.push([email, live.games, live.times, live.reasons, live.expires ?? 0]);
       }
@@ -352,6 +351,10 @@ const emptyRecord = (): PlayerRecord => ({ games: [], times: [], reasons: [], ex
 function upgrade(one: SingleReport): PlayerRecord {
   return { games: [one.game], times: [one.time], reasons: [one.reason], expires: one.expires === 0 ? null : [one.expires] };
 }
+
+/** A player reported once, as a snapshot holds it: the expiry only when there is one. */
+const singleState = (email: string, p: SingleReport): PlayerState =>
+  p.expires === 0 ? [email, p.game, p.time, p.reason] : [email, p.game, p.time, p.reason, p.expires];
 
 /** Report i of a record, alone. */
 function single(p: PlayerRecord, i: number): SingleReport {
